@@ -1,0 +1,10 @@
+/**
+ * Every migration, in order. Listed explicitly (not globbed) so the same list works under
+ * the dev runner, vitest and a compiled build.
+ */
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261127000000_core } from './Migration20261127000000_core.js';
+
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
+];

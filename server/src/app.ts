@@ -1,0 +1,126 @@
+/**
+ * Puts one replica together: database (embedded or external), migrations, the bootstrap
+ * admin, the GraphQL schema, and the HTTP routes. `main.ts` and the tests both start the
+ * product through `startApp`, so tests exercise exactly what runs in production.
+ */
+import 'reflect-metadata';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ApolloServer } from '@apollo/server';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Config } from './config.js';
+import { createContext, type AppServices, type Context } from './context.js';
+import { healthRoute, readyRoute } from './health/routes.js';
+import type { HealthChecks } from './health/service.js';
+import { bearerToken, type Viewer } from './platform/auth.js';
+import { applyMigrations, openDatabase } from './platform/db.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './platform/embedded-postgres.js';
+import { EventRecord } from './platform/event-log.js';
+import { EXPLORER_ASSETS, sendExplorer, sendExplorerAsset, wantsExplorer } from './platform/explorer.js';
+import { handleGraphQLRequest, startApollo } from './platform/graphql.js';
+import { cookie, requestIdOf, sendGraphQLError, sendJson } from './platform/http.js';
+import type { Logger } from './platform/logger.js';
+import { createEventBus } from './platform/pubsub.js';
+import { buildAppSchema } from './schema.js';
+import { Task, TaskDependency } from './tasks/entity.js';
+import { ApiToken, Session, User } from './users/entity.js';
+import { authenticate, ensureAdmin, type BootstrapResult } from './users/service.js';
+import { Workflow } from './workflows/entity.js';
+
+export const ENTITIES = [User, Session, ApiToken, Workflow, Task, TaskDependency, EventRecord];
+export const SESSION_COOKIE = 'wf_session';
+const BODY_LIMIT_BYTES = 1024 * 1024;
+const SHUTDOWN_GRACE_MS = 8_000;
+
+export interface App {
+  services: AppServices;
+  server: Server;
+  url: string;
+  port: number;
+  orm: MikroORM;
+  /** set when the admin's password was generated at this start and must be shown once */
+  bootstrap: BootstrapResult | null;
+  stop(): Promise<void>;
+}
+
+async function resolveViewer(services: AppServices, req: IncomingMessage): Promise<Viewer | null> {
+  const token = bearerToken(req.headers.authorization) ?? cookie(req, SESSION_COOKIE);
+  return token ? authenticate(services.orm.em.fork(), token) : null;
+}
+
+export async function startApp(config: Config, logger: Logger): Promise<App> {
+  let embedded: EmbeddedDatabase | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPostgresPort, logger);
+    databaseUrl = embedded.url;
+  }
+
+  const orm = await openDatabase({
+    url: databaseUrl,
+    readUrl: config.databaseReadUrl,
+    poolMin: config.dbPoolMin,
+    poolMax: config.dbPoolMax,
+    entities: ENTITIES,
+  });
+  const applied = await applyMigrations(orm, databaseUrl);
+  if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
+
+  const generateAdmin = !config.databaseUrl;
+  const bootstrap = config.adminEmail || generateAdmin ? await ensureAdmin(orm.em.fork(), config.adminEmail, config.adminPassword) : null;
+
+  const bus = createEventBus();
+  const healthChecks: HealthChecks = { optional: {} };
+  const services: AppServices = { config, logger, orm, bus, healthChecks };
+  const schema = await buildAppSchema(bus);
+  const apollo: ApolloServer<Context> = await startApollo<Context>({ schema, logger });
+
+  let draining = false;
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    if (url.pathname === '/graphql') {
+      if (wantsExplorer(req)) return sendExplorer(req, res);
+      return handleGraphQLRequest(apollo, req, res, {
+        bodyLimit: BODY_LIMIT_BYTES,
+        context: async () => createContext(services, await resolveViewer(services, req), requestId),
+      });
+    }
+    if (url.pathname.startsWith(EXPLORER_ASSETS) && req.method === 'GET') {
+      if (await sendExplorerAsset(res, url.pathname.slice(EXPLORER_ASSETS.length))) return;
+    }
+    if (url.pathname === '/api/health') return healthRoute(services, healthChecks, res);
+    if (url.pathname === '/api/ready') return readyRoute(services, healthChecks, res, draining);
+    sendJson(res, 404, { error: 'Not found' });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      logger.error({ err: error, url: req.url }, 'request failed');
+      if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const stop = async (): Promise<void> => {
+    draining = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    await closed;
+    clearTimeout(forced);
+    logger.debug('http server closed');
+    await apollo.stop();
+    await orm.close();
+    logger.debug('database pool closed');
+    await embedded?.stop();
+  };
+
+  return { services, server, url: `http://127.0.0.1:${port}`, port, orm, bootstrap, stop };
+}

@@ -1,0 +1,160 @@
+/**
+ * Every setting the server reads, parsed and validated once at start.
+ * `main.ts` passes `process.env` in; nothing else reads the environment, so tests build
+ * configs from plain objects. A bad value throws a `ConfigError` whose message is one line
+ * naming the variable.
+ */
+import os from 'node:os';
+import path from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** unset: embedded PostgreSQL in `dataDir` */
+  databaseUrl?: string;
+  databaseReadUrl?: string;
+  dataDir: string;
+  /** port of the embedded PostgreSQL (never 5432, which the machine's own server may use) */
+  embeddedPostgresPort: number;
+  redisUrl?: string;
+  adminEmail?: string;
+  adminPassword?: string;
+  sentryDsn?: string;
+  logLevel: LogLevel;
+  dbPoolMin: number;
+  dbPoolMax: number;
+  sampleIntervalSeconds: number;
+  alertEvalIntervalSeconds: number;
+  rateLimitPerMinute: number;
+  loginAttemptsPer15Min: number;
+  cacheTtlSeconds: number;
+  metricsToken?: string;
+  slackWebhookUrl?: string;
+  alertWebhookUrl?: string;
+  alertWebhookSecret?: string;
+  smtpUrl?: string;
+  alertEmailTo?: string;
+  /** undefined: on for an empty embedded database, off otherwise */
+  demo?: boolean;
+  sessionTtlHours: number;
+  eventRetentionHours: number;
+  metricRetentionDays: number;
+  corsOrigins: string[];
+  /** id of this replica: metrics `instance`, health components, logs */
+  instanceId: string;
+  /** where the built dashboard lives; unset or missing: the API alone is served */
+  clientBuildDir?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`Invalid setting ${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `expected ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got ${parsed.protocol}`);
+  }
+  return raw;
+}
+
+function flag(env: Env, name: string): boolean | undefined {
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `expected 1 or 0, got "${raw}"`);
+}
+
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const POSTGRES = ['postgres:', 'postgresql:'];
+
+export function loadConfig(env: Env): Config {
+  const logLevel = (text(env, 'LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
+
+  const adminEmail = text(env, 'ADMIN_EMAIL');
+  if (adminEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) {
+    throw new ConfigError('ADMIN_EMAIL', 'not an e-mail address');
+  }
+  const adminPassword = env.ADMIN_PASSWORD;
+  if (adminPassword !== undefined && adminPassword.length < 8) {
+    throw new ConfigError('ADMIN_PASSWORD', 'must be at least 8 characters');
+  }
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    throw new ConfigError(adminEmail ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL', 'ADMIN_EMAIL and ADMIN_PASSWORD go together');
+  }
+
+  const dbPoolMin = integer(env, 'DB_POOL_MIN', 2, 0, 1000);
+  const dbPoolMax = integer(env, 'DB_POOL_MAX', 10, 1, 1000);
+  if (dbPoolMin > dbPoolMax) throw new ConfigError('DB_POOL_MIN', `must not exceed DB_POOL_MAX (${dbPoolMax})`);
+
+  const alertWebhookUrl = url(env, 'ALERT_WEBHOOK_URL', ['http:', 'https:']);
+  const smtpUrl = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  const alertEmailTo = text(env, 'ALERT_EMAIL_TO');
+  if (smtpUrl && !alertEmailTo) throw new ConfigError('ALERT_EMAIL_TO', 'required when SMTP_URL is set');
+
+  const clientBuildDir = text(env, 'CLIENT_BUILD_DIR');
+
+  return {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    host: text(env, 'HOST') ?? '0.0.0.0',
+    databaseUrl: url(env, 'DATABASE_URL', POSTGRES),
+    databaseReadUrl: url(env, 'DATABASE_READ_URL', POSTGRES),
+    dataDir: path.resolve(text(env, 'DATA_DIR') ?? './.data'),
+    embeddedPostgresPort: integer(env, 'EMBEDDED_POSTGRES_PORT', 5433, 1, 65535),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    adminEmail: adminEmail?.toLowerCase(),
+    adminPassword,
+    sentryDsn: url(env, 'SENTRY_DSN', ['http:', 'https:']),
+    logLevel,
+    dbPoolMin,
+    dbPoolMax,
+    sampleIntervalSeconds: integer(env, 'SAMPLE_INTERVAL_SECONDS', 10, 1, 86400),
+    alertEvalIntervalSeconds: integer(env, 'ALERT_EVAL_INTERVAL_SECONDS', 15, 1, 86400),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
+    loginAttemptsPer15Min: integer(env, 'LOGIN_ATTEMPTS_PER_15_MIN', 10, 1),
+    cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 30, 0, 86400),
+    metricsToken: text(env, 'METRICS_TOKEN'),
+    slackWebhookUrl: url(env, 'SLACK_WEBHOOK_URL', ['http:', 'https:']),
+    alertWebhookUrl,
+    alertWebhookSecret: text(env, 'ALERT_WEBHOOK_SECRET'),
+    smtpUrl,
+    alertEmailTo,
+    demo: flag(env, 'DEMO'),
+    sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 24 * 7, 1, 24 * 365),
+    eventRetentionHours: integer(env, 'EVENT_RETENTION_HOURS', 24, 1, 24 * 365),
+    metricRetentionDays: integer(env, 'METRIC_RETENTION_DAYS', 7, 1, 3650),
+    corsOrigins: (text(env, 'CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    instanceId: text(env, 'INSTANCE_ID') ?? `${os.hostname()}-${process.pid}`,
+    clientBuildDir: clientBuildDir ? path.resolve(clientBuildDir) : undefined,
+  };
+}

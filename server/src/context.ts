@@ -1,0 +1,41 @@
+/**
+ * What every resolver receives: who is asking, a forked entity manager, fresh DataLoaders,
+ * and the app-wide services. Made once per HTTP request and once per subscription event.
+ */
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Config } from './config.js';
+import type { HealthChecks } from './health/service.js';
+import type { Viewer } from './platform/auth.js';
+import type { EntityManager } from './platform/db.js';
+import type { Logger } from './platform/logger.js';
+import type { EventBus } from './platform/pubsub.js';
+import { createTaskLoaders } from './tasks/loaders.js';
+import { createUserLoaders } from './users/loaders.js';
+import { createWorkflowLoaders } from './workflows/loaders.js';
+
+export interface AppServices {
+  config: Config;
+  logger: Logger;
+  orm: MikroORM;
+  bus: EventBus;
+  healthChecks: HealthChecks;
+}
+
+export function createLoaders(em: EntityManager, viewer: Viewer | null) {
+  return { ...createUserLoaders(em), ...createWorkflowLoaders(em, viewer), ...createTaskLoaders(em, viewer) };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
+
+export interface Context {
+  requestId: string;
+  viewer: Viewer | null;
+  em: EntityManager;
+  loaders: Loaders;
+  app: AppServices;
+}
+
+export function createContext(app: AppServices, viewer: Viewer | null, requestId: string): Context {
+  const em = app.orm.em.fork() as EntityManager;
+  return { requestId, viewer, em, loaders: createLoaders(em, viewer), app };
+}

@@ -1,0 +1,29 @@
+/** `GET /api/health` (liveness: is the database answering) and `GET /api/ready` (can serve). */
+import type { ServerResponse } from 'node:http';
+import type { AppServices } from '../context.js';
+import { checkHealth, type HealthChecks } from './service.js';
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+export async function healthRoute(app: AppServices, checks: HealthChecks, res: ServerResponse): Promise<void> {
+  const health = await checkHealth(app, checks);
+  const services = Object.fromEntries(health.components.map((c) => [c.name, c.status]));
+  const failed = health.components.filter((c) => c.name === 'database' && c.status !== 'up');
+  sendJson(res, failed.length ? 503 : 200, {
+    status: failed.length ? 'unhealthy' : 'healthy',
+    timestamp: health.checkedAt.toISOString(),
+    instance: health.instance,
+    services,
+    ...(failed.length ? { errors: Object.fromEntries(failed.map((c) => [c.name, c.detail])) } : {}),
+  });
+}
+
+export async function readyRoute(app: AppServices, checks: HealthChecks, res: ServerResponse, draining: boolean): Promise<void> {
+  const health = await checkHealth(app, checks);
+  const notReady = health.components.filter((c) => c.status !== 'up').map((c) => c.name);
+  if (draining) notReady.push('shutting-down');
+  sendJson(res, notReady.length ? 503 : 200, notReady.length ? { ready: false, notReady } : { ready: true });
+}

@@ -1,0 +1,66 @@
+/**
+ * The small set of error codes clients see in `extensions.code`. Domain code throws these;
+ * anything else that escapes a resolver is an internal error: logged with the request id,
+ * reported to Sentry, and sent to the client as a bare INTERNAL_SERVER_ERROR.
+ */
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'INTERNAL_SERVER_ERROR';
+
+/** Codes a client causes; they are neither logged as errors nor reported to Sentry. */
+export const CLIENT_ERROR_CODES = new Set<string>([
+  'BAD_USER_INPUT',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'RATE_LIMITED',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
+
+export class AppError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, ...extra } });
+  }
+}
+
+export const badInput = (message: string, extra?: Record<string, unknown>) => new AppError('BAD_USER_INPUT', message, extra);
+export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
+export const conflict = (message: string) => new AppError('CONFLICT', message);
+export const forbidden = (message = 'You are not allowed to do this') => new AppError('FORBIDDEN', message);
+export const unauthenticated = (message = 'Sign in first') => new AppError('UNAUTHENTICATED', message);
+export const rateLimited = (retryAfterSeconds: number) =>
+  new AppError('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds });
+
+export function errorCode(error: GraphQLFormattedError | GraphQLError): string {
+  return String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+}
+
+/**
+ * What a client may see of an error: client errors pass through; anything else is replaced
+ * by a generic message so no stack, SQL or internal detail leaves the server.
+ */
+export function maskError(formatted: GraphQLFormattedError, requestId?: string): GraphQLFormattedError {
+  const code = errorCode(formatted);
+  if (CLIENT_ERROR_CODES.has(code)) {
+    const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions: { ...extensions, code } };
+  }
+  return {
+    message: 'Internal server error',
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: 'INTERNAL_SERVER_ERROR', ...(requestId ? { requestId } : {}) },
+  };
+}

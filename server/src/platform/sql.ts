@@ -1,0 +1,38 @@
+/** Small helpers for the hand-written SQL on hot paths (loaders, claims, bulk updates). */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A PostgreSQL array literal for `= any(?::uuid[])`. The query builder would otherwise
+ * expand a JS array into one placeholder per element.
+ */
+export function uuidArray(ids: readonly string[]): string {
+  for (const id of ids) if (!UUID.test(id)) throw new Error(`not a uuid: ${id}`);
+  return `{${ids.join(',')}}`;
+}
+
+/** A text[] literal for values from a closed set (enum names). */
+export function enumArray(values: readonly string[]): string {
+  for (const value of values) if (!/^[A-Z_]+$/.test(value)) throw new Error(`not an enum value: ${value}`);
+  return `{${values.join(',')}}`;
+}
+
+/** Groups rows by a key, keeping the order of `keys` (what DataLoader expects). */
+export function groupBy<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => string): T[][] {
+  const groups = new Map<string, T[]>(keys.map((key) => [key, []]));
+  for (const row of rows) groups.get(keyOf(row))?.push(row);
+  return keys.map((key) => groups.get(key)!);
+}
+
+export function indexBy<T>(keys: readonly string[], rows: T[], keyOf: (row: T) => string): (T | null)[] {
+  const byKey = new Map(rows.map((row) => [keyOf(row), row]));
+  return keys.map((key) => byKey.get(key) ?? null);
+}
+
+/** Raw rows carry timestamps as strings (the ORM's type parsers); resolvers want Dates. */
+export function toDate(value: Date | string): Date;
+export function toDate(value: Date | string | null | undefined): Date | null;
+export function toDate(value: Date | string | null | undefined): Date | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value : new Date(value);
+}

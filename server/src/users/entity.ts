@@ -1,0 +1,89 @@
+/** Users, their sign-in sessions and API tokens. Tokens are only ever stored hashed. */
+import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Field, ObjectType } from 'type-graphql';
+import { Role } from '../platform/auth.js';
+import { Node } from '../platform/node.js';
+
+export { Role };
+
+@Entity({ tableName: 'users' })
+@ObjectType({ implements: Node })
+export class User {
+  [OptionalProps]?: 'createdAt';
+
+  @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
+  id!: string;
+
+  @Property({ type: 'text', unique: true })
+  @Field()
+  email!: string;
+
+  @Property({ type: 'text' })
+  @Field()
+  name!: string;
+
+  @Property({ type: 'text' })
+  @Field(() => Role)
+  role!: Role;
+
+  @Property({ type: 'text', hidden: true })
+  passwordHash!: string;
+
+  @Property({ type: 'Date', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+}
+
+@Entity({ tableName: 'sessions' })
+export class Session {
+  [OptionalProps]?: 'createdAt';
+
+  @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
+  id!: string;
+
+  @Property({ type: 'uuid' })
+  userId!: string;
+
+  @Property({ type: 'text' })
+  tokenHash!: string;
+
+  @Property({ type: 'Date' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'Date' })
+  expiresAt!: Date;
+
+  @Property({ type: 'Date', nullable: true })
+  lastUsedAt?: Date;
+
+  @Property({ type: 'Date', nullable: true })
+  revokedAt?: Date;
+}
+
+@Entity({ tableName: 'api_tokens' })
+export class ApiToken {
+  [OptionalProps]?: 'createdAt';
+
+  @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
+  id!: string;
+
+  @Property({ type: 'uuid' })
+  userId!: string;
+
+  @Property({ type: 'text' })
+  name!: string;
+
+  @Property({ type: 'text' })
+  tokenHash!: string;
+
+  @Property({ type: 'Date' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'Date', nullable: true })
+  expiresAt?: Date;
+
+  @Property({ type: 'Date', nullable: true })
+  lastUsedAt?: Date;
+
+  @Property({ type: 'Date', nullable: true })
+  revokedAt?: Date;
+}

@@ -1,0 +1,138 @@
+/** Users, sign-in and tokens: the rules behind the users resolver and the bootstrap admin. */
+import { randomBytes } from 'node:crypto';
+import type { Context } from '../context.js';
+import { Role, requireRole, requireViewer, type Viewer } from '../platform/auth.js';
+import type { EntityManager } from '../platform/db.js';
+import { badInput, conflict, unauthenticated } from '../platform/errors.js';
+import { ApiToken, Session, User } from './entity.js';
+import { userFromRow } from './loaders.js';
+import { DECOY_HASH, hashPassword, hashToken, newToken, verifyPassword } from './passwords.js';
+
+const EMAIL = /^[^@\s]{1,200}@[^@\s]{1,200}$/;
+const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+const lastUsedWrites = new Map<string, number>();
+
+/** The viewer a session or API token belongs to, or null when it is unknown, expired or revoked. */
+export async function authenticate(em: EntityManager, token: string): Promise<Viewer | null> {
+  if (token.length > 200) return null;
+  const hash = hashToken(token);
+  const rows = await em.execute(
+    `select u.id, u.email, u.name, u.role, c.id as credential_id, c.kind from (
+       select id, user_id, 'session' as kind from sessions
+        where token_hash = ? and revoked_at is null and expires_at > now()
+       union all
+       select id, user_id, 'api-token' as kind from api_tokens
+        where token_hash = ? and revoked_at is null and (expires_at is null or expires_at > now())
+     ) c join users u on u.id = c.user_id`,
+    [hash, hash],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  recordLastUsed(em, row.kind, row.credential_id);
+  return { id: row.id, email: row.email, name: row.name, role: row.role, credentialId: row.credential_id, credentialKind: row.kind };
+}
+
+// Written at most once a minute per credential, off the request's path.
+function recordLastUsed(em: EntityManager, kind: Viewer['credentialKind'], id: string): void {
+  const now = Date.now();
+  if ((lastUsedWrites.get(id) ?? 0) > now - LAST_USED_WRITE_INTERVAL_MS) return;
+  lastUsedWrites.set(id, now);
+  if (lastUsedWrites.size > 10_000) lastUsedWrites.clear();
+  const table = kind === 'session' ? 'sessions' : 'api_tokens';
+  em.execute(`update ${table} set last_used_at = now() where id = ?`, [id]).catch(() => lastUsedWrites.delete(id));
+}
+
+export async function login(ctx: Context, email: string, password: string): Promise<{ token: string; user: User }> {
+  const rows = await ctx.em.execute('select * from users where email = ?', [email.trim().toLowerCase()]);
+  const row = rows[0];
+  const valid = await verifyPassword(password, row?.password_hash ?? DECOY_HASH);
+  if (!row || !valid) throw unauthenticated('Invalid email or password');
+  const token = newToken('session');
+  const session = ctx.em.create(Session, {
+    userId: row.id,
+    tokenHash: hashToken(token),
+    expiresAt: new Date(Date.now() + ctx.app.config.sessionTtlHours * 3_600_000),
+  });
+  await ctx.em.persistAndFlush(session);
+  return { token, user: userFromRow(row) };
+}
+
+export async function signOut(ctx: Context): Promise<boolean> {
+  const viewer = requireViewer(ctx.viewer);
+  const table = viewer.credentialKind === 'session' ? 'sessions' : 'api_tokens';
+  await ctx.em.execute(`update ${table} set revoked_at = now() where id = ? and revoked_at is null`, [viewer.credentialId]);
+  return true;
+}
+
+export interface NewUser {
+  email: string;
+  name: string;
+  password: string;
+  role: Role;
+}
+
+function validateNewUser(input: NewUser): void {
+  if (!EMAIL.test(input.email.trim())) throw badInput('email is not an e-mail address', { field: 'email' });
+  if (!input.name.trim() || input.name.length > 200) throw badInput('name must be 1 to 200 characters', { field: 'name' });
+  if (input.password.length < 8 || input.password.length > 200) {
+    throw badInput('password must be 8 to 200 characters', { field: 'password' });
+  }
+}
+
+export async function insertUser(em: EntityManager, input: NewUser): Promise<User> {
+  const user = em.create(User, {
+    email: input.email.trim().toLowerCase(),
+    name: input.name.trim(),
+    role: input.role,
+    passwordHash: await hashPassword(input.password),
+  });
+  await em.persistAndFlush(user);
+  return user;
+}
+
+export async function createUser(ctx: Context, input: NewUser): Promise<User> {
+  requireRole(ctx.viewer, Role.ADMIN);
+  validateNewUser(input);
+  try {
+    return await insertUser(ctx.em, input);
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') throw conflict(`A user with email ${input.email} already exists`);
+    throw error;
+  }
+}
+
+export async function createApiToken(ctx: Context, name: string): Promise<string> {
+  const viewer = requireViewer(ctx.viewer);
+  if (!name.trim() || name.length > 200) throw badInput('name must be 1 to 200 characters', { field: 'name' });
+  const token = newToken('api-token');
+  await ctx.em.persistAndFlush(ctx.em.create(ApiToken, { userId: viewer.id, name: name.trim(), tokenHash: hashToken(token) }));
+  return token;
+}
+
+export interface BootstrapResult {
+  email: string;
+  /** set only when the password was generated here and must be shown once */
+  generatedPassword?: string;
+}
+
+/**
+ * Makes sure the admin from the settings exists (its password follows the setting). With no
+ * admin settings and no admin at all, creates one with a generated password.
+ */
+export async function ensureAdmin(em: EntityManager, email?: string, password?: string): Promise<BootstrapResult | null> {
+  if (email && password) {
+    const existing = await em.findOne(User, { email });
+    if (existing) {
+      if (!(await verifyPassword(password, existing.passwordHash))) existing.passwordHash = await hashPassword(password);
+      existing.role = Role.ADMIN;
+      await em.flush();
+    } else {
+      await insertUser(em, { email, name: 'Administrator', password, role: Role.ADMIN });
+    }
+    return { email };
+  }
+  if (await em.count(User, { role: Role.ADMIN })) return null;
+  const generatedPassword = randomBytes(12).toString('base64url');
+  await insertUser(em, { email: 'admin@localhost', name: 'Administrator', password: generatedPassword, role: Role.ADMIN });
+  return { email: 'admin@localhost', generatedPassword };
+}

@@ -1,0 +1,22 @@
+/** Who may change a workflow: ADMIN any, MEMBER its own, VIEWER none. */
+import { Role, requireRole, type Viewer } from '../platform/auth.js';
+import type { EntityManager } from '../platform/db.js';
+import { notFound } from '../platform/errors.js';
+import { Workflow } from './entity.js';
+import { workflowFromRow } from './loaders.js';
+
+export function requireWriter(viewer: Viewer | null): Viewer {
+  return requireRole(viewer, Role.ADMIN, Role.MEMBER);
+}
+
+/**
+ * Locks the workflow row for the rest of the transaction. Every lifecycle change takes this
+ * lock first, so changes to one workflow's tasks happen one at a time.
+ * A workflow the viewer may not change is NOT_FOUND, as if it did not exist.
+ */
+export async function lockWorkflow(tx: EntityManager, viewer: Viewer, workflowId: string): Promise<Workflow> {
+  const rows = await tx.execute('select * from workflows where id = ? for update', [workflowId]);
+  const workflow = rows[0] ? workflowFromRow(rows[0]) : null;
+  if (!workflow || (viewer.role !== Role.ADMIN && workflow.ownerId !== viewer.id)) throw notFound('Workflow');
+  return workflow;
+}

@@ -1,0 +1,53 @@
+/**
+ * Per-request batch loaders for workflows. Each one filters by what the viewer may see, so
+ * a workflow outside the viewer's scope loads as null on every path.
+ */
+import DataLoader from 'dataloader';
+import { workflowScope, type Viewer } from '../platform/auth.js';
+import type { EntityManager } from '../platform/db.js';
+import { indexBy, toDate, uuidArray } from '../platform/sql.js';
+import { TaskCounts, Workflow, type WorkflowStatus } from './entity.js';
+
+export function workflowFromRow(row: Record<string, any>): Workflow {
+  return Object.assign(new Workflow(), {
+    id: row.id,
+    ownerId: row.owner_id,
+    name: row.name,
+    description: row.description,
+    status: row.status as WorkflowStatus,
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+    startedAt: toDate(row.started_at),
+    finishedAt: toDate(row.finished_at),
+  });
+}
+
+export function createWorkflowLoaders(em: EntityManager, viewer: Viewer | null) {
+  const scope = viewer ? workflowScope(viewer) : null;
+  return {
+    workflowById: new DataLoader<string, Workflow | null>(async (ids) => {
+      const rows = await em.execute(
+        `select * from workflows where id = any(?::uuid[]) ${scope ? 'and owner_id = ?' : ''}`,
+        scope ? [uuidArray(ids), scope] : [uuidArray(ids)],
+      );
+      return indexBy(ids, rows.map(workflowFromRow), (w) => w.id);
+    }),
+
+    /** Counts of a (visible) workflow's tasks per status; the caller has checked visibility. */
+    taskCountsByWorkflow: new DataLoader<string, TaskCounts>(async (ids) => {
+      const rows: Array<{ workflow_id: string; status: string; n: number }> = await em.execute(
+        'select workflow_id, status, count(*)::int as n from tasks where workflow_id = any(?::uuid[]) group by workflow_id, status',
+        [uuidArray(ids)],
+      );
+      const counts = new Map(ids.map((id) => [id, new TaskCounts()]));
+      for (const row of rows) {
+        const c = counts.get(row.workflow_id)!;
+        c[row.status.toLowerCase() as Exclude<keyof TaskCounts, 'total'>] = row.n;
+        c.total += row.n;
+      }
+      return ids.map((id) => counts.get(id)!);
+    }),
+  };
+}
+
+export type WorkflowLoaders = ReturnType<typeof createWorkflowLoaders>;

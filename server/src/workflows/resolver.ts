@@ -1,0 +1,70 @@
+/** GraphQL surface of workflows: thin — parse, check access in the service, return. */
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../context.js';
+import { requireViewer } from '../platform/auth.js';
+import { idOf, toGlobalId } from '../platform/ids.js';
+import { Task, TaskStatus } from '../tasks/entity.js';
+import { User } from '../users/entity.js';
+import { TaskCounts, Workflow } from './entity.js';
+import { CreateWorkflowInput, WorkflowConnection, WorkflowsArgs } from './inputs.js';
+import * as workflows from './service.js';
+
+@Resolver(() => Workflow)
+export class WorkflowResolver {
+  @FieldResolver(() => ID)
+  id(@Root() workflow: Workflow): string {
+    return toGlobalId('Workflow', workflow.id);
+  }
+
+  @FieldResolver(() => User)
+  async owner(@Root() workflow: Workflow, @Ctx() ctx: Context): Promise<User> {
+    return (await ctx.loaders.userById.load(workflow.ownerId))!;
+  }
+
+  @FieldResolver(() => [Task])
+  async tasks(
+    @Root() workflow: Workflow,
+    @Ctx() ctx: Context,
+    @Arg('status', () => [TaskStatus], { nullable: true }) status?: TaskStatus[] | null,
+  ): Promise<Task[]> {
+    const tasks = await ctx.loaders.tasksByWorkflow.load(workflow.id);
+    return status?.length ? tasks.filter((t) => status.includes(t.status)) : tasks;
+  }
+
+  @FieldResolver(() => TaskCounts)
+  taskCounts(@Root() workflow: Workflow, @Ctx() ctx: Context): Promise<TaskCounts> {
+    return ctx.loaders.taskCountsByWorkflow.load(workflow.id);
+  }
+
+  @Query(() => WorkflowConnection)
+  workflows(@Args() args: WorkflowsArgs, @Ctx() ctx: Context): Promise<WorkflowConnection> {
+    return workflows.listWorkflows(ctx, args);
+  }
+
+  @Query(() => Workflow, { nullable: true, description: 'null when it does not exist or the viewer may not see it' })
+  workflow(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Workflow | null> {
+    requireViewer(ctx.viewer);
+    return ctx.loaders.workflowById.load(idOf('Workflow', id));
+  }
+
+  @Mutation(() => Workflow)
+  createWorkflow(@Arg('input') input: CreateWorkflowInput, @Ctx() ctx: Context): Promise<Workflow> {
+    return workflows.createWorkflow(ctx, input);
+  }
+
+  @Mutation(() => Workflow)
+  startWorkflow(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Workflow> {
+    return workflows.startWorkflow(ctx, idOf('Workflow', id));
+  }
+
+  @Mutation(() => Workflow)
+  cancelWorkflow(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Workflow> {
+    return workflows.cancelWorkflow(ctx, idOf('Workflow', id));
+  }
+
+  @Mutation(() => ID, { description: 'returns the id of the deleted workflow' })
+  async deleteWorkflow(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<string> {
+    await workflows.deleteWorkflow(ctx, idOf('Workflow', id));
+    return id;
+  }
+}

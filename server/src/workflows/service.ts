@@ -1,0 +1,139 @@
+/** Workflows: listing what the viewer may see, creating, starting, cancelling, deleting. */
+import { randomUUID } from 'node:crypto';
+import type { Context } from '../context.js';
+import { requireViewer, workflowScope } from '../platform/auth.js';
+import { notFound, conflict } from '../platform/errors.js';
+import { mutate } from '../platform/mutation.js';
+import { decodeCursor, encodeCursor, pageSize } from '../platform/pagination.js';
+import { enumArray } from '../platform/sql.js';
+import { Task, TaskDependency, TaskStatus } from '../tasks/entity.js';
+import { advanceWorkflow, cancelOpenTasks, setWorkflowStatus } from '../tasks/service.js';
+import { lockWorkflow, requireWriter } from './access.js';
+import { Workflow, WorkflowStatus } from './entity.js';
+import { workflowEvent, WorkflowEventKind } from './events.js';
+import type { CreateWorkflowInput, WorkflowConnection, WorkflowsArgs } from './inputs.js';
+import { workflowFromRow } from './loaders.js';
+import { validateWorkflow } from './validation.js';
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Newest first; `totalCount` counts every match the viewer may see, not just this page. */
+export async function listWorkflows(ctx: Context, args: WorkflowsArgs): Promise<WorkflowConnection> {
+  const viewer = requireViewer(ctx.viewer);
+  const first = pageSize(args.first);
+  const after = args.after ? decodeCursor(args.after) : null;
+  const filters: string[] = [];
+  const params: unknown[] = [];
+  const scope = workflowScope(viewer);
+  if (scope) {
+    filters.push('owner_id = ?');
+    params.push(scope);
+  }
+  if (args.status?.length) {
+    filters.push('status = any(?::text[])');
+    params.push(enumArray(args.status));
+  }
+  const search = args.search?.trim().slice(0, 200);
+  if (search) {
+    filters.push(`(name ilike ? or description ilike ?)`);
+    params.push(`%${escapeLike(search)}%`, `%${escapeLike(search)}%`);
+  }
+  const where = filters.length ? `where ${filters.join(' and ')}` : '';
+  const pageFilters = [...filters];
+  const pageParams = [...params];
+  if (after) {
+    // The cursor row's exact time is read back, since JS dates drop PostgreSQL's microseconds.
+    pageFilters.push(`(created_at, id) < (coalesce((select created_at from workflows where id = ?), ?::timestamptz), ?)`);
+    pageParams.push(after.id, after.time, after.id);
+  }
+  const pageWhere = pageFilters.length ? `where ${pageFilters.join(' and ')}` : '';
+  const [rows, [{ total }]] = await Promise.all([
+    ctx.em.execute(`select * from workflows ${pageWhere} order by created_at desc, id desc limit ?`, [...pageParams, first + 1]),
+    ctx.em.execute(`select count(*)::int as total from workflows ${where}`, params),
+  ]);
+  const workflows = rows.slice(0, first).map(workflowFromRow);
+  for (const workflow of workflows) ctx.loaders.workflowById.prime(workflow.id, workflow);
+  const edges = workflows.map((node) => ({ cursor: encodeCursor(node.createdAt, node.id), node }));
+  return {
+    edges,
+    totalCount: total,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      hasPreviousPage: after !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
+export async function createWorkflow(ctx: Context, input: CreateWorkflowInput): Promise<Workflow> {
+  const viewer = requireWriter(ctx.viewer);
+  const valid = validateWorkflow(input);
+  return mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+    // Ids are made here so dependencies can name tasks before they are inserted.
+    const workflow = tx.create(Workflow, {
+      id: randomUUID(),
+      ownerId: viewer.id,
+      name: valid.name,
+      description: valid.description,
+      status: WorkflowStatus.DRAFT,
+    });
+    const tasks = valid.tasks.map((t, position) =>
+      tx.create(Task, {
+        id: randomUUID(), workflowId: workflow.id, name: t.name, position,
+        status: TaskStatus.PENDING, queue: t.queue, maxAttempts: t.maxAttempts,
+      }),
+    );
+    const idByName = new Map(tasks.map((t) => [t.name, t.id]));
+    const dependencies = valid.tasks.flatMap((t) =>
+      t.dependsOn.map((name) => tx.create(TaskDependency, { taskId: idByName.get(t.name)!, dependsOnId: idByName.get(name)! })),
+    );
+    // Without declared relations the ORM cannot order inserts for the foreign keys: flush in steps.
+    await tx.persistAndFlush(workflow);
+    if (tasks.length) await tx.persistAndFlush(tasks);
+    if (dependencies.length) await tx.persistAndFlush(dependencies);
+    record(workflowEvent(WorkflowEventKind.CREATED, workflow));
+    return workflow;
+  });
+}
+
+export async function startWorkflow(ctx: Context, id: string): Promise<Workflow> {
+  const viewer = requireWriter(ctx.viewer);
+  return mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+    const workflow = await lockWorkflow(tx, viewer, id);
+    if (workflow.status !== WorkflowStatus.DRAFT) throw conflict(`Cannot start a workflow that is ${workflow.status}`);
+    const pending = await setWorkflowStatus(tx, workflow, WorkflowStatus.PENDING, record);
+    return advanceWorkflow(tx, pending, record);
+  });
+}
+
+export async function cancelWorkflow(ctx: Context, id: string): Promise<Workflow> {
+  const viewer = requireWriter(ctx.viewer);
+  return mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+    const workflow = await lockWorkflow(tx, viewer, id);
+    if (![WorkflowStatus.DRAFT, WorkflowStatus.PENDING, WorkflowStatus.RUNNING].includes(workflow.status)) {
+      throw conflict(`Cannot cancel a workflow that is ${workflow.status}`);
+    }
+    await cancelOpenTasks(tx, workflow, true, record);
+    return setWorkflowStatus(tx, workflow, WorkflowStatus.CANCELLED, record);
+  });
+}
+
+export async function deleteWorkflow(ctx: Context, id: string): Promise<void> {
+  const viewer = requireWriter(ctx.viewer);
+  await mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+    const workflow = await lockWorkflow(tx, viewer, id);
+    await tx.execute('delete from workflows where id = ?', [workflow.id]);
+    record(workflowEvent(WorkflowEventKind.DELETED, workflow));
+  });
+}
+
+/** A workflow the viewer may see, or NOT_FOUND. */
+export async function visibleWorkflow(ctx: Context, id: string): Promise<Workflow> {
+  requireViewer(ctx.viewer);
+  const workflow = await ctx.loaders.workflowById.load(id);
+  if (!workflow) throw notFound('Workflow');
+  return workflow;
+}
