@@ -1,0 +1,43 @@
+/**
+ * Runs once before all test files: decides which PostgreSQL server the tests create their
+ * databases on. `DATABASE_URL` (as in CI) names it; without it an embedded PostgreSQL is
+ * started in a temporary folder for this run and removed afterwards.
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../../src/platform/embedded-postgres.js';
+import { createLogger } from '../../src/platform/logger.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    postgresUrl: string;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export default async function setup(project: TestProject) {
+  if (process.env.DATABASE_URL) {
+    project.provide('postgresUrl', process.env.DATABASE_URL);
+    return;
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'wf-test-pg-'));
+  // When tests run as root, PostgreSQL runs as the postgres user and must reach the folder.
+  await chmod(dir, 0o755);
+  const database = await startEmbeddedPostgres(dir, await freePort(), createLogger('warn'));
+  project.provide('postgresUrl', database.url);
+  return async () => {
+    await database.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+}
