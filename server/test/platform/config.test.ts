@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('should apply the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 4000, host: '0.0.0.0', databaseUrl: undefined, redisUrl: undefined, logLevel: 'info',
+      dbPoolMin: 2, dbPoolMax: 10, sampleIntervalSeconds: 10, alertEvalIntervalSeconds: 15,
+      rateLimitPerMinute: 1200, loginAttemptsPer15Min: 10, cacheTtlSeconds: 30, demo: undefined,
+    });
+    expect(config.dataDir).toMatch(/\.data$/);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+    [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ DB_POOL_MIN: '5', DB_POOL_MAX: '2' }, 'DB_POOL_MIN'],
+    [{ DB_POOL_MAX: '0' }, 'DB_POOL_MAX'],
+    [{ SAMPLE_INTERVAL_SECONDS: '0' }, 'SAMPLE_INTERVAL_SECONDS'],
+    [{ ALERT_EVAL_INTERVAL_SECONDS: '1.5' }, 'ALERT_EVAL_INTERVAL_SECONDS'],
+    [{ RATE_LIMIT_PER_MINUTE: '-1' }, 'RATE_LIMIT_PER_MINUTE'],
+    [{ CACHE_TTL_SECONDS: 'soon' }, 'CACHE_TTL_SECONDS'],
+    [{ ADMIN_EMAIL: 'admin@x.y' }, 'ADMIN_PASSWORD'],
+    [{ ADMIN_EMAIL: 'nope', ADMIN_PASSWORD: 'password-1' }, 'ADMIN_EMAIL'],
+    [{ ADMIN_EMAIL: 'a@x.y', ADMIN_PASSWORD: 'short' }, 'ADMIN_PASSWORD'],
+    [{ DEMO: 'maybe' }, 'DEMO'],
+    [{ SMTP_URL: 'smtp://localhost:25' }, 'ALERT_EMAIL_TO'],
+    [{ SLACK_WEBHOOK_URL: 'ftp://x' }, 'SLACK_WEBHOOK_URL'],
+  ])('should refuse %o naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid setting ${variable}: `));
+  });
+
+  it('should stop the server at start with one line naming the bad setting', async () => {
+    const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'src/main.ts'], {
+      env: { ...process.env, PORT: 'eighty' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(78);
+    expect(stderr.trim()).toBe('Invalid setting PORT: expected a whole number, got "eighty"');
+  });
+});

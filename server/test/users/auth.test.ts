@@ -1,0 +1,124 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../../src/users/passwords.js';
+import { ADMIN, startTestServer, type TestServer } from '../support/server.js';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server?.stop());
+
+const VIEWER_QUERY = '{ viewer { id email role } }';
+
+describe('login', () => {
+  it('should return a session token that signs requests in', async () => {
+    const token = await server.login(ADMIN.email, ADMIN.password);
+    const { viewer } = await server.gqlOk(VIEWER_QUERY, {}, token);
+    expect(viewer).toMatchObject({ email: ADMIN.email, role: 'ADMIN' });
+  });
+
+  it('should accept the e-mail in any case', async () => {
+    expect(await server.login(ADMIN.email.toUpperCase(), ADMIN.password)).toMatch(/^wfs_/);
+  });
+
+  it('should refuse a wrong password and an unknown e-mail alike with UNAUTHENTICATED', async () => {
+    for (const [email, password] of [[ADMIN.email, 'wrong-password'], ['nobody@test.local', ADMIN.password]]) {
+      const result = await server.gql('mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { e: email, p: password });
+      expect(result.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+      expect(result.errors?.[0].message).toBe('Invalid email or password');
+    }
+  });
+
+  it('should store only a slow hash of the password', async () => {
+    const db = new pg.Client({ connectionString: server.database.url });
+    await db.connect();
+    const { rows } = await db.query('select password_hash from users where email = $1', [ADMIN.email]);
+    await db.end();
+    expect(rows[0].password_hash).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(rows[0].password_hash).not.toContain(ADMIN.password);
+  });
+});
+
+describe('sessions and API tokens', () => {
+  it('should stop accepting a session after sign-out', async () => {
+    const token = await server.login(ADMIN.email, ADMIN.password);
+    expect(await server.gqlOk('mutation { signOut }', {}, token)).toEqual({ signOut: true });
+    const after = await server.gql('{ workflows { totalCount } }', {}, token);
+    expect(after.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('should stop accepting an expired session', async () => {
+    const token = await server.login(ADMIN.email, ADMIN.password);
+    const db = new pg.Client({ connectionString: server.database.url });
+    await db.connect();
+    await db.query(`update sessions set expires_at = now() - interval '1 second' where token_hash = $1`, [hashToken(token)]);
+    await db.end();
+    const after = await server.gql('{ workflows { totalCount } }', {}, token);
+    expect(after.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('should show an API token once, store only its hash, and accept it as a bearer token', async () => {
+    const { createApiToken } = await server.gqlOk('mutation { createApiToken(name: "ci worker") }', {}, server.adminToken);
+    expect(createApiToken).toMatch(/^wft_[\w-]{43}$/);
+    const { viewer } = await server.gqlOk(VIEWER_QUERY, {}, createApiToken);
+    expect(viewer.email).toBe(ADMIN.email);
+    const db = new pg.Client({ connectionString: server.database.url });
+    await db.connect();
+    const { rows } = await db.query('select token_hash from api_tokens');
+    await db.end();
+    expect(rows).toHaveLength(1);
+    expect(rows[0].token_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(rows[0].token_hash).not.toContain(createApiToken.slice(4, 20));
+  });
+
+  it('should treat unknown and malformed tokens as anonymous', async () => {
+    for (const token of ['wft_unknown', 'x'.repeat(5000)]) {
+      const result = await server.gql('{ workflows { totalCount } }', {}, token);
+      expect(result.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    }
+    expect((await server.gqlOk(VIEWER_QUERY, {}, 'wft_unknown')).viewer).toBeNull();
+  });
+});
+
+describe('anonymous requests', () => {
+  it('should need a user for every operation but login and health', async () => {
+    const health = await server.gql('{ health { status } }');
+    expect(health.data?.health.status).toBe('healthy');
+    for (const query of [
+      '{ workflows { totalCount } }',
+      '{ workflow(id: "V29ya2Zsb3c6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw") { id } }',
+      '{ node(id: "V29ya2Zsb3c6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw") { id } }',
+      'mutation { createWorkflow(input: { name: "x" }) { id } }',
+      'mutation { claimTask { id } }',
+      'mutation { createApiToken(name: "x") }',
+      'mutation { createUser(email: "a@b.c", name: "a", password: "password-1", role: ADMIN) { id } }',
+    ]) {
+      const result = await server.gql(query);
+      expect(result.errors?.[0].extensions?.code, query).toBe('UNAUTHENTICATED');
+    }
+  });
+});
+
+describe('createUser', () => {
+  it('should be for admins only', async () => {
+    const member = await server.newUser('MEMBER');
+    const result = await server.gql('mutation { createUser(email: "m@x.y", name: "m", password: "password-1", role: ADMIN) { id } }', {}, member.token);
+    expect(result.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('should refuse bad input and a taken e-mail', async () => {
+    const cases: Array<[string, string]> = [
+      ['mutation { createUser(email: "not-an-email", name: "n", password: "password-1", role: MEMBER) { id } }', 'BAD_USER_INPUT'],
+      ['mutation { createUser(email: "ok@x.y", name: "  ", password: "password-1", role: MEMBER) { id } }', 'BAD_USER_INPUT'],
+      ['mutation { createUser(email: "ok@x.y", name: "n", password: "short", role: MEMBER) { id } }', 'BAD_USER_INPUT'],
+      [`mutation { createUser(email: "${ADMIN.email}", name: "n", password: "password-1", role: MEMBER) { id } }`, 'CONFLICT'],
+      ['mutation { createUser(email: "ok@x.y", name: "n", password: "password-1", role: OWNER) { id } }', 'GRAPHQL_VALIDATION_FAILED'],
+    ];
+    for (const [query, code] of cases) {
+      const result = await server.gql(query, {}, server.adminToken);
+      expect(result.errors?.[0].extensions?.code, query).toBe(code);
+    }
+  });
+});

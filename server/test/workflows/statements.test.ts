@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { countStatements } from '../support/statements.js';
+import { newWorkflow } from '../support/workflows.js';
+
+let server: TestServer;
+
+const DASHBOARD = `query ($first: Int!) {
+  workflows(first: $first) {
+    totalCount
+    edges { node { id name status owner { id email } taskCounts { total running failed }
+      tasks { id name status attempts dependsOn { id name } workflow { id } } } }
+  }
+}`;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const members = [await server.newUser('MEMBER'), await server.newUser('MEMBER'), await server.newUser('MEMBER')];
+  for (let i = 0; i < 50; i++) {
+    await newWorkflow(server, members[i % 3].token, [{ name: 'a' }, { name: 'b', dependsOn: ['a'] }, { name: 'c', dependsOn: ['a', 'b'] }], `wf-${i}`);
+  }
+});
+afterAll(() => server?.stop());
+
+describe('workflow list statements', () => {
+  it('should issue the same small number of statements for 50 workflows as for 5', async () => {
+    await server.gqlOk(DASHBOARD, { first: 1 }, server.adminToken); // warm: auth's last-used write
+    let five: any;
+    let fifty: any;
+    const small = await countStatements(server.app, async () => (five = await server.gqlOk(DASHBOARD, { first: 5 }, server.adminToken)));
+    const large = await countStatements(server.app, async () => (fifty = await server.gqlOk(DASHBOARD, { first: 50 }, server.adminToken)));
+    expect(five.workflows.edges).toHaveLength(5);
+    expect(fifty.workflows.edges).toHaveLength(50);
+    expect(fifty.workflows.edges[0].node.tasks[2].dependsOn.map((d: any) => d.name)).toEqual(['a', 'b']);
+    expect(large.count).toBe(small.count);
+    // auth, page, count, owners, task counts, tasks, dependencies
+    expect(large.count).toBeLessThanOrEqual(7);
+  });
+
+  it('should not grow with the page size for task and node lookups either', async () => {
+    const { workflows } = await server.gqlOk('{ workflows(first: 50) { edges { node { tasks { id } } } } }', {}, server.adminToken);
+    const ids: string[] = workflows.edges.flatMap((e: any) => e.node.tasks.map((t: any) => t.id));
+    const query = (n: number) =>
+      `{ ${ids.slice(0, n).map((id, i) => `t${i}: node(id: "${id}") { ... on Task { name workflow { name owner { email } } dependsOn { name } } }`).join(' ')} }`;
+    const few = await countStatements(server.app, () => server.gqlOk(query(3), {}, server.adminToken));
+    const many = await countStatements(server.app, () => server.gqlOk(query(30), {}, server.adminToken));
+    expect(many.count).toBe(few.count);
+  });
+});
