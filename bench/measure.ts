@@ -1,0 +1,68 @@
+/** autocannon runs and the figures the benchmarks report from them. */
+import autocannon from 'autocannon';
+import os from 'node:os';
+import type { Target } from './processes.js';
+
+export interface Figures {
+  target: string;
+  connections: number;
+  seconds: number;
+  requestsPerSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  /** non-2xx responses and socket errors, as a share of all requests */
+  errorRate: number;
+  requests: number;
+}
+
+export interface Load {
+  path: string;
+  method?: 'GET' | 'POST';
+  body?: string;
+}
+
+/** Exact percentile of sorted values (nearest rank). */
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export async function measure(target: Target, load: Load, connections: number, seconds: number): Promise<Figures> {
+  const times: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      { url: `${target.url}${load.path}`, method: load.method ?? 'GET', headers: target.headers, body: load.body, connections, duration: seconds },
+      (error, done) => (error ? reject(error) : resolve(done)),
+    );
+    // autocannon's own histogram has no p95, so every response time is kept.
+    instance.on('response', (_client, _status, _bytes, responseTime) => times.push(responseTime));
+  });
+  times.sort((a, b) => a - b);
+  const total = result.requests.total;
+  const failed = result.non2xx + result.errors + result.timeouts;
+  return {
+    target: target.name,
+    connections,
+    seconds,
+    requestsPerSecond: total / seconds,
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    p99: percentile(times, 99),
+    errorRate: total + result.errors ? failed / (total + result.errors) : 0,
+    requests: total,
+  };
+}
+
+export function machine(): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+  return `${os.cpus().length} cores (${cpu}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}`;
+}
+
+export const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+export const fixed = (value: number, digits = 1): string => value.toFixed(digits);

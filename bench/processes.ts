@@ -1,0 +1,110 @@
+/** Starts the real server and the limit server as child processes on free ports, for benchmarks. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BENCH_ADMIN } from './seed.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const REGISTER = ['--import', '@swc-node/register/esm-register'];
+
+export interface Target {
+  name: string;
+  url: string;
+  /** headers every request carries (the real server's admin token) */
+  headers: Record<string, string>;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: process exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/api/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not become healthy in ${timeoutMs} ms`);
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+}
+
+async function startProcess(name: string, args: string[], env: Record<string, string>, cwd: string, nodeArgs: string[]) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, ...REGISTER, ...args], {
+    cwd,
+    env: { ...process.env, NODE_ENV: 'production', ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url, child);
+  return { name, url, child, stop: stopper(child) };
+}
+
+export interface ServerOptions {
+  databaseUrl: string;
+  env?: Record<string, string>;
+  /** extra node flags, e.g. --cpu-prof */
+  nodeArgs?: string[];
+}
+
+/** The product as `npm start` runs it, signed in as the benchmark admin. */
+export async function startRealServer(options: ServerOptions): Promise<Target> {
+  const started = await startProcess(
+    'server',
+    ['src/main.ts'],
+    {
+      DATABASE_URL: options.databaseUrl,
+      HOST: '127.0.0.1',
+      ADMIN_EMAIL: BENCH_ADMIN.email,
+      ADMIN_PASSWORD: BENCH_ADMIN.password,
+      LOG_LEVEL: 'warn',
+      DEMO: '0',
+      RATE_LIMIT_PER_MINUTE: '0',
+      CACHE_TTL_SECONDS: '0',
+      SAMPLE_INTERVAL_SECONDS: '60',
+      ...options.env,
+    },
+    path.join(ROOT, 'server'),
+    options.nodeArgs ?? [],
+  );
+  const response = await fetch(`${started.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { token } }',
+      variables: { e: BENCH_ADMIN.email, p: BENCH_ADMIN.password },
+    }),
+  });
+  const body = (await response.json()) as { data?: { login: { token: string } }; errors?: unknown };
+  if (!body.data) throw new Error(`login failed: ${JSON.stringify(body.errors)}`);
+  return {
+    name: started.name, url: started.url, pid: started.child.pid!, stop: started.stop,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${body.data.login.token}` },
+  };
+}
+
+export async function startLimitServer(options: ServerOptions): Promise<Target> {
+  const started = await startProcess('limit', ['bench/limit-server.ts'], { DATABASE_URL: options.databaseUrl, ...options.env }, ROOT, options.nodeArgs ?? []);
+  return { name: started.name, url: started.url, pid: started.child.pid!, stop: started.stop, headers: { 'content-type': 'application/json' } };
+}
