@@ -33,8 +33,8 @@ export class User {
   createdAt: Date = new Date();
 }
 
-@Entity({ tableName: 'sessions' })
-export class Session {
+/** What sessions and API tokens share: a user, a hashed secret, and its lifetime. */
+abstract class Credential {
   [OptionalProps]?: 'createdAt';
 
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
@@ -48,9 +48,6 @@ export class Session {
 
   @Property({ type: 'Date' })
   createdAt: Date = new Date();
-
-  @Property({ type: 'Date' })
-  expiresAt!: Date;
 
   @Property({ type: 'Date', nullable: true })
   lastUsedAt?: Date;
@@ -59,31 +56,17 @@ export class Session {
   revokedAt?: Date;
 }
 
+@Entity({ tableName: 'sessions' })
+export class Session extends Credential {
+  @Property({ type: 'Date' })
+  expiresAt!: Date;
+}
+
 @Entity({ tableName: 'api_tokens' })
-export class ApiToken {
-  [OptionalProps]?: 'createdAt';
-
-  @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
-  id!: string;
-
-  @Property({ type: 'uuid' })
-  userId!: string;
-
+export class ApiToken extends Credential {
   @Property({ type: 'text' })
   name!: string;
 
-  @Property({ type: 'text' })
-  tokenHash!: string;
-
-  @Property({ type: 'Date' })
-  createdAt: Date = new Date();
-
   @Property({ type: 'Date', nullable: true })
   expiresAt?: Date;
-
-  @Property({ type: 'Date', nullable: true })
-  lastUsedAt?: Date;
-
-  @Property({ type: 'Date', nullable: true })
-  revokedAt?: Date;
 }
