@@ -32,6 +32,7 @@ describe('workflow list statements', () => {
     expect(five.workflows.edges).toHaveLength(5);
     expect(fifty.workflows.edges).toHaveLength(50);
     expect(fifty.workflows.edges[0].node.tasks[2].dependsOn.map((d: any) => d.name)).toEqual(['a', 'b']);
+    console.log(`dashboard query statements: ${small.count} for 5 workflows, ${large.count} for 50`);
     expect(large.count).toBe(small.count);
     // auth, page, count, owners, task counts, tasks, dependencies
     expect(large.count).toBeLessThanOrEqual(7);
