@@ -20,7 +20,13 @@ import { EXPLORER_ASSETS, sendExplorer, sendExplorerAsset, wantsExplorer } from 
 import { handleGraphQLRequest, startApollo } from './platform/graphql.js';
 import { cookie, requestIdOf, sendGraphQLError, sendJson } from './platform/http.js';
 import type { Logger } from './platform/logger.js';
+import { createLiveConnections } from './platform/live-connections.js';
 import { createEventBus } from './platform/pubsub.js';
+import { createRequestStats } from './metrics/request-stats.js';
+import { startMonitoring } from './monitoring.js';
+import { countingPublishes, createServerMetrics, metricsRoute } from './observability/prometheus.js';
+import { createRequestObserver } from './observability/requests.js';
+import { createErrorReporter } from './observability/sentry.js';
 import { buildAppSchema } from './schema.js';
 import { Task, TaskDependency } from './tasks/entity.js';
 import { ApiToken, Session, User } from './users/entity.js';
@@ -69,17 +75,28 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const generateAdmin = !config.databaseUrl;
   const bootstrap = config.adminEmail || generateAdmin ? await ensureAdmin(orm.em.fork(), config.adminEmail, config.adminPassword) : null;
 
-  const bus = createEventBus();
+  const liveConnections = createLiveConnections();
+  const serverMetrics = createServerMetrics(orm, liveConnections);
+  const bus = countingPublishes(createEventBus(), serverMetrics);
   const healthChecks: HealthChecks = { optional: {} };
-  const services: AppServices = { config, logger, orm, bus, healthChecks };
+  const services: AppServices = { config, logger, orm, bus, healthChecks, liveConnections };
   const schema = await buildAppSchema(bus);
-  const apollo: ApolloServer<Context> = await startApollo<Context>({ schema, logger });
+  const requestStats = createRequestStats();
+  const reporter = await createErrorReporter(config.sentryDsn, config.instanceId, logger);
+  const observer = createRequestObserver(requestStats, serverMetrics, reporter, logger);
+  const apollo: ApolloServer<Context> = await startApollo<Context>({
+    schema,
+    logger,
+    plugins: [observer.plugin],
+    onInternalError: (error, context, operationName) => observer.internalError(error, context?.requestId, operationName),
+  });
 
   let draining = false;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
+    observer.watch(req, res, requestId);
     if (url.pathname === '/graphql') {
       if (wantsExplorer(req)) return sendExplorer(req, res);
       return handleGraphQLRequest(apollo, req, res, {
@@ -92,12 +109,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     }
     if (url.pathname === '/api/health') return healthRoute(services, healthChecks, res);
     if (url.pathname === '/api/ready') return readyRoute(services, healthChecks, res, draining);
+    if (url.pathname === '/api/metrics') return metricsRoute(req, res, serverMetrics, config.metricsToken);
     sendJson(res, 404, { error: 'Not found' });
   };
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error) => {
       logger.error({ err: error, url: req.url }, 'request failed');
+      observer.internalError(error, res.getHeader('x-request-id') as string | undefined, undefined);
       if (!res.headersSent) sendGraphQLError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
       else res.end();
     });
@@ -107,6 +126,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const monitoring = startMonitoring(services, requestStats, databaseUrl);
 
   const stop = async (): Promise<void> => {
     draining = true;
@@ -116,7 +136,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     await closed;
     clearTimeout(forced);
     logger.debug('http server closed');
+    await monitoring.stop();
     await apollo.stop();
+    await reporter.close();
     await orm.close();
     logger.debug('database pool closed');
     await embedded?.stop();

@@ -36,6 +36,8 @@ export interface Config {
   alertWebhookSecret?: string;
   smtpUrl?: string;
   alertEmailTo?: string;
+  /** sender of alert e-mails */
+  alertEmailFrom: string;
   /** undefined: on for an empty embedded database, off otherwise */
   demo?: boolean;
   sessionTtlHours: number;
@@ -149,6 +151,7 @@ export function loadConfig(env: Env): Config {
     alertWebhookSecret: text(env, 'ALERT_WEBHOOK_SECRET'),
     smtpUrl,
     alertEmailTo,
+    alertEmailFrom: text(env, 'ALERT_EMAIL_FROM') ?? 'Workflow Factory <alerts@workflow-factory.localhost>',
     demo: flag(env, 'DEMO'),
     sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 24 * 7, 1, 24 * 365),
     eventRetentionHours: integer(env, 'EVENT_RETENTION_HOURS', 24, 1, 24 * 365),

@@ -5,8 +5,10 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './config.js';
 import type { HealthChecks } from './health/service.js';
+import { createAlertLoaders } from './alerts/loaders.js';
 import type { Viewer } from './platform/auth.js';
 import type { EntityManager } from './platform/db.js';
+import type { LiveConnections } from './platform/live-connections.js';
 import type { Logger } from './platform/logger.js';
 import type { EventBus } from './platform/pubsub.js';
 import { createTaskLoaders } from './tasks/loaders.js';
@@ -19,10 +21,12 @@ export interface AppServices {
   orm: MikroORM;
   bus: EventBus;
   healthChecks: HealthChecks;
+  /** open WebSocket connections of this replica (the live transport counts them) */
+  liveConnections: LiveConnections;
 }
 
 export function createLoaders(em: EntityManager, viewer: Viewer | null) {
-  return { ...createUserLoaders(em), ...createWorkflowLoaders(em, viewer), ...createTaskLoaders(em, viewer) };
+  return { ...createUserLoaders(em), ...createWorkflowLoaders(em, viewer), ...createTaskLoaders(em, viewer), ...createAlertLoaders(em) };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -6,7 +6,9 @@ import type { GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { Arg, buildSchema, Ctx, ID, Query, Resolver } from 'type-graphql';
 import type { Context } from './context.js';
+import { AlertResolver, AlertRuleResolver } from './alerts/resolver.js';
 import { HealthResolver } from './health/resolver.js';
+import { MetricResolver } from './metrics/resolver.js';
 import { requireViewer } from './platform/auth.js';
 import { parseGlobalId } from './platform/ids.js';
 import { Node } from './platform/node.js';
@@ -28,13 +30,22 @@ class NodeResolver {
         return ctx.loaders.workflowById.load(key);
       case 'Task':
         return ctx.loaders.taskById.load(key);
+      case 'AlertRule': {
+        const rule = await ctx.loaders.alertRuleById.load(key);
+        return rule && !rule.deletedAt ? rule : null;
+      }
+      case 'Alert':
+        return ctx.loaders.alertById.load(key);
       default:
         return null;
     }
   }
 }
 
-export const RESOLVERS = [NodeResolver, UserResolver, WorkflowResolver, TaskResolver, HealthResolver] as const;
+export const RESOLVERS = [
+  NodeResolver, UserResolver, WorkflowResolver, TaskResolver, HealthResolver,
+  MetricResolver, AlertRuleResolver, AlertResolver,
+] as const;
 
 export function buildAppSchema(bus?: EventBus): Promise<GraphQLSchema> {
   return buildSchema({

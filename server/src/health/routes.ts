@@ -1,7 +1,7 @@
 /** `GET /api/health` (liveness: is the database answering) and `GET /api/ready` (can serve). */
 import type { ServerResponse } from 'node:http';
 import type { AppServices } from '../context.js';
-import { checkHealth, type HealthChecks } from './service.js';
+import { checkHealth, REPLICA_PREFIX, type HealthChecks } from './service.js';
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
@@ -23,7 +23,8 @@ export async function healthRoute(app: AppServices, checks: HealthChecks, res: S
 
 export async function readyRoute(app: AppServices, checks: HealthChecks, res: ServerResponse, draining: boolean): Promise<void> {
   const health = await checkHealth(app, checks);
-  const notReady = health.components.filter((c) => c.status !== 'up').map((c) => c.name);
+  // Another replica being down does not stop this one from serving.
+  const notReady = health.components.filter((c) => c.status !== 'up' && !c.name.startsWith(REPLICA_PREFIX)).map((c) => c.name);
   if (draining) notReady.push('shutting-down');
   sendJson(res, notReady.length ? 503 : 200, notReady.length ? { ready: false, notReady } : { ready: true });
 }

@@ -1,11 +1,13 @@
 /**
- * Health of this replica's parts. The database is essential (down → unhealthy); optional
- * parts such as Redis make the replica not ready and the report degraded, not unhealthy.
+ * Health of the cluster as one replica sees it. The database is essential (down →
+ * unhealthy); optional parts such as Redis, and the other replicas (known from their
+ * heartbeats), make the report degraded when down, not unhealthy.
  */
 import type { AppServices } from '../context.js';
 import { ComponentHealth, Health } from './types.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
+export const REPLICA_PREFIX = 'replica:';
 
 export type ComponentCheck = () => Promise<void>;
 
@@ -32,6 +34,27 @@ export interface HealthChecks {
   optional: Record<string, ComponentCheck>;
 }
 
+/**
+ * A replica is down once it missed three heartbeats (plus slack for a busy machine). One
+ * that stopped cleanly removed its heartbeat and is simply gone.
+ */
+export function heartbeatDeadlineSeconds(sampleIntervalSeconds: number): number {
+  return 3 * sampleIntervalSeconds + 5;
+}
+
+async function replicaComponents(app: AppServices): Promise<ComponentHealth[]> {
+  const rows: Array<{ instance: string; age: number }> = await app.orm.em.getConnection().execute(
+    'select instance, extract(epoch from now() - last_seen_at)::float8 as age from heartbeats order by instance',
+  );
+  const deadline = heartbeatDeadlineSeconds(app.config.sampleIntervalSeconds);
+  return rows.map((row) => ({
+    name: `${REPLICA_PREFIX}${row.instance}`,
+    status: row.age <= deadline ? 'up' : 'down',
+    latencyMs: null,
+    detail: row.age <= deadline ? null : `no heartbeat for ${Math.round(row.age)} s`,
+  }));
+}
+
 export async function checkHealth(app: AppServices, checks: HealthChecks): Promise<Health> {
   const [database, ...optional] = await Promise.all([
     timed('database', async () => {
@@ -39,8 +62,14 @@ export async function checkHealth(app: AppServices, checks: HealthChecks): Promi
     }),
     ...Object.entries(checks.optional).map(([name, check]) => timed(name, check)),
   ]);
+  const replicas = database.status === 'up' ? await replicaComponents(app).catch(() => []) : [];
   const api: ComponentHealth = { name: 'api', status: 'up', latencyMs: null, detail: null };
-  const components = [api, database, ...optional];
-  const status = database.status !== 'up' ? 'unhealthy' : optional.some((c) => c.status !== 'up') ? 'degraded' : 'healthy';
+  const components = [api, database, ...optional, ...replicas];
+  const status = database.status !== 'up' ? 'unhealthy' : components.some((c) => c.status !== 'up') ? 'degraded' : 'healthy';
   return { status, components, instance: app.config.instanceId, checkedAt: new Date() };
+}
+
+/** What `healthChanged` compares: the status of each component, not latencies. */
+export function healthSignature(health: Health): string {
+  return JSON.stringify([health.status, health.components.map((c) => [c.name, c.status])]);
 }

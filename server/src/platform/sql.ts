@@ -36,3 +36,14 @@ export function toDate(value: Date | string | null | undefined): Date | null {
   if (value === null || value === undefined) return null;
   return value instanceof Date ? value : new Date(value);
 }
+
+/** A text[] literal for `unnest(?::text[])` over arbitrary strings (null stays NULL). */
+export function textArray(values: readonly (string | null)[]): string {
+  return `{${values.map((v) => (v === null ? 'NULL' : `"${v.replace(/["\\]/g, '\\$&')}"`)).join(',')}}`;
+}
+
+/** A float8[] literal; callers pass finite numbers only. */
+export function floatArray(values: readonly number[]): string {
+  for (const value of values) if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
+  return `{${values.join(',')}}`;
+}

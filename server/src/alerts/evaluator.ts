@@ -1,0 +1,121 @@
+/**
+ * The alert evaluator. Every `ALERT_EVAL_INTERVAL_SECONDS` the one replica holding the
+ * evaluator lock records the cluster's component health as `component_up` samples, then
+ * checks every enabled rule against the latest sample of each service and instance:
+ * a breach opens an alert (PENDING, FIRING once it held `forSeconds`), a clear resolves it.
+ * The partial unique index keeps one open alert per rule and service even if leadership
+ * changes hands in the middle of a tick.
+ */
+import type { AppServices } from '../context.js';
+import { checkHealth, healthSignature } from '../health/service.js';
+import type { EntityManager } from '../platform/db.js';
+import { leadership } from '../platform/leader.js';
+import { mutate } from '../platform/mutation.js';
+import { repeat } from '../platform/repeat.js';
+import { textArray } from '../platform/sql.js';
+import { storeSamples } from '../metrics/ingest.js';
+import { alertFromRow, ruleFromRow } from './loaders.js';
+import { breaches } from './rules.js';
+import { fireAlert, openAlert, resolveAlert } from './state.js';
+import { AlertStatus, type Alert, type AlertRule } from './types.js';
+
+const EVALUATOR_LOCK = 7_316_041;
+// Only samples this recent count: a service that stopped reporting does not keep an alert open.
+const LOOKBACK_MS = 5 * 60_000;
+export const COMPONENT_METRIC = 'component_up';
+
+/** The worst breaching value: the highest for > and >=, the lowest for < and <=. */
+function worst(rule: AlertRule, values: number[]): number {
+  if (rule.comparator.startsWith('>')) return Math.max(...values);
+  if (rule.comparator.startsWith('<')) return Math.min(...values);
+  return values[0];
+}
+
+/** Latest value of each (metric, service, instance) within the lookback, by metric then service. */
+async function latestValues(em: EntityManager, metrics: string[], now: Date): Promise<Map<string, Map<string, number[]>>> {
+  const byMetric = new Map<string, Map<string, number[]>>();
+  if (metrics.length === 0) return byMetric;
+  const rows: Array<{ name: string; service: string; value: number }> = await em.execute(
+    `select distinct on (name, service, instance) name, service, value from metrics
+      where time > ? and name = any(?::text[])
+      order by name, service, instance, time desc`,
+    [new Date(now.getTime() - LOOKBACK_MS), textArray(metrics)],
+  );
+  for (const row of rows) {
+    const services = byMetric.get(row.name) ?? new Map<string, number[]>();
+    byMetric.set(row.name, services);
+    services.set(row.service, [...(services.get(row.service) ?? []), Number(row.value)]);
+  }
+  return byMetric;
+}
+
+/** One evaluation of every rule; returns how many alerts changed. */
+export async function evaluateRules(app: AppServices, now = new Date()): Promise<number> {
+  const em = app.orm.em.fork() as EntityManager;
+  const rules = (await em.execute('select * from alert_rules where enabled and deleted_at is null')).map(ruleFromRow);
+  const latest = await latestValues(em, [...new Set(rules.map((r) => r.metric))], now);
+  return mutate(em, app.bus, async (tx, record) => {
+    let changes = 0;
+    const open = new Map<string, Alert>();
+    for (const row of await tx.execute(`select * from alerts where status <> 'RESOLVED' for update`)) {
+      const alert = alertFromRow(row);
+      open.set(`${alert.ruleId}\n${alert.service}`, alert);
+    }
+    const breached = new Set<string>();
+    for (const rule of rules) {
+      const services = latest.get(rule.metric) ?? new Map<string, number[]>();
+      for (const [service, values] of services) {
+        if (rule.service && rule.service !== service) continue;
+        const breaching = values.filter((value) => breaches(rule.comparator, value, rule.threshold));
+        if (breaching.length === 0) continue;
+        const key = `${rule.id}\n${service}`;
+        breached.add(key);
+        const alert = open.get(key);
+        const value = worst(rule, breaching);
+        if (!alert) {
+          if (await openAlert(tx, app.config, record, rule, service, value, now)) changes++;
+        } else if (alert.status === AlertStatus.PENDING && now.getTime() - alert.startedAt.getTime() >= rule.forSeconds * 1000) {
+          await fireAlert(tx, app.config, record, alert, rule, value, now);
+          changes++;
+        }
+      }
+    }
+    const cleared = [...open].filter(([key]) => !breached.has(key)).map(([, alert]) => alert);
+    if (cleared.length) {
+      const ruleRows = await tx.execute('select * from alert_rules where id = any(?::uuid[])', [`{${cleared.map((a) => a.ruleId).join(',')}}`]);
+      const ruleById = new Map(ruleRows.map((row: Record<string, unknown>) => [row.id as string, ruleFromRow(row)]));
+      for (const alert of cleared) await resolveAlert(tx, app.config, record, alert, ruleById.get(alert.ruleId)!, now);
+      changes += cleared.length;
+    }
+    return changes;
+  });
+}
+
+/**
+ * Starts trying to lead; while leading, each tick records component health (publishing it
+ * when it changed) and evaluates the rules. `onChanges` hears when alerts moved.
+ */
+export function startEvaluator(app: AppServices, databaseUrl: string, onChanges: () => void) {
+  const lock = leadership(databaseUrl, EVALUATOR_LOCK, app.logger);
+  let lastHealth = '';
+  const job = repeat('alert-evaluator', app.config.alertEvalIntervalSeconds * 1000, async () => {
+    if (!(await lock.isLeader())) return;
+    const health = await checkHealth(app, app.healthChecks);
+    const now = health.checkedAt;
+    await storeSamples(app.orm.em.fork() as EntityManager, app.bus, health.components.map((c) => ({
+      name: COMPONENT_METRIC, service: c.name, instance: app.config.instanceId, time: now, value: c.status === 'up' ? 1 : 0,
+    })));
+    const signature = healthSignature(health);
+    if (signature !== lastHealth) {
+      lastHealth = signature;
+      app.bus.publish('health', { ...health, checkedAt: now.toISOString(), components: health.components.map((c) => ({ ...c, latencyMs: c.latencyMs ?? null, detail: c.detail ?? null })) });
+    }
+    if ((await evaluateRules(app, now)) > 0) onChanges();
+  }, app.logger);
+  return {
+    async stop() {
+      await job.stop();
+      await lock.release();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/** What a notification says: one JSON document per event, the same for every channel. */
+import { toGlobalId } from '../../platform/ids.js';
+import type { Alert, AlertRule } from '../types.js';
+
+export type NotificationEvent = 'FIRING' | 'RESOLVED';
+
+export interface AlertMessage {
+  event: NotificationEvent;
+  /** one line for humans (Slack text, e-mail subject) */
+  summary: string;
+  alert: {
+    id: string;
+    status: string;
+    severity: string;
+    service: string;
+    value: number;
+    startedAt: string;
+    firedAt: string | null;
+    resolvedAt: string | null;
+  };
+  rule: { id: string; name: string; metric: string; comparator: string; threshold: number; forSeconds: number };
+}
+
+export function alertMessage(event: NotificationEvent, alert: Alert, rule: AlertRule): AlertMessage {
+  const condition = `${rule.metric} ${rule.comparator} ${rule.threshold}`;
+  const summary = event === 'FIRING'
+    ? `[FIRING] ${alert.severity} ${rule.name}: ${rule.metric} on ${alert.service} is ${alert.value} (${condition})`
+    : `[RESOLVED] ${rule.name} on ${alert.service}`;
+  return {
+    event,
+    summary,
+    alert: {
+      id: toGlobalId('Alert', alert.id),
+      status: alert.status,
+      severity: alert.severity,
+      service: alert.service,
+      value: alert.value,
+      startedAt: alert.startedAt.toISOString(),
+      firedAt: alert.firedAt?.toISOString() ?? null,
+      resolvedAt: alert.resolvedAt?.toISOString() ?? null,
+    },
+    rule: {
+      id: toGlobalId('AlertRule', rule.id),
+      name: rule.name,
+      metric: rule.metric,
+      comparator: rule.comparator,
+      threshold: rule.threshold,
+      forSeconds: rule.forSeconds,
+    },
+  };
+}

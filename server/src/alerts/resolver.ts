@@ -1,0 +1,76 @@
+/** GraphQL surface of alert rules and alerts: thin — parse, call the service. */
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../context.js';
+import { requireViewer } from '../platform/auth.js';
+import { idOf, toGlobalId } from '../platform/ids.js';
+import * as rules from './rules.js';
+import * as alerts from './service.js';
+import { Alert, AlertConnection, AlertNotification, AlertRule, AlertRuleInput, AlertsArgs } from './types.js';
+
+@Resolver(() => AlertRule)
+export class AlertRuleResolver {
+  @FieldResolver(() => ID)
+  id(@Root() rule: AlertRule): string {
+    return toGlobalId('AlertRule', rule.id);
+  }
+
+  @Query(() => [AlertRule], { description: 'every rule, oldest first' })
+  alertRules(@Ctx() ctx: Context): Promise<AlertRule[]> {
+    return rules.listRules(ctx);
+  }
+
+  @Mutation(() => AlertRule, { description: 'admin only' })
+  createAlertRule(@Arg('input') input: AlertRuleInput, @Ctx() ctx: Context): Promise<AlertRule> {
+    return rules.createRule(ctx, input);
+  }
+
+  @Mutation(() => AlertRule, { description: 'admin only; open alerts of the rule are resolved when its condition changes' })
+  updateAlertRule(@Arg('id', () => ID) id: string, @Arg('input') input: AlertRuleInput, @Ctx() ctx: Context): Promise<AlertRule> {
+    return rules.updateRule(ctx, idOf('AlertRule', id), input);
+  }
+
+  @Mutation(() => ID, { description: 'admin only; returns the id of the deleted rule and resolves its open alerts' })
+  async deleteAlertRule(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<string> {
+    await rules.deleteRule(ctx, idOf('AlertRule', id));
+    return id;
+  }
+}
+
+@Resolver(() => Alert)
+export class AlertResolver {
+  @FieldResolver(() => ID)
+  id(@Root() alert: Alert): string {
+    return toGlobalId('Alert', alert.id);
+  }
+
+  @FieldResolver(() => AlertRule)
+  async rule(@Root() alert: Alert, @Ctx() ctx: Context): Promise<AlertRule> {
+    return (await ctx.loaders.alertRuleById.load(alert.ruleId))!;
+  }
+
+  @FieldResolver(() => [AlertNotification], { description: 'messages sent (or being retried) about this alert' })
+  notifications(@Root() alert: Alert, @Ctx() ctx: Context): Promise<AlertNotification[]> {
+    return ctx.loaders.notificationsByAlert.load(alert.id);
+  }
+
+  @Query(() => AlertConnection, { description: 'newest first' })
+  alerts(@Args() args: AlertsArgs, @Ctx() ctx: Context): Promise<AlertConnection> {
+    return alerts.listAlerts(ctx, args);
+  }
+
+  @Query(() => Alert, { nullable: true })
+  alert(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Alert | null> {
+    requireViewer(ctx.viewer);
+    return ctx.loaders.alertById.load(idOf('Alert', id));
+  }
+
+  @Mutation(() => Alert, { description: 'ADMIN or MEMBER; only a FIRING alert' })
+  acknowledgeAlert(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Alert> {
+    return alerts.acknowledgeAlert(ctx, idOf('Alert', id));
+  }
+
+  @Mutation(() => Alert, { description: 'ADMIN or MEMBER; any open alert' })
+  resolveAlert(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Alert> {
+    return alerts.resolveAlert(ctx, idOf('Alert', id));
+  }
+}

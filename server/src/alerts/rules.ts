@@ -1,0 +1,134 @@
+/** Alert rules: validation and CRUD (admin only). Deleting keeps the row for past alerts. */
+import type { Context } from '../context.js';
+import { requireRole, requireViewer, Role } from '../platform/auth.js';
+import type { EntityManager } from '../platform/db.js';
+import { badInput, conflict, notFound } from '../platform/errors.js';
+import { mutate } from '../platform/mutation.js';
+import { ruleFromRow } from './loaders.js';
+import { resolveOpenAlerts } from './state.js';
+import { Severity, type AlertRule, type AlertRuleInput } from './types.js';
+
+export const COMPARATORS = ['>', '>=', '<', '<=', '==', '!='] as const;
+export type Comparator = (typeof COMPARATORS)[number];
+const MAX_TEXT = 200;
+const MAX_FOR_SECONDS = 7 * 24 * 3600;
+
+export function breaches(comparator: string, value: number, threshold: number): boolean {
+  switch (comparator as Comparator) {
+    case '>': return value > threshold;
+    case '>=': return value >= threshold;
+    case '<': return value < threshold;
+    case '<=': return value <= threshold;
+    case '==': return value === threshold;
+    case '!=': return value !== threshold;
+    default: return false;
+  }
+}
+
+interface ValidRule {
+  name: string;
+  metric: string;
+  service: string | null;
+  comparator: Comparator;
+  threshold: number;
+  forSeconds: number;
+  severity: Severity;
+  enabled: boolean;
+}
+
+function text(field: string, value: string | null | undefined, optional = false): string | null {
+  const trimmed = value?.trim() ?? '';
+  if (!trimmed) {
+    if (optional) return null;
+    throw badInput(`${field} must not be empty`, { field });
+  }
+  if (trimmed.length > MAX_TEXT) throw badInput(`${field} is longer than ${MAX_TEXT} characters`, { field });
+  return trimmed;
+}
+
+export function validateRule(input: AlertRuleInput): ValidRule {
+  if (!COMPARATORS.includes(input.comparator as Comparator)) {
+    throw badInput(`comparator must be one of ${COMPARATORS.join(' ')}`, { field: 'comparator' });
+  }
+  if (!Number.isFinite(input.threshold)) throw badInput('threshold must be a finite number', { field: 'threshold' });
+  const forSeconds = input.forSeconds ?? 0;
+  if (!Number.isInteger(forSeconds) || forSeconds < 0 || forSeconds > MAX_FOR_SECONDS) {
+    throw badInput(`forSeconds must be 0 to ${MAX_FOR_SECONDS}`, { field: 'forSeconds' });
+  }
+  if (!Object.values(Severity).includes(input.severity)) throw badInput('unknown severity', { field: 'severity' });
+  return {
+    name: text('name', input.name)!,
+    metric: text('metric', input.metric)!,
+    service: text('service', input.service, true),
+    comparator: input.comparator as Comparator,
+    threshold: input.threshold,
+    forSeconds,
+    severity: input.severity,
+    enabled: input.enabled ?? true,
+  };
+}
+
+function uniqueName<T>(work: Promise<T>, name: string): Promise<T> {
+  return work.catch((error) => {
+    if ((error as { code?: string }).code === '23505') throw conflict(`An alert rule named "${name}" exists`);
+    throw error;
+  });
+}
+
+export async function listRules(ctx: Context): Promise<AlertRule[]> {
+  requireViewer(ctx.viewer);
+  const rows = await ctx.em.execute('select * from alert_rules where deleted_at is null order by created_at, name');
+  return rows.map(ruleFromRow);
+}
+
+export async function createRule(ctx: Context, input: AlertRuleInput): Promise<AlertRule> {
+  requireRole(ctx.viewer, Role.ADMIN);
+  const rule = validateRule(input);
+  return uniqueName(
+    mutate(ctx.em, ctx.app.bus, async (tx) => {
+      const [row] = await tx.execute(
+        `insert into alert_rules (name, metric, service, comparator, threshold, for_seconds, severity, enabled)
+         values (?, ?, ?, ?, ?, ?, ?, ?) returning *`,
+        [rule.name, rule.metric, rule.service, rule.comparator, rule.threshold, rule.forSeconds, rule.severity, rule.enabled],
+      );
+      return ruleFromRow(row);
+    }),
+    rule.name,
+  );
+}
+
+async function lockRule(tx: EntityManager, id: string): Promise<AlertRule> {
+  const [row] = await tx.execute('select * from alert_rules where id = ? and deleted_at is null for update', [id]);
+  if (!row) throw notFound('Alert rule');
+  return ruleFromRow(row);
+}
+
+export async function updateRule(ctx: Context, id: string, input: AlertRuleInput): Promise<AlertRule> {
+  requireRole(ctx.viewer, Role.ADMIN);
+  const rule = validateRule(input);
+  return uniqueName(
+    mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+      const before = await lockRule(tx, id);
+      const [row] = await tx.execute(
+        `update alert_rules set name = ?, metric = ?, service = ?, comparator = ?, threshold = ?, for_seconds = ?,
+                severity = ?, enabled = ?, updated_at = now() where id = ? returning *`,
+        [rule.name, rule.metric, rule.service, rule.comparator, rule.threshold, rule.forSeconds, rule.severity, rule.enabled, id],
+      );
+      const conditionChanged = (['metric', 'service', 'comparator', 'threshold', 'forSeconds', 'severity', 'enabled'] as const)
+        .some((key) => before[key] !== rule[key]);
+      // Alerts raised under the old condition end; the next evaluation reopens them if the new one holds.
+      if (conditionChanged) await resolveOpenAlerts(tx, ctx.app.config, record, id);
+      return ruleFromRow(row);
+    }),
+    rule.name,
+  );
+}
+
+export async function deleteRule(ctx: Context, id: string): Promise<void> {
+  requireRole(ctx.viewer, Role.ADMIN);
+  await mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+    await lockRule(tx, id);
+    await tx.execute('update alert_rules set deleted_at = now(), enabled = false, updated_at = now() where id = ?', [id]);
+    await resolveOpenAlerts(tx, ctx.app.config, record, id);
+  });
+}

@@ -1,0 +1,77 @@
+/** Alerts as people see them: the paged list, acknowledging and resolving by hand. */
+import type { Context } from '../context.js';
+import { requireRole, requireViewer, Role } from '../platform/auth.js';
+import type { EntityManager } from '../platform/db.js';
+import { conflict, notFound } from '../platform/errors.js';
+import { mutate } from '../platform/mutation.js';
+import { decodeCursor, encodeCursor, pageSize } from '../platform/pagination.js';
+import { enumArray } from '../platform/sql.js';
+import { alertFromRow, ruleFromRow } from './loaders.js';
+import { acknowledgeAlert as acknowledge, resolveAlert as resolve } from './state.js';
+import { AlertStatus, type Alert, type AlertConnection, type AlertsArgs } from './types.js';
+
+/** Newest first; `totalCount` counts every match, not just this page. */
+export async function listAlerts(ctx: Context, args: AlertsArgs): Promise<AlertConnection> {
+  requireViewer(ctx.viewer);
+  const first = pageSize(args.first);
+  const after = args.after ? decodeCursor(args.after) : null;
+  const filters: string[] = [];
+  const params: unknown[] = [];
+  if (args.status?.length) {
+    filters.push('status = any(?::text[])');
+    params.push(enumArray(args.status));
+  }
+  const where = filters.length ? `where ${filters.join(' and ')}` : '';
+  const pageFilters = [...filters];
+  const pageParams = [...params];
+  if (after) {
+    // The cursor row's exact time is read back, since JS dates drop PostgreSQL's microseconds.
+    pageFilters.push('(started_at, id) < (coalesce((select started_at from alerts where id = ?), ?::timestamptz), ?)');
+    pageParams.push(after.id, after.time, after.id);
+  }
+  const pageWhere = pageFilters.length ? `where ${pageFilters.join(' and ')}` : '';
+  const [rows, [{ total }]] = await Promise.all([
+    ctx.em.execute(`select * from alerts ${pageWhere} order by started_at desc, id desc limit ?`, [...pageParams, first + 1]),
+    ctx.em.execute(`select count(*)::int as total from alerts ${where}`, params),
+  ]);
+  const alerts = rows.slice(0, first).map(alertFromRow);
+  for (const alert of alerts) ctx.loaders.alertById.prime(alert.id, alert);
+  const edges = alerts.map((node) => ({ cursor: encodeCursor(node.startedAt, node.id), node }));
+  return {
+    edges,
+    totalCount: total,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      hasPreviousPage: after !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
+async function lockAlert(tx: EntityManager, id: string): Promise<Alert> {
+  const [row] = await tx.execute('select * from alerts where id = ? for update', [id]);
+  if (!row) throw notFound('Alert');
+  return alertFromRow(row);
+}
+
+/** A person takes a FIRING alert on; it stays open until the condition clears or they resolve it. */
+export async function acknowledgeAlert(ctx: Context, id: string): Promise<Alert> {
+  const viewer = requireRole(ctx.viewer, Role.ADMIN, Role.MEMBER);
+  return mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+    const alert = await lockAlert(tx, id);
+    if (alert.status !== AlertStatus.FIRING) throw conflict(`Cannot acknowledge an alert that is ${alert.status}`);
+    return acknowledge(tx, record, alert, viewer.id);
+  });
+}
+
+/** Closes an open alert by hand; if the condition still holds, the evaluator opens a new one. */
+export async function resolveAlert(ctx: Context, id: string): Promise<Alert> {
+  requireRole(ctx.viewer, Role.ADMIN, Role.MEMBER);
+  return mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+    const alert = await lockAlert(tx, id);
+    if (alert.status === AlertStatus.RESOLVED) throw conflict('The alert is already RESOLVED');
+    const [ruleRow] = await tx.execute('select * from alert_rules where id = ?', [alert.ruleId]);
+    return resolve(tx, ctx.app.config, record, alert, ruleFromRow(ruleRow), new Date());
+  });
+}

@@ -1,0 +1,102 @@
+/** GraphQL types of alert rules, alerts and their notifications. */
+import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Node, PageInfo } from '../platform/node.js';
+
+export enum Severity {
+  CRITICAL = 'CRITICAL',
+  HIGH = 'HIGH',
+  MEDIUM = 'MEDIUM',
+  LOW = 'LOW',
+}
+registerEnumType(Severity, { name: 'Severity' });
+
+export enum AlertStatus {
+  PENDING = 'PENDING',
+  FIRING = 'FIRING',
+  ACKNOWLEDGED = 'ACKNOWLEDGED',
+  RESOLVED = 'RESOLVED',
+}
+registerEnumType(AlertStatus, {
+  name: 'AlertStatus',
+  description: 'PENDING until the condition held forSeconds, then FIRING; ACKNOWLEDGED by a person; RESOLVED when it clears',
+});
+
+@ObjectType({ implements: Node, description: 'Watches one metric: an alert opens per service whose latest value breaks the rule' })
+export class AlertRule {
+  id!: string;
+  @Field() name!: string;
+  @Field() metric!: string;
+  @Field(() => String, { nullable: true, description: 'every service reporting the metric when null' }) service!: string | null;
+  @Field({ description: 'one of > >= < <= == !=' }) comparator!: string;
+  @Field(() => Float) threshold!: number;
+  @Field(() => Int, { description: 'how long the condition must hold before the alert fires' }) forSeconds!: number;
+  @Field(() => Severity) severity!: Severity;
+  @Field() enabled!: boolean;
+  deletedAt!: Date | null;
+}
+
+@ObjectType({ implements: Node })
+export class Alert {
+  id!: string;
+  ruleId!: string;
+  @Field({ description: 'the service (or component) the alert is about' }) service!: string;
+  @Field(() => AlertStatus) status!: AlertStatus;
+  @Field(() => Severity) severity!: Severity;
+  @Field(() => Float, { description: 'the value that broke the rule, as last seen' }) value!: number;
+  @Field() startedAt!: Date;
+  @Field(() => Date, { nullable: true }) firedAt!: Date | null;
+  @Field(() => Date, { nullable: true }) acknowledgedAt!: Date | null;
+  @Field(() => Date, { nullable: true }) resolvedAt!: Date | null;
+}
+
+@ObjectType({ description: 'One message about an alert to one channel, and how its delivery went' })
+export class AlertNotification {
+  @Field(() => ID) id!: string;
+  @Field({ description: 'slack, webhook or email' }) channel!: string;
+  @Field({ description: 'FIRING or RESOLVED' }) event!: string;
+  @Field({ description: 'PENDING (retrying with backoff), DELIVERED or FAILED (gave up)' }) status!: string;
+  @Field(() => Int) attempts!: number;
+  @Field(() => String, { nullable: true }) lastError!: string | null;
+  @Field() createdAt!: Date;
+  @Field(() => Date, { nullable: true }) nextAttemptAt!: Date | null;
+  @Field(() => Date, { nullable: true }) deliveredAt!: Date | null;
+}
+
+@InputType()
+export class AlertRuleInput {
+  @Field() name!: string;
+  @Field() metric!: string;
+  @Field(() => String, { nullable: true }) service?: string | null;
+  @Field() comparator!: string;
+  @Field(() => Float) threshold!: number;
+  @Field(() => Int, { nullable: true, description: 'defaults to 0' }) forSeconds?: number | null;
+  @Field(() => Severity) severity!: Severity;
+  @Field(() => Boolean, { nullable: true, description: 'defaults to true' }) enabled?: boolean | null;
+}
+
+@ObjectType()
+export class AlertEdge {
+  @Field() cursor!: string;
+  @Field(() => Alert) node!: Alert;
+}
+
+@ObjectType()
+export class AlertConnection {
+  @Field(() => [AlertEdge]) edges!: AlertEdge[];
+  @Field(() => PageInfo) pageInfo!: PageInfo;
+  @Field(() => Int) totalCount!: number;
+}
+
+@ArgsType()
+export class AlertsArgs {
+  @Field(() => Int, { nullable: true, description: 'page size, 0 to 100; defaults to 20' }) first?: number | null;
+  @Field(() => String, { nullable: true }) after?: string | null;
+  @Field(() => [AlertStatus], { nullable: true }) status?: AlertStatus[] | null;
+}
+
+@ObjectType({ description: 'A change of an alert; cursors increase in the order changes happened' })
+export class AlertEvent {
+  @Field() cursor!: string;
+  @Field({ description: 'the status the alert moved to: PENDING, FIRING, ACKNOWLEDGED or RESOLVED' }) kind!: string;
+  @Field(() => Alert) alert!: Alert;
+}

@@ -1,0 +1,79 @@
+/**
+ * Storing samples: the sampler's own and those integrations push through `recordMetrics`.
+ * A batch is checked whole before anything is written, then stored in ONE statement
+ * (`unnest` over arrays), so a rejected batch leaves nothing behind.
+ */
+import type { Context } from '../context.js';
+import { requireRole, Role } from '../platform/auth.js';
+import type { EntityManager } from '../platform/db.js';
+import { badInput } from '../platform/errors.js';
+import type { EventBus } from '../platform/pubsub.js';
+import { floatArray, textArray } from '../platform/sql.js';
+import type { MetricSampleInput } from './types.js';
+
+export const MAX_BATCH = 10_000;
+const MAX_TEXT = 200;
+// Clocks of pushing hosts drift; further ahead than this is a bug on their side.
+const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+export interface Sample {
+  name: string;
+  service: string;
+  instance: string | null;
+  time: Date;
+  value: number;
+}
+
+function checkText(index: number, field: string, value: string | null | undefined, optional = false): string | null {
+  const trimmed = value?.trim() ?? '';
+  if (!trimmed) {
+    if (optional && (value === null || value === undefined)) return null;
+    throw badInput(`samples[${index}].${field} must not be empty`, { index, field });
+  }
+  if (trimmed.length > MAX_TEXT) throw badInput(`samples[${index}].${field} is longer than ${MAX_TEXT} characters`, { index, field });
+  return trimmed;
+}
+
+/** The batch as it will be stored, or BAD_USER_INPUT naming the first offending sample. */
+export function validateSamples(inputs: readonly MetricSampleInput[], now = new Date()): Sample[] {
+  if (inputs.length > MAX_BATCH) throw badInput(`at most ${MAX_BATCH} samples per call, got ${inputs.length}`, { field: 'samples' });
+  const latest = now.getTime() + FUTURE_TOLERANCE_MS;
+  return inputs.map((input, index) => {
+    const name = checkText(index, 'name', input.name)!;
+    const service = checkText(index, 'service', input.service)!;
+    const instance = checkText(index, 'instance', input.instance, true);
+    if (typeof input.value !== 'number' || !Number.isFinite(input.value)) {
+      throw badInput(`samples[${index}].value must be a finite number`, { index, field: 'value' });
+    }
+    const time = input.time ?? now;
+    if (Number.isNaN(time.getTime())) throw badInput(`samples[${index}].time is not a valid time`, { index, field: 'time' });
+    if (time.getTime() > latest) {
+      throw badInput(`samples[${index}].time is more than 5 minutes in the future`, { index, field: 'time' });
+    }
+    return { name, service, instance, time, value: input.value };
+  });
+}
+
+/** Writes the samples in one statement and announces them on the bus. */
+export async function storeSamples(em: EntityManager, bus: EventBus, samples: readonly Sample[]): Promise<number> {
+  if (samples.length === 0) return 0;
+  await em.execute(
+    `insert into metrics (name, service, instance, time, value)
+     select * from unnest(?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::float8[])`,
+    [
+      textArray(samples.map((s) => s.name)),
+      textArray(samples.map((s) => s.service)),
+      textArray(samples.map((s) => s.instance)),
+      textArray(samples.map((s) => s.time.toISOString())),
+      floatArray(samples.map((s) => s.value)),
+    ],
+  );
+  bus.publish('metrics', { points: samples.map((s) => ({ ...s, time: s.time.toISOString() })) });
+  return samples.length;
+}
+
+/** `recordMetrics`: ADMIN and MEMBER push; a VIEWER only reads. */
+export async function recordMetrics(ctx: Context, inputs: readonly MetricSampleInput[]): Promise<number> {
+  requireRole(ctx.viewer, Role.ADMIN, Role.MEMBER);
+  return storeSamples(ctx.em, ctx.app.bus, validateSamples(inputs));
+}

@@ -1,0 +1,61 @@
+/**
+ * Watching every request: its duration and outcome feed the Prometheus histograms and the
+ * sampler's request rate, p95 and error rate; each GraphQL operation is logged with its
+ * request id, name and duration; internal errors go to Sentry.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLContextBase } from '../platform/graphql.js';
+import type { Logger } from '../platform/logger.js';
+import type { RequestStats } from '../metrics/request-stats.js';
+import type { ServerMetrics } from './prometheus.js';
+import type { ErrorReporter } from './sentry.js';
+
+// Fixed route labels keep the metric's cardinality bounded whatever paths clients try.
+const ROUTES = new Set(['/graphql', '/api/health', '/api/ready', '/api/metrics']);
+
+export type RequestObserver = ReturnType<typeof createRequestObserver>;
+
+export function createRequestObserver(stats: RequestStats, metrics: ServerMetrics, reporter: ErrorReporter, logger: Logger) {
+  // Requests whose GraphQL response carried an internal error (HTTP status is still 200).
+  const failed = new Set<string>();
+
+  const plugin: ApolloServerPlugin<GraphQLContextBase> = {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async willSendResponse({ contextValue, operationName, operation, errors, response }) {
+          const seconds = (performance.now() - started) / 1000;
+          const name = operationName ?? 'anonymous';
+          const outcome = failed.has(contextValue.requestId) ? 'error' : errors?.length ? 'client_error' : 'ok';
+          metrics.operations.observe({ operation: name, type: operation?.operation ?? 'unknown', outcome }, seconds);
+          logger.info(
+            { requestId: contextValue.requestId, operationName: name, durationMs: Math.round(seconds * 100_000) / 100, outcome, status: response.http.status ?? 200 },
+            'graphql operation',
+          );
+        },
+      };
+    },
+  };
+
+  return {
+    plugin,
+    /** Called by the GraphQL layer with each error that is not the client's fault. */
+    internalError(error: unknown, requestId: string | undefined, operationName: string | undefined): void {
+      if (requestId) failed.add(requestId);
+      reporter.report(error, { requestId, operationName });
+    },
+    /** Starts timing one HTTP request; it is counted when the response is done. */
+    watch(req: IncomingMessage, res: ServerResponse, requestId: string): void {
+      const started = performance.now();
+      res.once('close', () => {
+        const durationMs = performance.now() - started;
+        const status = res.writableFinished ? res.statusCode : 499;
+        const path = (req.url ?? '/').split('?')[0];
+        metrics.http.observe({ route: ROUTES.has(path) ? path : 'other', method: req.method ?? 'GET', status: String(status) }, durationMs / 1000);
+        const internalError = failed.delete(requestId);
+        stats.observe(durationMs, status >= 500 || internalError);
+      });
+    },
+  };
+}
