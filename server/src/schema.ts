@@ -9,6 +9,7 @@ import type { Context } from './context.js';
 import { AlertResolver, AlertRuleResolver } from './alerts/resolver.js';
 import { HealthResolver } from './health/resolver.js';
 import { MetricResolver } from './metrics/resolver.js';
+import { DiagnosticsResolver } from './observability/resolver.js';
 import { requireViewer } from './platform/auth.js';
 import { parseGlobalId } from './platform/ids.js';
 import { Node } from './platform/node.js';
@@ -44,7 +45,7 @@ class NodeResolver {
 
 export const RESOLVERS = [
   NodeResolver, UserResolver, WorkflowResolver, TaskResolver, HealthResolver,
-  MetricResolver, AlertRuleResolver, AlertResolver,
+  MetricResolver, AlertRuleResolver, AlertResolver, DiagnosticsResolver,
 ] as const;
 
 export function buildAppSchema(bus?: EventBus): Promise<GraphQLSchema> {

