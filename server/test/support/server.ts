@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/platform/logger.js';
+import { createLogger, type Logger } from '../../src/platform/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const ADMIN = { email: 'admin@test.local', password: 'admin-password' };
@@ -32,8 +32,8 @@ export interface TestServer {
 
 let userCounter = 0;
 
-/** `env` overrides settings, exactly as the environment would. */
-export async function startTestServer(env: Record<string, string> = {}, database?: TestDatabase): Promise<TestServer> {
+/** `env` overrides settings, exactly as the environment would; `logger` captures the logs. */
+export async function startTestServer(env: Record<string, string> = {}, database?: TestDatabase, logger?: Logger): Promise<TestServer> {
   const db = database ?? (await createTestDatabase());
   const config = loadConfig({
     DATABASE_URL: db.url,
@@ -44,9 +44,13 @@ export async function startTestServer(env: Record<string, string> = {}, database
     LOG_LEVEL: 'silent',
     DB_POOL_MAX: '10',
     DEMO: '0',
+    // Background sampling and evaluation stay out of the way (and out of statement counts)
+    // unless a test turns them on.
+    SAMPLE_INTERVAL_SECONDS: '3600',
+    ALERT_EVAL_INTERVAL_SECONDS: '3600',
     ...env,
   });
-  const app = await startApp(config, createLogger(config.logLevel));
+  const app = await startApp(config, logger ?? createLogger(config.logLevel));
   const url = app.url;
 
   const gql = async (query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult> => {

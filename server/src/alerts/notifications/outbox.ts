@@ -80,6 +80,8 @@ export async function deliverDue(app: AppServices, senders: ReturnType<typeof cr
 }
 
 export function startDelivery(app: AppServices) {
+  // With no channel set, nothing is ever queued: no need to poll.
+  if (configuredChannels(app.config).length === 0) return { poke() {}, async stop() {} };
   const senders = createSenders(app.config);
   const job = repeat('alert-notifications', POLL_MS, async () => {
     // A full batch means more may be due: go again at once.

@@ -1,0 +1,127 @@
+import { Writable } from 'node:stream';
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpReceiver, type HttpReceiver } from '../support/receivers.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { waitFor } from '../support/wait.js';
+
+let server: TestServer;
+let sentry: HttpReceiver;
+const logs: Array<Record<string, any>> = [];
+const METRICS_TOKEN = 'scrape-token';
+
+beforeAll(async () => {
+  sentry = await startHttpReceiver();
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line));
+      done();
+    },
+  });
+  const dsn = `${sentry.url.replace('http://', 'http://publickey@')}/42`;
+  server = await startTestServer({ SENTRY_DSN: dsn, METRICS_TOKEN, SAMPLE_INTERVAL_SECONDS: '1', LOG_LEVEL: 'info' }, undefined, pino({ level: 'info' }, sink));
+});
+afterAll(async () => {
+  await server?.stop();
+  await sentry?.close();
+});
+
+async function sql(statement: string) {
+  const db = new pg.Client({ connectionString: server.database.url });
+  await db.connect();
+  await db.query(statement).finally(() => db.end());
+}
+
+/** The parsed envelopes (header line, item header, item) Sentry received so far. */
+function envelopes(): Array<Record<string, any>> {
+  return sentry.received
+    .filter((r) => r.path.startsWith('/api/42/envelope/'))
+    .map((r) => r.body.split('\n').filter(Boolean).map((line) => JSON.parse(line)))
+    .map(([, , event]) => event)
+    .filter((event) => event?.exception);
+}
+
+async function internalError(requestId: string) {
+  await sql('alter table alert_rules rename to alert_rules_moved');
+  try {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}`, 'x-request-id': requestId },
+      body: JSON.stringify({ query: 'query BrokenRules { alertRules { id } }' }),
+    });
+    const body = await response.json();
+    expect(body.errors[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
+  } finally {
+    await sql('alter table alert_rules_moved rename to alert_rules');
+  }
+}
+
+describe('Sentry', () => {
+  it('should report an internal error with operation name and request id, and no client error', async () => {
+    const bad = await server.gql('mutation BadPush { recordMetrics(samples: [{ name: "", service: "s", value: 1 }]) }', {}, server.adminToken);
+    expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await server.gql('{ alertRules { id } }')).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+
+    await internalError('req-sentry-1');
+    const [event] = await waitFor('an envelope', async () => (envelopes().length ? envelopes() : null));
+    expect(event.tags).toMatchObject({ operationName: 'BrokenRules', requestId: 'req-sentry-1' });
+    expect(JSON.stringify(event.exception)).toMatch(/alert_rules/);
+    // Give a wrongly reported client error time to arrive too.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(envelopes()).toHaveLength(1);
+  });
+
+  it('should count internal errors in the sampled error rate', async () => {
+    const since = new Date();
+    await internalError('req-rate-1');
+    const row = await waitFor('a non-zero error rate', async () => {
+      const [found] = await server.app.orm.em.fork().execute(
+        `select value from metrics where name = 'error_rate_percent' and time > ? and value > 0 limit 1`, [since]);
+      return found;
+    });
+    expect(row.value).toBeGreaterThan(0);
+  });
+});
+
+describe('GET /api/metrics', () => {
+  it('should need the token when METRICS_TOKEN is set', async () => {
+    expect((await fetch(`${server.url}/api/metrics`)).status).toBe(401);
+    expect((await fetch(`${server.url}/api/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+  });
+
+  it('should serve parseable Prometheus text with HTTP, GraphQL, WebSocket, bus and pool metrics', async () => {
+    await server.gqlOk('query ScrapeMe { viewer { id } }', {}, server.adminToken);
+    const response = await fetch(`${server.url}/api/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    const samples = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      if (!line || line.startsWith('#')) continue;
+      const match = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (-?[\d.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
+      expect(match, line).not.toBeNull();
+      samples.set(match![1], Number(match![2]));
+    }
+    const find = (prefix: string) => [...samples.keys()].find((key) => key.startsWith(prefix));
+    expect(find('graphql_operation_duration_seconds_count{operation="ScrapeMe",type="query",outcome="ok"}')).toBeTruthy();
+    expect(find('http_request_duration_seconds_count{route="/graphql",method="POST",status="200"}')).toBeTruthy();
+    expect(samples.get('websocket_connections')).toBe(0);
+    expect(samples.get('db_pool_connections{state="max"}')).toBe(10);
+    expect(samples.get('events_published_total{topic="metrics"}')).toBeGreaterThan(0);
+    expect(find('process_resident_memory_bytes')).toBeTruthy();
+  });
+});
+
+describe('logs', () => {
+  it('should log each GraphQL operation as JSON with request id, operation name and duration', async () => {
+    await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}`, 'x-request-id': 'req-log-1' },
+      body: JSON.stringify({ query: 'query LogMe { viewer { id } }' }),
+    });
+    const line = await waitFor('the log line', async () => logs.find((l) => l.requestId === 'req-log-1'));
+    expect(line).toMatchObject({ level: 30, operationName: 'LogMe', outcome: 'ok', msg: 'graphql operation' });
+    expect(line.durationMs).toBeGreaterThan(0);
+  });
+});
