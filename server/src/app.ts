@@ -19,6 +19,7 @@ import { EventRecord } from './platform/event-log.js';
 import { EXPLORER_ASSETS, sendExplorer, sendExplorerAsset, wantsExplorer } from './platform/explorer.js';
 import { handleGraphQLRequest, startApollo } from './platform/graphql.js';
 import { cookie, requestIdOf, sendGraphQLError, sendJson } from './platform/http.js';
+import { handleCors, setSecurityHeaders } from './platform/http-security.js';
 import type { Logger } from './platform/logger.js';
 import { createLiveConnections } from './platform/live-connections.js';
 import { createEventBus } from './platform/pubsub.js';
@@ -27,6 +28,7 @@ import { startMonitoring } from './monitoring.js';
 import { countingPublishes, createServerMetrics, metricsRoute } from './observability/prometheus.js';
 import { createRequestObserver } from './observability/requests.js';
 import { createErrorReporter } from './observability/sentry.js';
+import { queryLimitsPlugin } from './platform/query-limits.js';
 import { buildAppSchema } from './schema.js';
 import { Task, TaskDependency } from './tasks/entity.js';
 import { ApiToken, Session, User } from './users/entity.js';
@@ -35,7 +37,6 @@ import { Workflow } from './workflows/entity.js';
 
 export const ENTITIES = [User, Session, ApiToken, Workflow, Task, TaskDependency, EventRecord];
 export const SESSION_COOKIE = 'wf_session';
-const BODY_LIMIT_BYTES = 1024 * 1024;
 const SHUTDOWN_GRACE_MS = 8_000;
 
 export interface App {
@@ -87,7 +88,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const apollo: ApolloServer<Context> = await startApollo<Context>({
     schema,
     logger,
-    plugins: [observer.plugin],
+    maxTokens: config.limits.queryTokens,
+    plugins: [observer.plugin, queryLimitsPlugin<Context>(config.limits)],
     onInternalError: (error, context, operationName) => observer.internalError(error, context?.requestId, operationName),
   });
 
@@ -97,10 +99,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     observer.watch(req, res, requestId);
+    setSecurityHeaders(res);
     if (url.pathname === '/graphql') {
+      if (handleCors(req, res, config.corsOrigins)) return;
       if (wantsExplorer(req)) return sendExplorer(req, res);
       return handleGraphQLRequest(apollo, req, res, {
-        bodyLimit: BODY_LIMIT_BYTES,
+        bodyLimit: config.limits.bodyBytes,
+        variablesLimit: config.limits.variablesBytes,
         context: async () => createContext(services, await resolveViewer(services, req), requestId),
       });
     }

@@ -48,6 +48,24 @@ export interface Config {
   instanceId: string;
   /** where the built dashboard lives; unset or missing: the API alone is served */
   clientBuildDir?: string;
+  /** prefix of every Redis key and channel, so replicas of one deployment share them and nothing else does */
+  redisPrefix: string;
+  /** proxies in front of the server whose X-Forwarded-For entries are trusted (0: the socket's address) */
+  trustProxyHops: number;
+  limits: RequestLimits;
+}
+
+/** What one client request may ask for; see platform/query-limits.ts and platform/http-guard.ts. */
+export interface RequestLimits {
+  bodyBytes: number;
+  variablesBytes: number;
+  queryDepth: number;
+  queryAliases: number;
+  queryTokens: number;
+  queryDirectives: number;
+  queryCost: number;
+  /** signed-in users may introspect the schema unless this is false; anonymous never */
+  introspection: boolean;
 }
 
 export class ConfigError extends Error {
@@ -159,5 +177,17 @@ export function loadConfig(env: Env): Config {
     corsOrigins: (text(env, 'CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     instanceId: text(env, 'INSTANCE_ID') ?? `${os.hostname()}-${process.pid}`,
     clientBuildDir: clientBuildDir ? path.resolve(clientBuildDir) : undefined,
+    redisPrefix: text(env, 'REDIS_PREFIX') ?? 'wf:',
+    trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    limits: {
+      bodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+      variablesBytes: integer(env, 'MAX_VARIABLES_BYTES', 256 * 1024, 16, 100 * 1024 * 1024),
+      queryDepth: integer(env, 'QUERY_MAX_DEPTH', 10, 1, 1000),
+      queryAliases: integer(env, 'QUERY_MAX_ALIASES', 30, 0, 100_000),
+      queryTokens: integer(env, 'QUERY_MAX_TOKENS', 5000, 10, 1_000_000),
+      queryDirectives: integer(env, 'QUERY_MAX_DIRECTIVES', 20, 0, 100_000),
+      queryCost: integer(env, 'QUERY_MAX_COST', 100_000, 1),
+      introspection: flag(env, 'INTROSPECTION') ?? true,
+    },
   };
 }

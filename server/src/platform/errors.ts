@@ -43,6 +43,15 @@ export const unauthenticated = (message = 'Sign in first') => new AppError('UNAU
 export const rateLimited = (retryAfterSeconds: number) =>
   new AppError('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds} s`, { retryAfter: retryAfterSeconds });
 
+/**
+ * PostgreSQL refuses some values a client can send that nothing checked before (a NUL
+ * character in text, say): its data exceptions, class 22. They are the client's fault.
+ */
+export function isDataException(error: unknown): boolean {
+  const { code, sqlState } = (error ?? {}) as { code?: unknown; sqlState?: unknown };
+  return [code, sqlState].some((value) => typeof value === 'string' && /^22[0-9A-Z]{3}$/.test(value));
+}
+
 export function errorCode(error: GraphQLFormattedError | GraphQLError): string {
   return String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
 }
@@ -51,7 +60,10 @@ export function errorCode(error: GraphQLFormattedError | GraphQLError): string {
  * What a client may see of an error: client errors pass through; anything else is replaced
  * by a generic message so no stack, SQL or internal detail leaves the server.
  */
-export function maskError(formatted: GraphQLFormattedError, requestId?: string): GraphQLFormattedError {
+export function maskError(formatted: GraphQLFormattedError, requestId?: string, original?: unknown): GraphQLFormattedError {
+  if (isDataException(original)) {
+    return { message: 'A value in the request cannot be stored', locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
+  }
   const code = errorCode(formatted);
   if (CLIENT_ERROR_CODES.has(code)) {
     const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};

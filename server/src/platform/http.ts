@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
-    super(`Request body is larger than ${limit} bytes`);
+    super(`Request body is larger than ${limit} bytes (MAX_BODY_BYTES)`);
   }
 }
 
