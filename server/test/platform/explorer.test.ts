@@ -38,6 +38,25 @@ describe('GraphQL explorer', () => {
     expect(offMachine).toEqual([]);
   });
 
+  it('should break no rule of its Content-Security-Policy, and introspect for a signed-in user', async () => {
+    const page = await browser.newPage();
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content.Security.Policy|Refused to/i.test(message.text())) violations.push(message.text());
+    });
+    // As a signed-in user would set it in Altair's headers; anonymous callers may not introspect.
+    await page.route('**/graphql', (route) => route.continue({ headers: { ...route.request().headers(), authorization: `Bearer ${server.adminToken}` } }));
+    const introspected = page.waitForResponse((response) => response.request().method() === 'POST' && /__schema/.test(response.request().postData() ?? ''));
+    const response = await page.goto(`${server.url}/graphql`, { waitUntil: 'networkidle' });
+    expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-/);
+    const introspection = await introspected;
+    expect(introspection.status()).toBe(200);
+    expect((await introspection.json()).data.__schema.queryType.name).toBe('Query');
+    expect(await page.locator('.loading-screen').isVisible()).toBe(false);
+    expect(violations).toEqual([]);
+    await page.close();
+  });
+
   it('should still answer GraphQL GET requests from non-browser clients', async () => {
     const response = await fetch(`${server.url}/graphql?query=${encodeURIComponent('{ health { status } }')}`, {
       headers: { accept: 'application/graphql-response+json', 'apollo-require-preflight': 'true' },
