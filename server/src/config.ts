@@ -181,7 +181,7 @@ export function loadConfig(env: Env): Config {
     trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     limits: {
       bodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
-      variablesBytes: integer(env, 'MAX_VARIABLES_BYTES', 256 * 1024, 16, 100 * 1024 * 1024),
+      variablesBytes: integer(env, 'MAX_VARIABLES_BYTES', 1024 * 1024, 16, 100 * 1024 * 1024),
       queryDepth: integer(env, 'QUERY_MAX_DEPTH', 10, 1, 1000),
       queryAliases: integer(env, 'QUERY_MAX_ALIASES', 30, 0, 100_000),
       queryTokens: integer(env, 'QUERY_MAX_TOKENS', 5000, 10, 1_000_000),
