@@ -15,7 +15,9 @@ import type { HealthChecks } from './health/service.js';
 import { bearerToken, type Viewer } from './platform/auth.js';
 import { applyMigrations, openDatabase } from './platform/db.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './platform/embedded-postgres.js';
+import { createEventFeed } from './platform/event-feed.js';
 import { EventRecord } from './platform/event-log.js';
+import { schedulePruning } from './platform/event-retention.js';
 import { EXPLORER_ASSETS, sendExplorer, sendExplorerAsset, wantsExplorer } from './platform/explorer.js';
 import { handleGraphQLRequest, startApollo } from './platform/graphql.js';
 import { cookie, requestIdOf, sendGraphQLError, sendJson } from './platform/http.js';
@@ -29,6 +31,7 @@ import { countingPublishes, createServerMetrics, metricsRoute } from './observab
 import { createRequestObserver } from './observability/requests.js';
 import { createErrorReporter } from './observability/sentry.js';
 import { queryLimitsPlugin } from './platform/query-limits.js';
+import { startSubscriptionServer } from './platform/subscriptions.js';
 import { buildAppSchema } from './schema.js';
 import { Task, TaskDependency } from './tasks/entity.js';
 import { ApiToken, Session, User } from './users/entity.js';
@@ -38,6 +41,7 @@ import { Workflow } from './workflows/entity.js';
 export const ENTITIES = [User, Session, ApiToken, Workflow, Task, TaskDependency, EventRecord];
 export const SESSION_COOKIE = 'wf_session';
 const SHUTDOWN_GRACE_MS = 8_000;
+const EVENT_PRUNE_INTERVAL_MS = 10 * 60_000;
 
 export interface App {
   services: AppServices;
@@ -78,9 +82,16 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
 
   const liveConnections = createLiveConnections();
   const serverMetrics = createServerMetrics(orm, liveConnections);
-  const bus = countingPublishes(createEventBus(), serverMetrics);
+  const bus = countingPublishes(createEventBus({ logger, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix }), serverMetrics);
+  const feed = createEventFeed({
+    query: (sql, params) => orm.em.getConnection().execute(sql, params),
+    bus,
+    logger,
+    pollIntervalMs: config.eventPollIntervalMs,
+  });
   const healthChecks: HealthChecks = { optional: {} };
-  const services: AppServices = { config, logger, orm, bus, healthChecks, liveConnections };
+  if (config.redisUrl) healthChecks.optional.redis = () => bus.check();
+  const services: AppServices = { config, logger, orm, bus, feed, healthChecks, liveConnections };
   const schema = await buildAppSchema(bus);
   const requestStats = createRequestStats();
   const reporter = await createErrorReporter(config.sentryDsn, config.instanceId, logger);
@@ -132,16 +143,30 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   const port = (server.address() as AddressInfo).port;
   const monitoring = startMonitoring(services, requestStats, databaseUrl);
+  const subscriptions = startSubscriptionServer({
+    server,
+    schema,
+    logger,
+    connections: liveConnections,
+    sessionCookie: SESSION_COOKIE,
+    authenticate: (token) => authenticate(orm.em.fork(), token),
+    createContext: (viewer, requestId) => createContext(services, viewer, requestId),
+  });
+  const stopPruning = schedulePruning(orm.em, config.eventRetentionHours, EVENT_PRUNE_INTERVAL_MS, logger);
 
   const stop = async (): Promise<void> => {
     draining = true;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    await subscriptions.stop();
     await closed;
     clearTimeout(forced);
     logger.debug('http server closed');
     await monitoring.stop();
+    stopPruning();
+    feed.close();
+    await bus.close();
     await apollo.stop();
     await reporter.close();
     await orm.close();

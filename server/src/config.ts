@@ -19,6 +19,10 @@ export interface Config {
   /** port of the embedded PostgreSQL (never 5432, which the machine's own server may use) */
   embeddedPostgresPort: number;
   redisUrl?: string;
+  /** prepended to every Redis channel, so deployments and tests sharing a Redis stay apart */
+  redisPrefix: string;
+  /** how often each replica re-reads new events even without news from the bus (lost messages) */
+  eventPollIntervalMs: number;
   adminEmail?: string;
   adminPassword?: string;
   sentryDsn?: string;
@@ -114,6 +118,12 @@ function flag(env: Env, name: string): boolean | undefined {
   throw new ConfigError(name, `expected 1 or 0, got "${raw}"`);
 }
 
+function redisPrefix(env: Env): string {
+  const prefix = text(env, 'REDIS_PREFIX') ?? 'wf:';
+  if (!/^[\w:.-]{1,64}$/.test(prefix)) throw new ConfigError('REDIS_PREFIX', 'expected 1 to 64 letters, digits or _ : . -');
+  return prefix;
+}
+
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const POSTGRES = ['postgres:', 'postgresql:'];
 
@@ -152,6 +162,8 @@ export function loadConfig(env: Env): Config {
     dataDir: path.resolve(text(env, 'DATA_DIR') ?? './.data'),
     embeddedPostgresPort: integer(env, 'EMBEDDED_POSTGRES_PORT', 5433, 1, 65535),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: redisPrefix(env),
+    eventPollIntervalMs: integer(env, 'EVENT_POLL_INTERVAL_MS', 5_000, 50, 600_000),
     adminEmail: adminEmail?.toLowerCase(),
     adminPassword,
     sentryDsn: url(env, 'SENTRY_DSN', ['http:', 'https:']),

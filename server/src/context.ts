@@ -10,6 +10,7 @@ import type { Viewer } from './platform/auth.js';
 import type { EntityManager } from './platform/db.js';
 import type { LiveConnections } from './platform/live-connections.js';
 import type { Logger } from './platform/logger.js';
+import type { EventFeed } from './platform/event-feed.js';
 import type { EventBus } from './platform/pubsub.js';
 import { createTaskLoaders } from './tasks/loaders.js';
 import { createUserLoaders } from './users/loaders.js';
@@ -20,6 +21,8 @@ export interface AppServices {
   logger: Logger;
   orm: MikroORM;
   bus: EventBus;
+  /** resumable streams over the events table (subscriptions) */
+  feed: EventFeed;
   healthChecks: HealthChecks;
   /** open WebSocket connections of this replica (the live transport counts them) */
   liveConnections: LiveConnections;

@@ -13,9 +13,11 @@ import { DiagnosticsResolver } from './observability/resolver.js';
 import { requireViewer } from './platform/auth.js';
 import { parseGlobalId } from './platform/ids.js';
 import { Node } from './platform/node.js';
-import type { EventBus } from './platform/pubsub.js';
+import { createLogger } from './platform/logger.js';
+import { createEventBus, type EventBus } from './platform/pubsub.js';
 import { TaskResolver } from './tasks/resolver.js';
 import { UserResolver } from './users/resolver.js';
+import { WorkflowEventResolver } from './workflows/event-resolver.js';
 import { WorkflowResolver } from './workflows/resolver.js';
 
 @Resolver()
@@ -44,14 +46,15 @@ class NodeResolver {
 }
 
 export const RESOLVERS = [
-  NodeResolver, UserResolver, WorkflowResolver, TaskResolver, HealthResolver,
+  NodeResolver, UserResolver, WorkflowResolver, WorkflowEventResolver, TaskResolver, HealthResolver,
   MetricResolver, AlertRuleResolver, AlertResolver, DiagnosticsResolver,
 ] as const;
 
 export function buildAppSchema(bus?: EventBus): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: RESOLVERS,
-    pubSub: bus,
+    // type-graphql insists on a bus once there are subscriptions, even to print the schema.
+    pubSub: bus ?? createEventBus({ logger: createLogger('silent') }),
     validate: false,
     // API.md names the scalar DateTime (ISO 8601 strings).
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],

@@ -4,7 +4,7 @@
  */
 import { inTransaction, type EntityManager } from './db.js';
 import { appendEvents, type NewEvent, type StoredEvent } from './event-log.js';
-import type { EventBus, Topics } from './pubsub.js';
+import type { EventBus, LogTopic } from './pubsub.js';
 
 export type RecordEvent = (event: NewEvent) => void;
 
@@ -20,6 +20,6 @@ export async function mutate<T>(
     stored = await appendEvents(tx, pending);
     return value;
   });
-  for (const event of stored) bus.publish(event.topic as keyof Topics, event);
+  for (const event of stored) bus.publish(event.topic as LogTopic, event);
   return result;
 }

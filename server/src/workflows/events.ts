@@ -1,5 +1,10 @@
-/** The events workflows and their tasks emit, on the `workflow` topic. */
-import type { NewEvent } from '../platform/event-log.js';
+/** The events workflows and their tasks emit, on the `workflow` topic, and following them live. */
+import type { Context } from '../context.js';
+import { requireViewer, workflowScope } from '../platform/auth.js';
+import { notFound } from '../platform/errors.js';
+import type { EventFilter } from '../platform/event-feed.js';
+import type { NewEvent, StoredEvent } from '../platform/event-log.js';
+import { idOf } from '../platform/ids.js';
 
 export enum WorkflowEventKind {
   CREATED = 'CREATED',
@@ -21,4 +26,27 @@ export function workflowEvent(
     taskId: task?.id ?? null,
     payload: task ? { taskStatus: task.status } : workflow.status ? { status: workflow.status } : {},
   };
+}
+
+/**
+ * The workflow events `viewer` may see, optionally of one workflow, resumed `after` a cursor.
+ * A MEMBER only ever gets events of its own workflows (DELETED ones included: the owner is
+ * stored on the event). A workflow the viewer may not see is NOT_FOUND — unless the viewer has
+ * events of it, so a subscriber can still resume across the workflow's deletion.
+ */
+export async function followWorkflowEvents(ctx: Context, workflowId?: string | null, after?: string | null): Promise<AsyncIterable<StoredEvent>> {
+  const viewer = requireViewer(ctx.viewer);
+  const ownerId = workflowScope(viewer);
+  const filter: EventFilter = { ownerId };
+  if (workflowId) {
+    filter.workflowId = idOf('Workflow', workflowId);
+    if (!(await ctx.loaders.workflowById.load(filter.workflowId))) {
+      const seen = await ctx.em.execute(
+        `select 1 from events where topic = 'workflow' and workflow_id = ? ${ownerId ? 'and owner_id = ?' : ''} limit 1`,
+        ownerId ? [filter.workflowId, ownerId] : [filter.workflowId],
+      );
+      if (!seen.length) throw notFound('Workflow');
+    }
+  }
+  return ctx.app.feed.follow('workflow', { after, filter });
 }

@@ -1,0 +1,246 @@
+/**
+ * Resumable event streams over the `events` table, for every event-log topic (`workflow`,
+ * `alert`, …). The table is the truth; the bus only says "there is news".
+ *
+ * Per replica and topic, one tail follows the table: it remembers the highest id it has read
+ * and, whenever the bus rings (or a poll timer fires, or Redis reconnects), reads the rows
+ * after it in id order and hands each to the streams whose filter matches. Event ids are
+ * handed out in commit order (see `appendEvents`), so reading "everything after N" never
+ * skips a row that commits later. That makes delivery ordered, gap-free and duplicate-free
+ * even when bus messages are lost, reordered across replicas, or delivered twice.
+ *
+ * A stream that starts `after` a cursor registers with the tail first (buffering what it
+ * hands over), then replays the table from the cursor page by page, then drains its buffer,
+ * skipping ids it has already delivered: no gap and no duplicate at the seam.
+ */
+import { AsyncQueue } from './async-queue.js';
+import { badInput } from './errors.js';
+import { rowToStoredEvent, type StoredEvent } from './event-log.js';
+import type { Logger } from './logger.js';
+import type { EventBus, LogTopic } from './pubsub.js';
+
+/** Runs SQL with `?` placeholders and returns the rows. */
+export type QueryRows = (sql: string, params: unknown[]) => Promise<Array<Record<string, any>>>;
+
+/** Which events of a topic a stream receives: each field set must equal the event's. */
+export interface EventFilter {
+  workflowId?: string | null;
+  ownerId?: string | null;
+}
+
+export interface EventFeedOptions {
+  query: QueryRows;
+  bus: EventBus;
+  logger: Logger;
+  /** how often a tail re-reads the table even without news (lost bus messages); default 5 000 */
+  pollIntervalMs?: number;
+  /** rows per read; default 500 */
+  batchSize?: number;
+  /** events buffered for one slow stream before it falls back to re-reading the table; default 10 000 */
+  streamBufferLimit?: number;
+}
+
+export interface EventFeed {
+  /**
+   * The events of `topic` that pass `filter`: with `after`, every later one from the table
+   * first, then live ones. Without it, only events committed from now on. `return()` ends it.
+   */
+  follow(topic: LogTopic, options: { after?: string | null; filter?: EventFilter }): AsyncIterableIterator<StoredEvent>;
+  /** streams open on this replica */
+  streamCount(): number;
+  close(): void;
+}
+
+/** An event's cursor: its id, which increases in commit order. */
+export const eventCursor = (event: Pick<StoredEvent, 'id'>): string => event.id;
+
+/** The event id a cursor names; BAD_USER_INPUT for anything that is not a cursor. */
+export function parseEventCursor(cursor: string): bigint {
+  if (!/^\d{1,18}$/.test(cursor)) throw badInput('after is not an event cursor', { field: 'after' });
+  return BigInt(cursor);
+}
+
+function matches(filter: EventFilter, event: StoredEvent): boolean {
+  return (
+    (filter.workflowId == null || event.workflowId === filter.workflowId) &&
+    (filter.ownerId == null || event.ownerId === filter.ownerId)
+  );
+}
+
+function readAfter(query: QueryRows, topic: string, after: bigint, limit: number, filter: EventFilter = {}): Promise<StoredEvent[]> {
+  const conditions = ['topic = ?', 'id > ?'];
+  const params: unknown[] = [topic, after.toString()];
+  if (filter.workflowId != null) conditions.push('workflow_id = ?') && params.push(filter.workflowId);
+  if (filter.ownerId != null) conditions.push('owner_id = ?') && params.push(filter.ownerId);
+  return query(`select * from events where ${conditions.join(' and ')} order by id limit ?`, [...params, limit]).then((rows) =>
+    rows.map(rowToStoredEvent),
+  );
+}
+
+interface Follower {
+  filter: EventFilter;
+  queue: AsyncQueue<StoredEvent>;
+}
+
+class Tail {
+  high = 0n;
+  readonly followers = new Set<Follower>();
+  readonly ready: Promise<void>;
+  private reading = false;
+  private again = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly topic: string,
+    private readonly options: Required<Omit<EventFeedOptions, 'bus'>>,
+  ) {
+    this.ready = options.query('select coalesce(max(id), 0) as high from events where topic = ?', [topic]).then(
+      (rows) => {
+        this.high = BigInt(rows[0].high);
+      },
+    );
+    this.timer = setInterval(() => this.poke(), options.pollIntervalMs).unref();
+  }
+
+  /** Reads the table after `high` unless `news` is already known; one read at a time per tail. */
+  poke(news?: StoredEvent): void {
+    if (news && BigInt(news.id) <= this.high) return;
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = true;
+    this.read()
+      .catch((error) => this.options.logger.warn({ err: error, topic: this.topic }, 'could not read new events; retrying at the next poll'))
+      .finally(() => {
+        this.reading = false;
+      });
+  }
+
+  private async read(): Promise<void> {
+    await this.ready;
+    do {
+      this.again = false;
+      const events = await readAfter(this.options.query, this.topic, this.high, this.options.batchSize);
+      for (const event of events) {
+        this.high = BigInt(event.id);
+        for (const follower of this.followers) if (matches(follower.filter, event)) follower.queue.push(event);
+      }
+      if (events.length === this.options.batchSize) this.again = true;
+    } while (this.again && this.followers.size);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** One stream: optional replay from the table, then the tail's live events, deduplicated by id. */
+class FeedStream implements AsyncIterableIterator<StoredEvent> {
+  private replayed: StoredEvent[] = [];
+  private needsReplay: boolean;
+  private last: bigint;
+
+  constructor(
+    private readonly tail: Tail,
+    private readonly follower: Follower,
+    private readonly options: Required<Omit<EventFeedOptions, 'bus'>>,
+    private readonly topic: string,
+    after: bigint | null,
+  ) {
+    // Without a cursor every event the tail hands over is newer than the subscription.
+    this.last = after ?? 0n;
+    this.needsReplay = after !== null;
+  }
+
+  async next(): Promise<IteratorResult<StoredEvent>> {
+    const { queue } = this.follower;
+    for (;;) {
+      if (queue.isClosed) return { value: undefined, done: true };
+      // A slow stream whose buffer overflowed re-reads what it missed from the table.
+      if (queue.takeOverflow()) this.needsReplay = true;
+      if (!this.replayed.length && this.needsReplay) {
+        await this.tail.ready;
+        const page = await readAfter(this.options.query, this.topic, this.last, this.options.batchSize, this.follower.filter);
+        if (queue.isClosed) return { value: undefined, done: true };
+        this.needsReplay = page.length === this.options.batchSize;
+        this.replayed = page;
+      }
+      const result = this.replayed.length ? { value: this.replayed.shift()!, done: false as const } : await queue.next();
+      if (result.done) return result;
+      const id = BigInt(result.value.id);
+      if (id <= this.last) continue;
+      this.last = id;
+      return result;
+    }
+  }
+
+  return(): Promise<IteratorResult<StoredEvent>> {
+    return this.follower.queue.return();
+  }
+
+  throw(error: unknown): Promise<IteratorResult<StoredEvent>> {
+    return this.follower.queue.throw(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<StoredEvent> {
+    return this;
+  }
+}
+
+export function createEventFeed(feedOptions: EventFeedOptions): EventFeed {
+  const options = {
+    query: feedOptions.query,
+    logger: feedOptions.logger,
+    pollIntervalMs: feedOptions.pollIntervalMs ?? 5_000,
+    batchSize: feedOptions.batchSize ?? 500,
+    streamBufferLimit: feedOptions.streamBufferLimit ?? 10_000,
+  };
+  const tails = new Map<string, { tail: Tail; off: () => void }>();
+  const offResync = feedOptions.bus.onResync(() => {
+    for (const { tail } of tails.values()) tail.poke();
+  });
+
+  const tailOf = (topic: LogTopic): Tail => {
+    const existing = tails.get(topic);
+    if (existing) return existing.tail;
+    const tail = new Tail(topic, options);
+    const off = feedOptions.bus.on(topic, (news) => tail.poke(news));
+    tails.set(topic, { tail, off });
+    return tail;
+  };
+  const release = (topic: string, tail: Tail): void => {
+    if (tail.followers.size || tails.get(topic)?.tail !== tail) return;
+    tail.stop();
+    tails.get(topic)!.off();
+    tails.delete(topic);
+  };
+
+  return {
+    follow(topic, { after, filter = {} }) {
+      const start = after == null ? null : parseEventCursor(after);
+      const tail = tailOf(topic);
+      const follower: Follower = {
+        filter,
+        queue: new AsyncQueue<StoredEvent>({
+          limit: options.streamBufferLimit,
+          overflow: 'signal',
+          onClose: () => {
+            tail.followers.delete(follower);
+            release(topic, tail);
+          },
+        }),
+      };
+      tail.followers.add(follower);
+      return new FeedStream(tail, follower, options, topic, start);
+    },
+    streamCount: () => [...tails.values()].reduce((sum, { tail }) => sum + tail.followers.size, 0),
+    close() {
+      offResync();
+      for (const [topic, { tail }] of tails) {
+        for (const follower of tail.followers) follower.queue.close();
+        release(topic, tail);
+      }
+    },
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Real graphql-ws clients for tests: connect with a token (or a cookie), subscribe, and wait
+ * for what arrives — never for a fixed time.
+ */
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import type { GraphQLResult } from './server.js';
+
+export interface LiveClient {
+  client: Client;
+  /** close events of the socket, in order */
+  closed: Array<{ code: number; reason: string }>;
+  subscribe<T = any>(query: string, variables?: Record<string, unknown>): LiveSubscription<T>;
+  dispose(): Promise<void>;
+}
+
+export interface LiveSubscription<T> {
+  /** every `data` received, in order */
+  values: T[];
+  /** every GraphQL error received (in `next` payloads or as the `error` message) */
+  errors: Array<{ message: string; extensions?: { code?: string } }>;
+  completed: boolean;
+  /** Resolves with `values` once there are at least `count` of them. */
+  take(count: number, timeoutMs?: number): Promise<T[]>;
+  /** Resolves once the subscription has completed or errored. */
+  done(timeoutMs?: number): Promise<void>;
+  stop(): void;
+}
+
+export interface ConnectOptions {
+  token?: string;
+  /** sent as the upgrade request's Cookie header instead of a token */
+  cookie?: string;
+  connectionParams?: Record<string, unknown>;
+  /** reconnect attempts after an abnormal close; default 0 */
+  retryAttempts?: number;
+}
+
+/** Polls `check` until it is true; fails after `timeoutMs` with `what`. */
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export function connect(httpUrl: string, options: ConnectOptions = {}): LiveClient {
+  const closed: LiveClient['closed'] = [];
+  const headers = options.cookie ? { cookie: options.cookie } : undefined;
+  // graphql-ws constructs the socket itself; this subclass adds the Cookie header.
+  class TestWebSocket extends WebSocket {
+    constructor(address: string, protocols?: string | string[]) {
+      super(address, protocols, { headers });
+    }
+  }
+  const client = createClient({
+    url: `${httpUrl.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: TestWebSocket,
+    connectionParams: options.connectionParams ?? (options.token ? { authorization: `Bearer ${options.token}` } : undefined),
+    retryAttempts: options.retryAttempts ?? 0,
+    retryWait: () => new Promise((resolve) => setTimeout(resolve, 100)),
+    shouldRetry: () => true,
+    on: {
+      closed: (event) => {
+        const { code, reason } = event as { code: number; reason: string | Buffer };
+        closed.push({ code, reason: String(reason) });
+      },
+    },
+  });
+
+  const subscribe = <T>(query: string, variables?: Record<string, unknown>): LiveSubscription<T> => {
+    const subscription: LiveSubscription<T> = {
+      values: [],
+      errors: [],
+      completed: false,
+      take: (count, timeoutMs = 10_000) =>
+        until(() => subscription.values.length >= count || subscription.completed, `${count} events (got ${subscription.values.length}, errors ${JSON.stringify(subscription.errors)})`, timeoutMs).then(() => {
+          if (subscription.values.length < count) throw new Error(`Subscription ended after ${subscription.values.length} of ${count} events: ${JSON.stringify(subscription.errors)}`);
+          return subscription.values;
+        }),
+      done: (timeoutMs = 10_000) => until(() => subscription.completed, 'the subscription to end', timeoutMs),
+      stop: () => unsubscribe(),
+    };
+    const unsubscribe = client.subscribe<T>(
+      { query, variables },
+      {
+        next: (result: GraphQLResult<T>) => {
+          if (result.data) subscription.values.push(result.data);
+          if (result.errors) subscription.errors.push(...result.errors);
+        },
+        error: (error) => {
+          if (Array.isArray(error)) subscription.errors.push(...error);
+          subscription.completed = true;
+        },
+        complete: () => {
+          subscription.completed = true;
+        },
+      },
+    );
+    return subscription;
+  };
+
+  return { client, closed, subscribe, dispose: () => client.dispose() as Promise<void> };
+}
+
+export const WORKFLOW_EVENTS = `subscription ($workflowId: ID, $after: String) {
+  workflowEvents(workflowId: $workflowId, after: $after) {
+    cursor kind workflowId
+    workflow { id name status owner { email } taskCounts { total succeeded } }
+    task { id name status }
+  }
+}`;
