@@ -148,6 +148,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     schema,
     logger,
     connections: liveConnections,
+    limits: config.limits,
     sessionCookie: SESSION_COOKIE,
     authenticate: (token) => authenticate(orm.em.fork(), token),
     createContext: (viewer, requestId) => createContext(services, viewer, requestId),

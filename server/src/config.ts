@@ -19,7 +19,7 @@ export interface Config {
   /** port of the embedded PostgreSQL (never 5432, which the machine's own server may use) */
   embeddedPostgresPort: number;
   redisUrl?: string;
-  /** prepended to every Redis channel, so deployments and tests sharing a Redis stay apart */
+  /** prefix of every Redis key and channel, so replicas of one deployment share them and nothing else does */
   redisPrefix: string;
   /** how often each replica re-reads new events even without news from the bus (lost messages) */
   eventPollIntervalMs: number;
@@ -52,8 +52,6 @@ export interface Config {
   instanceId: string;
   /** where the built dashboard lives; unset or missing: the API alone is served */
   clientBuildDir?: string;
-  /** prefix of every Redis key and channel, so replicas of one deployment share them and nothing else does */
-  redisPrefix: string;
   /** proxies in front of the server whose X-Forwarded-For entries are trusted (0: the socket's address) */
   trustProxyHops: number;
   limits: RequestLimits;
@@ -189,7 +187,6 @@ export function loadConfig(env: Env): Config {
     corsOrigins: (text(env, 'CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     instanceId: text(env, 'INSTANCE_ID') ?? `${os.hostname()}-${process.pid}`,
     clientBuildDir: clientBuildDir ? path.resolve(clientBuildDir) : undefined,
-    redisPrefix: text(env, 'REDIS_PREFIX') ?? 'wf:',
     trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     limits: {
       bodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),

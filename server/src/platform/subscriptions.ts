@@ -18,6 +18,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import {
   createSourceEventStream,
   execute,
+  getOperationAST,
   GraphQLError,
   parse,
   validate,
@@ -33,18 +34,20 @@ import { bearerToken, type Viewer } from './auth.js';
 import { CLIENT_ERROR_CODES, maskError } from './errors.js';
 import { cookie } from './http.js';
 import type { LiveConnections } from './live-connections.js';
+import { checkQueryLimits, type QueryLimits } from './query-limits.js';
 import type { Logger } from './logger.js';
 
 /** Sent to every open socket on shutdown: reconnect (elsewhere). */
 export const SHUTDOWN_CLOSE_CODE = 1012;
 const MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
-const MAX_MESSAGE_BYTES = 1024 * 1024;
 const CLOSE_GRACE_MS = 1_500;
 
 export interface SubscriptionServerOptions<C> {
   server: Server;
   schema: GraphQLSchema;
   logger: Logger;
+  /** the same limits as over HTTP: message size, parser tokens, depth, cost… */
+  limits: QueryLimits & { bodyBytes: number; queryTokens: number };
   /** counts open sockets (the `ws_connections` metric) */
   connections: LiveConnections;
   /** name of the session cookie accepted when no authorization is in connectionParams */
@@ -101,7 +104,7 @@ export function startSubscriptionServer<C>(options: SubscriptionServerOptions<C>
   const wss = new WebSocketServer({
     server: options.server,
     path: '/graphql',
-    maxPayload: MAX_MESSAGE_BYTES,
+    maxPayload: options.limits.bodyBytes,
     // Draining: sockets still open on keep-alive connections must not upgrade any more.
     verifyClient: () => !closing,
   });
@@ -127,13 +130,17 @@ export function startSubscriptionServer<C>(options: SubscriptionServerOptions<C>
         }
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, { maxTokens: options.limits.queryTokens });
         } catch (error) {
           return [error instanceof GraphQLError ? error : new GraphQLError('Malformed query')];
         }
         const errors = validate(schema, document);
         if (errors.length) return errors;
-        const inputs = { viewer: ctx.extra.viewer ?? null, requestId: randomUUID() };
+        const viewer = ctx.extra.viewer ?? null;
+        const operation = getOperationAST(document, payload.operationName);
+        const tooMuch = operation && checkQueryLimits({ schema, document, operation, variables: payload.variables ?? undefined, viewer }, options.limits);
+        if (tooMuch) return [tooMuch];
+        const inputs = { viewer, requestId: randomUUID() };
         const contextValue = options.createContext(inputs.viewer, inputs.requestId) as object;
         contextInputs.set(contextValue, inputs);
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };

@@ -32,6 +32,8 @@ describe('loadConfig', () => {
     [{ DEMO: 'maybe' }, 'DEMO'],
     [{ SMTP_URL: 'smtp://localhost:25' }, 'ALERT_EMAIL_TO'],
     [{ SLACK_WEBHOOK_URL: 'ftp://x' }, 'SLACK_WEBHOOK_URL'],
+    [{ REDIS_PREFIX: 'has space' }, 'REDIS_PREFIX'],
+    [{ EVENT_POLL_INTERVAL_MS: '10' }, 'EVENT_POLL_INTERVAL_MS'],
   ])('should refuse %o naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid setting ${variable}: `));

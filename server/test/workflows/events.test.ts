@@ -77,11 +77,13 @@ function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, stri
         const badId = client.subscribe(WORKFLOW_EVENTS, { workflowId: 'nope' });
         const badQuery = client.subscribe('subscription { workflowEvents { nope } }');
         const syntax = client.subscribe('subscription {');
-        await Promise.all([badCursor.done(), badId.done(), badQuery.done(), syntax.done()]);
+        const tooDeep = client.subscribe(`subscription { workflowEvents { ${'workflow { tasks { '.repeat(6)}id${' } }'.repeat(6)} } }`);
+        await Promise.all([badCursor.done(), badId.done(), badQuery.done(), syntax.done(), tooDeep.done()]);
         expect(badCursor.errors[0].extensions?.code).toBe('BAD_USER_INPUT');
         expect(badId.errors[0].extensions?.code).toBe('BAD_USER_INPUT');
         expect(badQuery.errors[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
         expect(syntax.errors[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+        expect(tooDeep.errors[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', limit: 'QUERY_MAX_DEPTH' } });
         const workflow = await newWorkflow(server, member.token, [], 'still open');
         await until(() => keeper.values.some((e) => e.workflowEvents.workflowId === workflow.id), 'the event on the same socket');
         expect(client.closed).toEqual([]);
