@@ -9,6 +9,7 @@
  * `wf_bench_ingest`, dropped and recreated), BENCH_CPU_PROF (a folder: the server writes a
  * --cpu-prof profile there).
  */
+import { Agent, request } from 'node:http';
 import pg from 'pg';
 import { fixed, machine, median } from './measure.js';
 import { startRealServer } from './processes.js';
@@ -82,9 +83,22 @@ const pool = new pg.Pool({ connectionString: url, max: concurrency });
 const placeholders = Array.from({ length: BATCH }, (_, i) => `($${i * 5 + 1}, $${i * 5 + 2}, $${i * 5 + 3}, $${i * 5 + 4}, $${i * 5 + 5})`).join(', ');
 const plainInsert = `insert into metrics (name, service, instance, time, value) values ${placeholders}`;
 
+// A plain keep-alive HTTP client: the integration's own overhead is not what is measured.
+const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+function post(body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${server.url}/graphql`, { method: 'POST', agent, headers: { ...server.headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 const viaApi = (bodies: string[]) => throughput(bodies, async (body) => {
-  const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: server.headers, body });
-  const result = (await response.json()) as { data?: { recordMetrics: number }; errors?: unknown };
+  const result = JSON.parse(await post(body)) as { data?: { recordMetrics: number }; errors?: unknown };
   if (result.data?.recordMetrics !== BATCH) throw new Error(`recordMetrics failed: ${JSON.stringify(result.errors)}`);
 });
 const viaPg = (params: unknown[][]) => throughput(params, async (values) => {
@@ -119,6 +133,7 @@ try {
   }
   console.log(`\nMedian ratio recordMetrics / plain INSERT: **${fixed(median(ratios), 2)}** (target ≥ 0.50)`);
 } finally {
+  agent.destroy();
   await pool.end();
   await server.stop();
 }

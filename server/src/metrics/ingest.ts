@@ -57,20 +57,21 @@ export function validateSamples(inputs: readonly MetricSampleInput[], now = new 
 /** Writes the samples in one statement and announces them on the bus. */
 export async function storeSamples(em: EntityManager, bus: EventBus, samples: readonly Sample[]): Promise<number> {
   if (samples.length === 0) return 0;
+  const points = samples.map((s) => ({ name: s.name, service: s.service, instance: s.instance, time: s.time.toISOString(), value: s.value }));
   // Through knex rather than em.execute, which would inline (and escape again) every value:
   // here the five arrays travel as bind parameters.
   await em.getConnection().getKnex().raw(
     `insert into metrics (name, service, instance, time, value)
      select * from unnest(?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::float8[])`,
     [
-      textArray(samples.map((s) => s.name)),
-      textArray(samples.map((s) => s.service)),
-      textArray(samples.map((s) => s.instance)),
-      textArray(samples.map((s) => s.time.toISOString())),
-      floatArray(samples.map((s) => s.value)),
+      textArray(points.map((p) => p.name)),
+      textArray(points.map((p) => p.service)),
+      textArray(points.map((p) => p.instance)),
+      `{${points.map((p) => p.time).join(',')}}`,
+      floatArray(points.map((p) => p.value)),
     ],
   );
-  bus.publish('metrics', { points: samples.map((s) => ({ ...s, time: s.time.toISOString() })) });
+  bus.publish('metrics', { points });
   return samples.length;
 }
 

@@ -39,7 +39,8 @@ export function toDate(value: Date | string | null | undefined): Date | null {
 
 /** A text[] literal for `unnest(?::text[])` over arbitrary strings (null stays NULL). */
 export function textArray(values: readonly (string | null)[]): string {
-  return `{${values.map((v) => (v === null ? 'NULL' : `"${v.replace(/["\\]/g, '\\$&')}"`)).join(',')}}`;
+  const quote = (v: string) => `"${v.includes('"') || v.includes('\\') ? v.replace(/["\\]/g, '\\$&') : v}"`;
+  return `{${values.map((v) => (v === null ? 'NULL' : quote(v))).join(',')}}`;
 }
 
 /** A float8[] literal; callers pass finite numbers only. */
