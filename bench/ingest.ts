@@ -13,6 +13,7 @@ import { Agent, request } from 'node:http';
 import pg from 'pg';
 import { fixed, machine, median } from './measure.js';
 import { startRealServer } from './processes.js';
+import { recreateDatabase } from './seed.js';
 
 const env = process.env;
 const BATCH = 1_000;
@@ -25,17 +26,6 @@ function databaseUrl(): string {
   const url = new URL(env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   url.pathname = '/wf_bench_ingest';
   return url.toString();
-}
-
-async function recreate(url: string): Promise<void> {
-  const target = new URL(url);
-  const name = target.pathname.slice(1);
-  target.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: target.toString() });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
 }
 
 interface Row {
@@ -73,7 +63,7 @@ async function throughput<T>(items: T[], send: (item: T) => Promise<void>): Prom
 const RECORD = 'mutation Push($s: [MetricSampleInput!]!) { recordMetrics(samples: $s) }';
 
 const url = databaseUrl();
-await recreate(url);
+await recreateDatabase(url);
 const server = await startRealServer({
   databaseUrl: url,
   env: { SAMPLE_INTERVAL_SECONDS: '3600', ALERT_EVAL_INTERVAL_SECONDS: '3600' },

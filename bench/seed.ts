@@ -23,7 +23,7 @@ export function benchDatabaseUrl(env = process.env): string {
   return url.toString();
 }
 
-async function recreateDatabase(url: string): Promise<void> {
+export async function recreateDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const name = target.pathname.slice(1);
   if (!/^\w+$/.test(name)) throw new Error(`unexpected database name ${name}`);

@@ -4,7 +4,7 @@ import { requireRole, requireViewer, Role } from '../platform/auth.js';
 import type { EntityManager } from '../platform/db.js';
 import { conflict, notFound } from '../platform/errors.js';
 import { mutate } from '../platform/mutation.js';
-import { decodeCursor, encodeCursor, pageSize } from '../platform/pagination.js';
+import { connectionOf, decodeCursor, keysetPage, pageSize } from '../platform/pagination.js';
 import { enumArray } from '../platform/sql.js';
 import { alertFromRow, ruleFromRow } from './loaders.js';
 import { acknowledgeAlert as acknowledge, resolveAlert as resolve } from './state.js';
@@ -21,32 +21,10 @@ export async function listAlerts(ctx: Context, args: AlertsArgs): Promise<AlertC
     filters.push('status = any(?::text[])');
     params.push(enumArray(args.status));
   }
-  const where = filters.length ? `where ${filters.join(' and ')}` : '';
-  const pageFilters = [...filters];
-  const pageParams = [...params];
-  if (after) {
-    // The cursor row's exact time is read back, since JS dates drop PostgreSQL's microseconds.
-    pageFilters.push('(started_at, id) < (coalesce((select started_at from alerts where id = ?), ?::timestamptz), ?)');
-    pageParams.push(after.id, after.time, after.id);
-  }
-  const pageWhere = pageFilters.length ? `where ${pageFilters.join(' and ')}` : '';
-  const [rows, [{ total }]] = await Promise.all([
-    ctx.em.execute(`select * from alerts ${pageWhere} order by started_at desc, id desc limit ?`, [...pageParams, first + 1]),
-    ctx.em.execute(`select count(*)::int as total from alerts ${where}`, params),
-  ]);
-  const alerts = rows.slice(0, first).map(alertFromRow);
+  const page = await keysetPage(ctx.em, { table: 'alerts', timeColumn: 'started_at', filters, params, first, after });
+  const alerts = page.rows.map(alertFromRow);
   for (const alert of alerts) ctx.loaders.alertById.prime(alert.id, alert);
-  const edges = alerts.map((node) => ({ cursor: encodeCursor(node.startedAt, node.id), node }));
-  return {
-    edges,
-    totalCount: total,
-    pageInfo: {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: after !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-  };
+  return connectionOf(alerts, (alert) => alert.startedAt, page, after);
 }
 
 async function lockAlert(tx: EntityManager, id: string): Promise<Alert> {

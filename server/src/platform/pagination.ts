@@ -1,4 +1,5 @@
 /** Relay-style cursors and page sizes shared by every connection. */
+import type { EntityManager } from './db.js';
 import { badInput } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -32,4 +33,50 @@ export function decodeCursor(cursor: string): CursorPosition {
     // fall through to the error below
   }
   throw badInput('Invalid cursor', { field: 'after' });
+}
+
+export interface KeysetQuery {
+  table: string;
+  /** the sort column; rows go newest first by (it, id) */
+  timeColumn: string;
+  /** SQL conditions with `?` placeholders, and their parameters */
+  filters: string[];
+  params: unknown[];
+  first: number;
+  after: CursorPosition | null;
+}
+
+/** One page newest first, one row past it (so `hasNextPage` is known), and the total count of matches. */
+export async function keysetPage(em: EntityManager, q: KeysetQuery): Promise<{ rows: Array<Record<string, any>>; total: number; hasNextPage: boolean }> {
+  const where = q.filters.length ? `where ${q.filters.join(' and ')}` : '';
+  const pageFilters = [...q.filters];
+  const pageParams = [...q.params];
+  if (q.after) {
+    // The cursor row's exact time is read back, since JS dates drop PostgreSQL's microseconds.
+    pageFilters.push(`(${q.timeColumn}, id) < (coalesce((select ${q.timeColumn} from ${q.table} where id = ?), ?::timestamptz), ?)`);
+    pageParams.push(q.after.id, q.after.time, q.after.id);
+  }
+  const pageWhere = pageFilters.length ? `where ${pageFilters.join(' and ')}` : '';
+  const [rows, [{ total }]] = await Promise.all([
+    em.execute(`select * from ${q.table} ${pageWhere} order by ${q.timeColumn} desc, id desc limit ?`, [...pageParams, q.first + 1]),
+    em.execute(`select count(*)::int as total from ${q.table} ${where}`, q.params),
+  ]);
+  return { rows: rows.slice(0, q.first), total, hasNextPage: rows.length > q.first };
+}
+
+/** A Relay connection of `nodes`, each cursor naming its node's sort time and id. */
+export function connectionOf<T extends { id: string }>(
+  nodes: T[], timeOf: (node: T) => Date, page: { total: number; hasNextPage: boolean }, after: CursorPosition | null,
+) {
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(timeOf(node), node.id), node }));
+  return {
+    edges,
+    totalCount: page.total,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: after !== null,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
 }

@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { requireViewer, workflowScope } from '../platform/auth.js';
 import { notFound, conflict } from '../platform/errors.js';
 import { mutate } from '../platform/mutation.js';
-import { decodeCursor, encodeCursor, pageSize } from '../platform/pagination.js';
+import { connectionOf, decodeCursor, keysetPage, pageSize } from '../platform/pagination.js';
 import { enumArray } from '../platform/sql.js';
 import { Task, TaskDependency, TaskStatus } from '../tasks/entity.js';
 import { advanceWorkflow, cancelOpenTasks, setWorkflowStatus } from '../tasks/service.js';
@@ -40,32 +40,10 @@ export async function listWorkflows(ctx: Context, args: WorkflowsArgs): Promise<
     filters.push(`(name ilike ? or description ilike ?)`);
     params.push(`%${escapeLike(search)}%`, `%${escapeLike(search)}%`);
   }
-  const where = filters.length ? `where ${filters.join(' and ')}` : '';
-  const pageFilters = [...filters];
-  const pageParams = [...params];
-  if (after) {
-    // The cursor row's exact time is read back, since JS dates drop PostgreSQL's microseconds.
-    pageFilters.push(`(created_at, id) < (coalesce((select created_at from workflows where id = ?), ?::timestamptz), ?)`);
-    pageParams.push(after.id, after.time, after.id);
-  }
-  const pageWhere = pageFilters.length ? `where ${pageFilters.join(' and ')}` : '';
-  const [rows, [{ total }]] = await Promise.all([
-    ctx.em.execute(`select * from workflows ${pageWhere} order by created_at desc, id desc limit ?`, [...pageParams, first + 1]),
-    ctx.em.execute(`select count(*)::int as total from workflows ${where}`, params),
-  ]);
-  const workflows = rows.slice(0, first).map(workflowFromRow);
+  const page = await keysetPage(ctx.em, { table: 'workflows', timeColumn: 'created_at', filters, params, first, after });
+  const workflows = page.rows.map(workflowFromRow);
   for (const workflow of workflows) ctx.loaders.workflowById.prime(workflow.id, workflow);
-  const edges = workflows.map((node) => ({ cursor: encodeCursor(node.createdAt, node.id), node }));
-  return {
-    edges,
-    totalCount: total,
-    pageInfo: {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: after !== null,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges.at(-1)?.cursor ?? null,
-    },
-  };
+  return connectionOf(workflows, (workflow) => workflow.createdAt, page, after);
 }
 
 export async function createWorkflow(ctx: Context, input: CreateWorkflowInput): Promise<Workflow> {
