@@ -8,7 +8,9 @@ const config: CodegenConfig = {
   generates: {
     'client/src/lib/graphql/generated/': {
       preset: 'client',
-      config: { useTypeImports: true, scalars: { DateTime: 'string' } },
+      // Pages read fragment fields directly; enums as string unions match the JSON on the wire.
+      presetConfig: { fragmentMasking: false },
+      config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string' } },
     },
   },
 };

@@ -20,6 +20,7 @@ import { EventRecord } from './platform/event-log.js';
 import { schedulePruning } from './platform/event-retention.js';
 import { EXPLORER_ASSETS, sendExplorer, sendExplorerAsset, wantsExplorer } from './platform/explorer.js';
 import { handleGraphQLRequest, startApollo } from './platform/graphql.js';
+import { dashboardRoute } from './platform/dashboard.js';
 import { cookie, requestIdOf, sendGraphQLError, sendJson } from './platform/http.js';
 import { handleCors, setSecurityHeaders } from './platform/http-security.js';
 import type { Logger } from './platform/logger.js';
@@ -36,10 +37,11 @@ import { buildAppSchema } from './schema.js';
 import { Task, TaskDependency } from './tasks/entity.js';
 import { ApiToken, Session, User } from './users/entity.js';
 import { authenticate, ensureAdmin, type BootstrapResult } from './users/service.js';
+import { SESSION_COOKIE, sessionRoute } from './users/session-routes.js';
 import { Workflow } from './workflows/entity.js';
 
 export const ENTITIES = [User, Session, ApiToken, Workflow, Task, TaskDependency, EventRecord];
-export const SESSION_COOKIE = 'wf_session';
+export { SESSION_COOKIE };
 const SHUTDOWN_GRACE_MS = 8_000;
 const EVENT_PRUNE_INTERVAL_MS = 10 * 60_000;
 
@@ -104,6 +106,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     onInternalError: (error, context, operationName) => observer.internalError(error, context?.requestId, operationName),
   });
 
+  const dashboard = dashboardRoute(config.clientBuildDir, logger);
   let draining = false;
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -126,7 +129,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     if (url.pathname === '/api/health') return healthRoute(services, healthChecks, res);
     if (url.pathname === '/api/ready') return readyRoute(services, healthChecks, res, draining);
     if (url.pathname === '/api/metrics') return metricsRoute(req, res, serverMetrics, config.metricsToken);
-    sendJson(res, 404, { error: 'Not found' });
+    if (url.pathname === '/api/session') return sessionRoute(services, req, res, () => resolveViewer(services, req), requestId);
+    if (url.pathname === '/api' || url.pathname.startsWith('/api/')) return sendJson(res, 404, { error: 'Not found' });
+    return dashboard(req, res);
   };
 
   const server = createServer((req, res) => {

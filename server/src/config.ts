@@ -6,6 +6,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -50,8 +51,8 @@ export interface Config {
   corsOrigins: string[];
   /** id of this replica: metrics `instance`, health components, logs */
   instanceId: string;
-  /** where the built dashboard lives; unset or missing: the API alone is served */
-  clientBuildDir?: string;
+  /** where the built dashboard lives (default: the repository's client/build); missing: the API alone is served */
+  clientBuildDir: string;
   /** proxies in front of the server whose X-Forwarded-For entries are trusted (0: the socket's address) */
   trustProxyHops: number;
   limits: RequestLimits;
@@ -122,6 +123,7 @@ function redisPrefix(env: Env): string {
   return prefix;
 }
 
+const DEFAULT_CLIENT_BUILD_DIR = fileURLToPath(new URL('../../client/build', import.meta.url));
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const POSTGRES = ['postgres:', 'postgresql:'];
 
@@ -186,7 +188,7 @@ export function loadConfig(env: Env): Config {
     metricRetentionDays: integer(env, 'METRIC_RETENTION_DAYS', 7, 1, 3650),
     corsOrigins: (text(env, 'CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     instanceId: text(env, 'INSTANCE_ID') ?? `${os.hostname()}-${process.pid}`,
-    clientBuildDir: clientBuildDir ? path.resolve(clientBuildDir) : undefined,
+    clientBuildDir: clientBuildDir ? path.resolve(clientBuildDir) : DEFAULT_CLIENT_BUILD_DIR,
     trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     limits: {
       bodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),

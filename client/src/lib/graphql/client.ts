@@ -1,0 +1,79 @@
+/**
+ * The dashboard's one urql client: queries and mutations over POST /graphql (Apollo's CSRF
+ * prevention refuses urql's GET requests), subscriptions over graphql-ws on the same path.
+ * The session travels in the HttpOnly `wf_session` cookie on both.
+ */
+import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange, type CombinedError } from '@urql/core';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { liveClosed, liveConnected, liveConnecting } from '../live.svelte';
+
+/** Called when the server says the session is gone; the layout sends the user to sign in. */
+let onSessionLost: () => void = () => {};
+export function whenSessionLost(handler: () => void): void {
+  onSessionLost = handler;
+}
+
+export function errorCodes(error: CombinedError | undefined): string[] {
+  return (error?.graphQLErrors ?? []).map((e) => String(e.extensions?.code ?? ''));
+}
+
+/** A sentence for the user, without urql's "[GraphQL]" / "[Network]" prefixes. */
+export function errorMessage(error: CombinedError | undefined): string {
+  if (!error) return '';
+  if (error.networkError) return 'The server cannot be reached. Check that it is running, then try again.';
+  return error.graphQLErrors.map((e) => e.message).join('; ') || error.message;
+}
+
+function createLiveClient(): WsClient {
+  const url = new URL('/graphql', window.location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return createWsClient({
+    url: url.toString(),
+    // Connects when a page subscribes; stays open across page changes.
+    lazy: true,
+    lazyCloseTimeout: 5_000,
+    retryAttempts: Number.POSITIVE_INFINITY,
+    shouldRetry: () => true,
+    on: {
+      connecting: liveConnecting,
+      connected: liveConnected,
+      closed: liveClosed,
+    },
+  });
+}
+
+let live: WsClient | undefined;
+
+export const client = new Client({
+  url: '/graphql',
+  preferGetMethod: false,
+  requestPolicy: 'cache-and-network',
+  exchanges: [
+    mapExchange({
+      onError(error) {
+        if (errorCodes(error).includes('UNAUTHENTICATED')) onSessionLost();
+      },
+    }),
+    cacheExchange,
+    fetchExchange,
+    subscriptionExchange({
+      forwardSubscription(request) {
+        live ??= createLiveClient();
+        const socket = live;
+        const input = { ...request, query: request.query ?? '' };
+        return {
+          subscribe(sink) {
+            const unsubscribe = socket.subscribe(input, sink);
+            return { unsubscribe };
+          },
+        };
+      },
+    }),
+  ],
+});
+
+/** Closes the live connection (on sign-out: the next user gets a fresh, re-authenticated one). */
+export function closeLiveConnection(): void {
+  live?.dispose();
+  live = undefined;
+}

@@ -1,0 +1,40 @@
+/**
+ * The state of the live (WebSocket) connection, shown in the header. `resumed` counts the
+ * times the connection came back after a drop: pages refetch when it changes, so nothing that
+ * happened while offline is missed.
+ */
+export type LiveStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting';
+
+export const live = $state({
+  status: 'idle' as LiveStatus,
+  /** when the status last changed */
+  since: new Date(),
+  resumed: 0,
+});
+
+let everConnected = false;
+
+export function liveConnecting(): void {
+  setStatus(everConnected ? 'reconnecting' : 'connecting');
+}
+
+export function liveConnected(): void {
+  if (everConnected && live.status !== 'connected') live.resumed += 1;
+  everConnected = true;
+  setStatus('connected');
+}
+
+export function liveClosed(): void {
+  // A lazy close (no page subscribed) is not a drop.
+  if (live.status === 'connected') setStatus('reconnecting');
+}
+
+export function liveIdle(): void {
+  setStatus('idle');
+}
+
+function setStatus(status: LiveStatus): void {
+  if (live.status === status) return;
+  live.status = status;
+  live.since = new Date();
+}

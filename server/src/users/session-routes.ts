@@ -1,0 +1,68 @@
+/**
+ * `/api/session`: the dashboard's sign-in and sign-out. The session token lives in an
+ * HttpOnly cookie, so page scripts never hold it; GraphQL over HTTP and WebSocket read the
+ * same cookie. POST `{email, password}` signs in; DELETE revokes the session and clears it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AppServices } from '../context.js';
+import { createContext } from '../context.js';
+import type { Viewer } from '../platform/auth.js';
+import { AppError, errorCode } from '../platform/errors.js';
+import { BodyTooLargeError, readBody, sendJson } from '../platform/http.js';
+import { login, signOut } from './service.js';
+
+export const SESSION_COOKIE = 'wf_session';
+const BODY_LIMIT_BYTES = 16 * 1024;
+const STATUS_BY_CODE: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429 };
+
+function sessionCookie(req: IncomingMessage, value: string, maxAgeSeconds: number): string {
+  const secure = req.headers['x-forwarded-proto'] === 'https' || 'encrypted' in req.socket ? '; Secure' : '';
+  // Strict: the browser never sends it with a request another site starts (forms, WebSockets).
+  return `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
+}
+
+function sendError(res: ServerResponse, code: string, message: string): void {
+  sendJson(res, STATUS_BY_CODE[code] ?? 500, { error: { code, message } });
+}
+
+async function readCredentials(req: IncomingMessage): Promise<{ email: string; password: string } | null> {
+  // A JSON body cannot come from a plain cross-site form, which keeps sign-in CSRF-proof.
+  if (!String(req.headers['content-type']).startsWith('application/json')) return null;
+  try {
+    const body = JSON.parse(await readBody(req, BODY_LIMIT_BYTES)) as unknown;
+    if (typeof body !== 'object' || body === null) return null;
+    const { email, password } = body as Record<string, unknown>;
+    return typeof email === 'string' && typeof password === 'string' ? { email, password } : null;
+  } catch (error) {
+    if (error instanceof SyntaxError || error instanceof BodyTooLargeError) return null;
+    throw error;
+  }
+}
+
+export async function sessionRoute(
+  services: AppServices,
+  req: IncomingMessage,
+  res: ServerResponse,
+  viewer: () => Promise<Viewer | null>,
+  requestId: string,
+): Promise<void> {
+  try {
+    if (req.method === 'POST') {
+      const credentials = await readCredentials(req);
+      if (!credentials) return sendError(res, 'BAD_USER_INPUT', 'Send JSON with "email" and "password"');
+      const session = await login(createContext(services, null, requestId), credentials.email, credentials.password);
+      const maxAge = services.config.sessionTtlHours * 3600;
+      const user = { email: session.user.email, name: session.user.name, role: session.user.role };
+      return sendJson(res, 200, { user }, { 'set-cookie': sessionCookie(req, session.token, maxAge) });
+    }
+    if (req.method === 'DELETE') {
+      const current = await viewer();
+      if (current) await signOut(createContext(services, current, requestId));
+      return sendJson(res, 200, { signedOut: true }, { 'set-cookie': sessionCookie(req, '', 0) });
+    }
+    sendJson(res, 405, { error: { code: 'BAD_REQUEST', message: 'Use POST to sign in or DELETE to sign out' } }, { allow: 'POST, DELETE' });
+  } catch (error) {
+    if (error instanceof AppError) return sendError(res, errorCode(error), error.message);
+    throw error;
+  }
+}

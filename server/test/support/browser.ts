@@ -1,0 +1,66 @@
+/**
+ * Debian's Chromium driven by playwright-core, locked to the machine: a fresh profile per run,
+ * no background traffic, and a record of every console error and every request's host, so
+ * tests can assert the dashboard stays on the test server and logs nothing wrong.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const SCREENSHOTS = fileURLToPath(new URL('../../../test-artifacts/screenshots/', import.meta.url));
+const CLIENT = fileURLToPath(new URL('../../../client/', import.meta.url));
+
+/** Builds client/build unless it is current (the same script `npm start` runs). */
+export function ensureClientBuild(): void {
+  execFileSync(process.execPath, [path.join(CLIENT, 'scripts/ensure-build.mjs')], { stdio: 'inherit', timeout: 280_000 });
+}
+
+export interface TestBrowser {
+  page: Page;
+  context: BrowserContext;
+  /** console errors and uncaught page errors, as text */
+  consoleErrors: string[];
+  /** every URL the page requested whose origin is not the test server's */
+  foreignRequests: string[];
+  screenshot(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openBrowser(serverUrl: string): Promise<TestBrowser> {
+  const executablePath = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'wf-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: { width: 1280, height: 860 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const origin = new URL(serverUrl).origin;
+  const consoleErrors: string[] = [];
+  const foreignRequests: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(String(error)));
+  context.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.protocol === 'data:' || url.protocol === 'blob:') return;
+    const sameOrigin = url.origin === origin || url.origin === origin.replace(/^http/, 'ws');
+    if (!sameOrigin) foreignRequests.push(request.url());
+  });
+  await mkdir(SCREENSHOTS, { recursive: true });
+  return {
+    page, context, consoleErrors, foreignRequests,
+    async screenshot(name) {
+      await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    },
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
