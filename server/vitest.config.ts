@@ -19,5 +19,7 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // The built dashboard is plain Node code the server imports at run time, as in production.
+    server: { deps: { external: [/\/client\/build\//] } },
   },
 });
