@@ -6,6 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { Arg, buildSchema, Ctx, ID, Query, Resolver } from 'type-graphql';
 import type { Context } from './context.js';
+import { AlertEventResolver } from './alerts/event-resolver.js';
 import { AlertResolver, AlertRuleResolver } from './alerts/resolver.js';
 import { HealthResolver } from './health/resolver.js';
 import { MetricResolver } from './metrics/resolver.js';
@@ -47,7 +48,7 @@ class NodeResolver {
 
 export const RESOLVERS = [
   NodeResolver, UserResolver, WorkflowResolver, WorkflowEventResolver, TaskResolver, HealthResolver,
-  MetricResolver, AlertRuleResolver, AlertResolver, DiagnosticsResolver,
+  MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, DiagnosticsResolver,
 ] as const;
 
 export function buildAppSchema(bus?: EventBus): Promise<GraphQLSchema> {

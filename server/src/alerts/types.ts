@@ -94,9 +94,7 @@ export class AlertsArgs {
   @Field(() => [AlertStatus], { nullable: true }) status?: AlertStatus[] | null;
 }
 
-@ObjectType({ description: 'A change of an alert; cursors increase in the order changes happened' })
+@ObjectType({ description: 'A change of an alert; kind is the status it moved to: PENDING, FIRING, ACKNOWLEDGED or RESOLVED' })
 export class AlertEvent {
-  @Field() cursor!: string;
-  @Field({ description: 'the status the alert moved to: PENDING, FIRING, ACKNOWLEDGED or RESOLVED' }) kind!: string;
-  @Field(() => Alert) alert!: Alert;
+  @Field() kind!: string;
 }

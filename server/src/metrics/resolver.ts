@@ -1,8 +1,9 @@
 /** GraphQL surface of metrics: push samples, list names, read bucketed series. */
-import { Arg, Args, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { Context } from '../context.js';
 import { requireViewer } from '../platform/auth.js';
 import { recordMetrics } from './ingest.js';
+import { followMetricPoints } from './live.js';
 import { metricNames, metricSeries } from './series.js';
 import { MetricPoint, MetricSampleInput, MetricSeriesArgs } from './types.js';
 
@@ -22,5 +23,17 @@ export class MetricResolver {
   @Mutation(() => Int, { description: 'stores up to 10,000 samples at once, all or none; returns how many were stored' })
   recordMetrics(@Arg('samples', () => [MetricSampleInput]) samples: MetricSampleInput[], @Ctx() ctx: Context): Promise<number> {
     return recordMetrics(ctx, samples);
+  }
+
+  @Subscription(() => MetricPoint, {
+    description: 'every sample stored from now on (self-sampling and recordMetrics), optionally of some names and one service',
+    subscribe: ({ args, context }) => followMetricPoints(context as Context, args.names, args.service),
+  })
+  metricSampled(
+    @Root() point: MetricPoint,
+    @Arg('names', () => [String], { nullable: true }) _names?: string[] | null,
+    @Arg('service', () => String, { nullable: true }) _service?: string | null,
+  ): MetricPoint {
+    return point;
   }
 }
