@@ -10,6 +10,8 @@ import type { ApolloServer } from '@apollo/server';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './config.js';
 import { createContext, type AppServices, type Context } from './context.js';
+import { demoWanted } from './demo/seed.js';
+import { startDemo, type DemoWorker } from './demo/worker.js';
 import { healthRoute, readyRoute } from './health/routes.js';
 import type { HealthChecks } from './health/service.js';
 import { bearerToken, type Viewer } from './platform/auth.js';
@@ -159,9 +161,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     createContext: (viewer, requestId) => createContext(services, viewer, requestId),
   });
   const stopPruning = schedulePruning(orm.em, config.eventRetentionHours, EVENT_PRUNE_INTERVAL_MS, logger);
+  const demo: DemoWorker | null = (await demoWanted(services)) ? await startDemo(services) : null;
 
   const stop = async (): Promise<void> => {
     draining = true;
+    await demo?.stop();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureClientBuild, openBrowser, type TestBrowser } from '../support/browser.js';
 import { ADMIN, startTestServer, type TestServer } from '../support/server.js';
-import { startedWorkflow } from '../support/workflows.js';
+import { claim, startedWorkflow } from '../support/workflows.js';
 
 let server: TestServer;
 let browser: TestBrowser;
@@ -11,6 +11,14 @@ beforeAll(async () => {
   ensureClientBuild();
   server = await startTestServer();
   workflow = await startedWorkflow(server, server.adminToken, [{ name: 'extract', queue: 'browser' }, { name: 'load', dependsOn: ['extract'], queue: 'browser' }], 'nightly import');
+  // Ten minutes of two replicas' key metrics, so the overview has lines to draw.
+  const now = Date.now();
+  const samples = ['cpu_percent', 'memory_percent', 'response_time_p95_ms', 'error_rate_percent', 'db_connections_percent'].flatMap((name, n) =>
+    ['replica-a', 'replica-b'].flatMap((instance, r) =>
+      Array.from({ length: 20 }, (_, i) => ({ name, service: 'api', instance, value: 10 + n * 5 + r * 3 + (i % 5), time: new Date(now - (20 - i) * 30_000).toISOString() })),
+    ),
+  );
+  await server.gqlOk('mutation ($s: [MetricSampleInput!]!) { recordMetrics(samples: $s) }', { s: samples }, server.adminToken);
   browser = await openBrowser(server.url);
 }, 300_000);
 afterAll(async () => {
@@ -46,10 +54,15 @@ describe('dashboard in Chromium', () => {
     expect(await page.evaluate(() => document.cookie)).not.toContain('wf_session');
   });
 
-  it('should show health and workflow counts on the overview', async () => {
+  it('should show health, workflow counts, open alerts and the key metrics with their thresholds on the overview', async () => {
     const { page } = browser;
     await page.getByText('database').first().waitFor();
     await expect.poll(() => page.locator('[data-count="pending"] .n').textContent()).toBe('1');
+    await page.getByText('Nothing is firing').waitFor();
+    await expect.poll(() => page.locator('figure canvas').count()).toBe(5);
+    // The CPU chart names its target and the default rule's alert threshold.
+    const cpu = page.getByRole('img', { name: /^CPU:/ });
+    expect(await cpu.getAttribute('aria-label')).toMatch(/replica-a \d+\.\d+ %, replica-b .*target 50.*alert > 80/);
     await browser.screenshot('overview');
   });
 
@@ -69,6 +82,39 @@ describe('dashboard in Chromium', () => {
     await expect.poll(() => extract.locator('[data-status]').textContent()).toBe('ready');
     expect(await page.locator('tr[data-task="load"] td').nth(2).textContent()).toBe('extract');
     await browser.screenshot('workflow');
+  });
+
+  it('should show a task status change made through the API without a reload', async () => {
+    const { page } = browser;
+    await page.locator('[data-live="connected"]').waitFor();
+    const marker = await page.evaluate(() => ((window as unknown as { unreloaded: boolean }).unreloaded = true));
+    const extract = page.locator('tr[data-task="extract"] [data-status]');
+
+    const task = await claim(server, server.adminToken, 'browser');
+    expect(task?.name).toBe('extract');
+    await expect.poll(() => extract.textContent()).toBe('running');
+    await expect.poll(() => page.locator('h1 + [data-status]').textContent()).toBe('running');
+
+    await server.gqlOk('mutation ($id: ID!) { completeTask(id: $id) { id } }', { id: task!.id }, server.adminToken);
+    await expect.poll(() => extract.textContent()).toBe('succeeded');
+    await expect.poll(() => page.locator('tr[data-task="load"] [data-status]').textContent()).toBe('ready');
+    expect(await page.evaluate(() => (window as unknown as { unreloaded?: boolean }).unreloaded)).toBe(marker);
+    await browser.screenshot('workflow-live');
+  });
+
+  it('should show alerts with their rules, and metrics with a range picker', async () => {
+    const { page } = browser;
+    await page.getByRole('link', { name: 'Alerts', exact: true }).click();
+    await page.getByText('No open alerts').waitFor();
+    await page.locator('tr[data-rule]').first().waitFor();
+    await browser.screenshot('alerts');
+
+    await page.getByRole('link', { name: 'Metrics', exact: true }).click();
+    await page.getByLabel('Range').selectOption('15m');
+    await page.getByLabel('Metric').selectOption('memory_percent');
+    await expect.poll(() => page.getByRole('img', { name: /^memory_percent:/ }).getAttribute('aria-label')).toMatch(/replica-a/);
+    expect(new URL(page.url()).searchParams.get('range')).toBe('15m');
+    await browser.screenshot('metrics');
   });
 
   it('should show the health page', async () => {

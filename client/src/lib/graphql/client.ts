@@ -3,7 +3,16 @@
  * prevention refuses urql's GET requests), subscriptions over graphql-ws on the same path.
  * The session travels in the HttpOnly `wf_session` cookie on both.
  */
-import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange, type CombinedError } from '@urql/core';
+import {
+  Client,
+  cacheExchange,
+  fetchExchange,
+  mapExchange,
+  subscriptionExchange,
+  type AnyVariables,
+  type CombinedError,
+  type TypedDocumentNode,
+} from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { liveClosed, liveConnected, liveConnecting } from '../live.svelte';
 
@@ -72,8 +81,13 @@ export const client = new Client({
   ],
 });
 
-/** Closes the live connection (on sign-out: the next user gets a fresh, re-authenticated one). */
-export function closeLiveConnection(): void {
-  live?.dispose();
-  live = undefined;
+/**
+ * Calls `onData` with every event of a subscription; returns the unsubscribe function, so
+ * `$effect(() => subscribe(…))` ends it when the page (or its variables) change.
+ */
+export function subscribe<D, V extends AnyVariables>(document: TypedDocumentNode<D, V>, variables: V, onData: (data: D) => void): () => void {
+  const { unsubscribe } = client.subscription(document, variables).subscribe((result) => {
+    if (result.data) onData(result.data);
+  });
+  return unsubscribe;
 }

@@ -1,0 +1,115 @@
+/**
+ * Demo data: a member account that owns every demo workflow, and the workflows themselves,
+ * shaped like real pipelines (chains, fan-in, retries) so the dashboard has something to show.
+ */
+import { randomBytes } from 'node:crypto';
+import { createContext, type AppServices, type Context } from '../context.js';
+import { Role, type Viewer } from '../platform/auth.js';
+import type { EntityManager } from '../platform/db.js';
+import { User } from '../users/entity.js';
+import { insertUser } from '../users/service.js';
+import type { TaskInput } from '../workflows/inputs.js';
+import { createWorkflow, startWorkflow } from '../workflows/service.js';
+
+export const DEMO_EMAIL = 'demo@localhost';
+
+interface Template {
+  name: string;
+  description: string;
+  tasks: TaskInput[];
+}
+
+const TEMPLATES: Template[] = [
+  {
+    name: 'Nightly data import',
+    description: 'Pulls yesterday’s orders from the shop, cleans them and loads the warehouse.',
+    tasks: [
+      { name: 'extract-orders' },
+      { name: 'extract-customers' },
+      { name: 'transform', dependsOn: ['extract-orders', 'extract-customers'], maxAttempts: 2 },
+      { name: 'load-warehouse', dependsOn: ['transform'] },
+      { name: 'refresh-report', dependsOn: ['load-warehouse'] },
+    ],
+  },
+  {
+    name: 'Deploy web app',
+    description: 'Build, test and roll out the customer web app.',
+    tasks: [
+      { name: 'build' },
+      { name: 'unit-tests', dependsOn: ['build'], maxAttempts: 2 },
+      { name: 'migrate-database', dependsOn: ['unit-tests'] },
+      { name: 'deploy', dependsOn: ['migrate-database'] },
+      { name: 'smoke-test', dependsOn: ['deploy'], maxAttempts: 3 },
+    ],
+  },
+  {
+    name: 'Weekly billing run',
+    description: 'Collects usage, computes invoices and e-mails them.',
+    tasks: [
+      { name: 'collect-usage' },
+      { name: 'compute-invoices', dependsOn: ['collect-usage'] },
+      { name: 'send-invoices', dependsOn: ['compute-invoices'], maxAttempts: 3 },
+      { name: 'archive', dependsOn: ['send-invoices'] },
+    ],
+  },
+  {
+    name: 'Product image thumbnails',
+    description: 'Renders thumbnails for new product photos in three sizes.',
+    tasks: [
+      { name: 'resize-small' },
+      { name: 'resize-medium' },
+      { name: 'resize-large' },
+      { name: 'publish', dependsOn: ['resize-small', 'resize-medium', 'resize-large'] },
+    ],
+  },
+  {
+    name: 'Model refresh',
+    description: 'Retrains the recommendation model and promotes it when it evaluates better.',
+    tasks: [
+      { name: 'fetch-features' },
+      { name: 'train', dependsOn: ['fetch-features'], maxAttempts: 2 },
+      { name: 'evaluate', dependsOn: ['train'] },
+      { name: 'promote', dependsOn: ['evaluate'] },
+    ],
+  },
+];
+
+/** The demo account, made on first use; nobody signs in as it (its password is thrown away). */
+export async function demoViewer(em: EntityManager): Promise<Viewer> {
+  const user =
+    (await em.findOne(User, { email: DEMO_EMAIL })) ??
+    (await insertUser(em, { email: DEMO_EMAIL, name: 'Demo worker', password: randomBytes(24).toString('base64url'), role: Role.MEMBER }));
+  return { id: user.id, email: user.email, name: user.name, role: user.role, credentialId: 'demo', credentialKind: 'api-token' };
+}
+
+export function demoContext(services: AppServices, viewer: Viewer): Context {
+  return createContext(services, viewer, 'demo');
+}
+
+/** Creates the `index`-th template (cycling) as a new workflow; started unless `draft`. */
+export async function createDemoWorkflow(services: AppServices, viewer: Viewer, index: number, draft = false): Promise<void> {
+  const template = TEMPLATES[index % TEMPLATES.length];
+  const workflow = await createWorkflow(demoContext(services, viewer), template);
+  if (!draft) await startWorkflow(demoContext(services, viewer), workflow.id);
+}
+
+/** First start: one workflow of each kind, the last one left as a draft to start by hand. */
+export async function seedDemoWorkflows(services: AppServices, viewer: Viewer): Promise<void> {
+  for (let i = 0; i < TEMPLATES.length; i++) await createDemoWorkflow(services, viewer, i, i === TEMPLATES.length - 1);
+}
+
+/**
+ * Whether to run the demo: DEMO=1/0 decides; unset, it runs on the embedded database while it
+ * holds no workflows but the demo's own (so it goes on after a restart, and stops once real
+ * work arrives). Never on an external DATABASE_URL unless asked.
+ */
+export async function demoWanted(services: AppServices): Promise<boolean> {
+  const { config, orm } = services;
+  if (config.demo !== undefined) return config.demo;
+  if (config.databaseUrl) return false;
+  const [row] = await orm.em.fork().execute(
+    `select count(*)::int as others from workflows w join users u on u.id = w.owner_id where u.email <> ?`,
+    [DEMO_EMAIL],
+  );
+  return row.others === 0;
+}
