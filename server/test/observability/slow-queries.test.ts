@@ -60,11 +60,13 @@ describe('slowQueries on the embedded PostgreSQL', () => {
   });
 
   it('should list the slowest statements, slowest first', async () => {
-    await server.app.orm.em.fork().execute('select pg_sleep(0.05)');
+    // Statistics so far include the migrations, which a busy machine can make slow.
+    await server.app.orm.em.fork().execute('select pg_stat_statements_reset()');
+    await server.app.orm.em.fork().execute('select pg_sleep(0.2)');
     const { slowQueries } = await server.gqlOk(QUERY, {}, server.adminToken);
     expect(slowQueries).toHaveLength(3);
     expect(slowQueries[0].query).toMatch(/pg_sleep/);
-    expect(slowQueries[0].meanMs).toBeGreaterThanOrEqual(50);
+    expect(slowQueries[0].meanMs).toBeGreaterThanOrEqual(200);
     const means = slowQueries.map((q: any) => q.meanMs);
     expect(means).toEqual([...means].sort((a, b) => b - a));
   });
