@@ -30,6 +30,7 @@ export function alertFromRow(row: Record<string, any>): Alert {
     startedAt: toDate(row.started_at),
     firedAt: toDate(row.fired_at),
     acknowledgedAt: toDate(row.acknowledged_at),
+    acknowledgedById: row.acknowledged_by,
     resolvedAt: toDate(row.resolved_at),
   });
 }

@@ -3,6 +3,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } fr
 import type { Context } from '../context.js';
 import { requireViewer } from '../platform/auth.js';
 import { idOf, toGlobalId } from '../platform/ids.js';
+import { User } from '../users/entity.js';
 import * as rules from './rules.js';
 import * as alerts from './service.js';
 import { Alert, AlertConnection, AlertNotification, AlertRule, AlertRuleInput, AlertsArgs } from './types.js';
@@ -46,6 +47,11 @@ export class AlertResolver {
   @FieldResolver(() => AlertRule)
   async rule(@Root() alert: Alert, @Ctx() ctx: Context): Promise<AlertRule> {
     return (await ctx.loaders.alertRuleById.load(alert.ruleId))!;
+  }
+
+  @FieldResolver(() => User, { nullable: true, description: 'who acknowledged it' })
+  acknowledgedBy(@Root() alert: Alert, @Ctx() ctx: Context): Promise<User | null> | null {
+    return alert.acknowledgedById ? ctx.loaders.userById.load(alert.acknowledgedById) : null;
   }
 
   @FieldResolver(() => [AlertNotification], { description: 'messages sent (or being retried) about this alert' })

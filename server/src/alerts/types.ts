@@ -46,6 +46,7 @@ export class Alert {
   @Field() startedAt!: Date;
   @Field(() => Date, { nullable: true }) firedAt!: Date | null;
   @Field(() => Date, { nullable: true }) acknowledgedAt!: Date | null;
+  acknowledgedById!: string | null;
   @Field(() => Date, { nullable: true }) resolvedAt!: Date | null;
 }
 

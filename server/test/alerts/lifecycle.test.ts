@@ -6,6 +6,7 @@ import { waitFor } from '../support/wait.js';
 
 let server: TestServer;
 let member: string;
+let memberEmail: string;
 let viewer: string;
 let slack: HttpReceiver;
 let webhook: HttpReceiver;
@@ -23,7 +24,7 @@ beforeAll(async () => {
     SMTP_URL: smtp.url,
     ALERT_EMAIL_TO: 'oncall@test.local',
   });
-  member = (await server.newUser('MEMBER')).token;
+  ({ token: member, email: memberEmail } = await server.newUser('MEMBER'));
   viewer = (await server.newUser('VIEWER')).token;
 });
 afterAll(async () => {
@@ -81,9 +82,11 @@ describe('alert lifecycle', () => {
     expect(smtp.mails[0].raw).toMatch(/Subject: \[FIRING\] HIGH lifecycle/);
 
     expect((await server.gql('mutation ($id: ID!) { acknowledgeAlert(id: $id) { id } }', { id: firing.id }, viewer)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
-    const { acknowledgeAlert } = await server.gqlOk('mutation ($id: ID!) { acknowledgeAlert(id: $id) { status acknowledgedAt } }', { id: firing.id }, member);
+    const { acknowledgeAlert } = await server.gqlOk(
+      'mutation ($id: ID!) { acknowledgeAlert(id: $id) { status acknowledgedAt acknowledgedBy { email } } }', { id: firing.id }, member);
     expect(acknowledgeAlert.status).toBe('ACKNOWLEDGED');
     expect(acknowledgeAlert.acknowledgedAt).toBeTruthy();
+    expect(acknowledgeAlert.acknowledgedBy.email).toBe(memberEmail);
     const twice = await server.gql('mutation ($id: ID!) { acknowledgeAlert(id: $id) { id } }', { id: firing.id }, member);
     expect(twice.errors?.[0].extensions?.code).toBe('CONFLICT');
 
