@@ -9,6 +9,7 @@
  * `wf_bench_ingest`, dropped and recreated), BENCH_CPU_PROF (a folder: the server writes a
  * --cpu-prof profile there).
  */
+import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import pg from 'pg';
 import { fixed, machine, median } from './measure.js';
@@ -60,6 +61,12 @@ async function throughput<T>(items: T[], send: (item: T) => Promise<void>): Prom
   return (items.length * BATCH) / ((performance.now() - started) / 1000);
 }
 
+/** CPU time (user + system, ms) the server process has used so far, from /proc. */
+function serverCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 const RECORD = 'mutation Push($s: [MetricSampleInput!]!) { recordMetrics(samples: $s) }';
 
 const url = databaseUrl();
@@ -102,7 +109,7 @@ try {
   await viaPg(warm.map((rows) => rows.flatMap((r) => [r.name, r.service, r.instance, r.time, r.value])));
 
   console.log(`\n### Metric ingestion — ${new Date().toISOString()}\n\n${machine()}; ${batches} batches of ${BATCH} per run, ${concurrency} in flight, ${rounds} rounds, order alternating\n`);
-  console.log('| round | recordMetrics samples/s | plain INSERT samples/s | ratio |\n| --- | --- | --- | --- |');
+  console.log('| round | recordMetrics samples/s | plain INSERT samples/s | ratio | server CPU ms per batch |\n| --- | --- | --- | --- | --- |');
   const ratios: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const data = makeBatches(batches, round);
@@ -111,15 +118,21 @@ try {
     const params = data.map((rows) => rows.flatMap((r) => [r.name, r.service, r.instance, r.time, r.value]));
     let api = 0;
     let plain = 0;
+    let cpu = 0;
+    const measureApi = async () => {
+      const before = serverCpuMs(server.pid);
+      api = await viaApi(bodies);
+      cpu = (serverCpuMs(server.pid) - before) / batches;
+    };
     if (round % 2) {
       plain = await viaPg(params);
-      api = await viaApi(bodies);
+      await measureApi();
     } else {
-      api = await viaApi(bodies);
+      await measureApi();
       plain = await viaPg(params);
     }
     ratios.push(api / plain);
-    console.log(`| ${round + 1} | ${fixed(api, 0)} | ${fixed(plain, 0)} | ${fixed(api / plain, 2)} |`);
+    console.log(`| ${round + 1} | ${fixed(api, 0)} | ${fixed(plain, 0)} | ${fixed(api / plain, 2)} | ${fixed(cpu, 1)} |`);
   }
   console.log(`\nMedian ratio recordMetrics / plain INSERT: **${fixed(median(ratios), 2)}** (target ≥ 0.50)`);
 } finally {
