@@ -64,6 +64,13 @@ describe('dashboard in Chromium', () => {
     const cpu = page.getByRole('img', { name: /^CPU:/ });
     expect(await cpu.getAttribute('aria-label')).toMatch(/replica-a \d+\.\d+ %, replica-b .*target 50.*alert > 80/);
     await browser.screenshot('overview');
+
+    // A sample pushed through the API lands on the chart without a reload.
+    await page.locator('[data-live="connected"]').waitFor();
+    await server.gqlOk('mutation ($s: [MetricSampleInput!]!) { recordMetrics(samples: $s) }', {
+      s: [{ name: 'cpu_percent', service: 'api', instance: 'replica-a', value: 77 }],
+    }, server.adminToken);
+    await expect.poll(() => cpu.getAttribute('aria-label')).toMatch(/replica-a 77\.0 %/);
   });
 
   it('should list workflows, filter them, and open one with its tasks', async () => {
@@ -120,7 +127,8 @@ describe('dashboard in Chromium', () => {
   it('should show the health page', async () => {
     const { page } = browser;
     await page.getByRole('link', { name: 'Health', exact: true }).click();
-    await page.getByRole('heading', { name: /Replica/ }).waitFor();
+    await page.getByRole('heading', { name: 'Now' }).waitFor();
+    await page.getByText(/replica:/).first().waitFor();
     await browser.screenshot('health');
   });
 
