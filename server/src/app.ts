@@ -24,7 +24,7 @@ import { EXPLORER_ASSETS, sendExplorer, sendExplorerAsset, wantsExplorer } from 
 import { handleGraphQLRequest, startApollo } from './platform/graphql.js';
 import { dashboardRoute } from './platform/dashboard.js';
 import { cookie, requestIdOf, sendGraphQLError, sendJson } from './platform/http.js';
-import { handleCors, setSecurityHeaders } from './platform/http-security.js';
+import { clientIp, handleCors, setSecurityHeaders } from './platform/http-security.js';
 import type { Logger } from './platform/logger.js';
 import { createLiveConnections } from './platform/live-connections.js';
 import { createEventBus } from './platform/pubsub.js';
@@ -34,6 +34,7 @@ import { countingPublishes, createServerMetrics, metricsRoute } from './observab
 import { createRequestObserver } from './observability/requests.js';
 import { createErrorReporter } from './observability/sentry.js';
 import { queryLimitsPlugin } from './platform/query-limits.js';
+import { createRateLimiter, overBudget, retryAfterPlugin, sendRateLimited, tokenKey } from './platform/rate-limit.js';
 import { startSubscriptionServer } from './platform/subscriptions.js';
 import { buildAppSchema } from './schema.js';
 import { Task, TaskDependency } from './tasks/entity.js';
@@ -58,9 +59,20 @@ export interface App {
   stop(): Promise<void>;
 }
 
-async function resolveViewer(services: AppServices, req: IncomingMessage): Promise<Viewer | null> {
+/**
+ * Who is asking, once the rate limit lets the request in: the budget is per token when one is
+ * sent, else per IP. A token that turns out invalid also spends its IP's budget, so guessing
+ * tokens is limited like anything else an anonymous caller does.
+ */
+async function admit(services: AppServices, req: IncomingMessage): Promise<{ viewer: Viewer | null; ip: string } | { retryAfter: number }> {
+  const { config, limiter } = services;
+  const ip = clientIp(req, config.trustProxyHops);
   const token = bearerToken(req.headers.authorization) ?? cookie(req, SESSION_COOKIE);
-  return token ? authenticate(services.orm.em.fork(), token) : null;
+  let retryAfter = await overBudget(limiter, token ? tokenKey(token) : `ip:${ip}`, config.rateLimitPerMinute);
+  if (retryAfter !== null) return { retryAfter };
+  const viewer = token ? await authenticate(services.orm.em.fork(), token) : null;
+  if (token && !viewer) retryAfter = await overBudget(limiter, `ip:${ip}`, config.rateLimitPerMinute);
+  return retryAfter === null ? { viewer, ip } : { retryAfter };
 }
 
 export async function startApp(config: Config, logger: Logger): Promise<App> {
@@ -95,7 +107,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   const healthChecks: HealthChecks = { optional: {} };
   if (config.redisUrl) healthChecks.optional.redis = () => bus.check();
-  const services: AppServices = { config, logger, orm, bus, feed, healthChecks, liveConnections };
+  const limiter = createRateLimiter({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, logger });
+  const services: AppServices = { config, logger, orm, bus, feed, healthChecks, liveConnections, limiter };
   const schema = await buildAppSchema(bus);
   const requestStats = createRequestStats();
   const reporter = await createErrorReporter(config.sentryDsn, config.instanceId, logger);
@@ -104,7 +117,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     schema,
     logger,
     maxTokens: config.limits.queryTokens,
-    plugins: [observer.plugin, queryLimitsPlugin<Context>(config.limits)],
+    plugins: [observer.plugin, queryLimitsPlugin<Context>(config.limits), retryAfterPlugin<Context>()],
     onInternalError: (error, context, operationName) => observer.internalError(error, context?.requestId, operationName),
   });
 
@@ -119,10 +132,12 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     if (url.pathname === '/graphql') {
       if (handleCors(req, res, config.corsOrigins)) return;
       if (wantsExplorer(req)) return sendExplorer(req, res);
+      const admitted = await admit(services, req);
+      if ('retryAfter' in admitted) return sendRateLimited(res, admitted.retryAfter);
       return handleGraphQLRequest(apollo, req, res, {
         bodyLimit: config.limits.bodyBytes,
         variablesLimit: config.limits.variablesBytes,
-        context: async () => createContext(services, await resolveViewer(services, req), requestId),
+        context: async () => createContext(services, admitted.viewer, requestId, admitted.ip),
       });
     }
     if (url.pathname.startsWith(EXPLORER_ASSETS) && req.method === 'GET') {
@@ -178,6 +193,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     feed.close();
     await bus.close();
     await apollo.stop();
+    await limiter.close();
     await reporter.close();
     await orm.close();
     logger.debug('database pool closed');

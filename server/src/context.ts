@@ -12,6 +12,7 @@ import type { LiveConnections } from './platform/live-connections.js';
 import type { Logger } from './platform/logger.js';
 import type { EventFeed } from './platform/event-feed.js';
 import type { EventBus } from './platform/pubsub.js';
+import type { RateLimiter } from './platform/rate-limit.js';
 import { createTaskLoaders } from './tasks/loaders.js';
 import { createUserLoaders } from './users/loaders.js';
 import { createWorkflowLoaders } from './workflows/loaders.js';
@@ -26,6 +27,7 @@ export interface AppServices {
   healthChecks: HealthChecks;
   /** open WebSocket connections of this replica (the live transport counts them) */
   liveConnections: LiveConnections;
+  limiter: RateLimiter;
 }
 
 export function createLoaders(em: EntityManager, viewer: Viewer | null) {
@@ -40,9 +42,11 @@ export interface Context {
   em: EntityManager;
   loaders: Loaders;
   app: AppServices;
+  /** the client's address, for per-IP limits ('unknown' where the transport does not tell) */
+  clientIp: string;
 }
 
-export function createContext(app: AppServices, viewer: Viewer | null, requestId: string): Context {
+export function createContext(app: AppServices, viewer: Viewer | null, requestId: string, clientIp = 'unknown'): Context {
   const em = app.orm.em.fork() as EntityManager;
-  return { requestId, viewer, em, loaders: createLoaders(em, viewer), app };
+  return { requestId, viewer, em, loaders: createLoaders(em, viewer), app, clientIp };
 }

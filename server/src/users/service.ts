@@ -5,6 +5,7 @@ import { Role, requireRole, requireViewer, type Viewer } from '../platform/auth.
 import type { EntityManager } from '../platform/db.js';
 import { badInput, conflict, unauthenticated } from '../platform/errors.js';
 import { ApiToken, Session, User } from './entity.js';
+import { countLoginAttempt } from './login-throttle.js';
 import { userFromRow } from './loaders.js';
 import { DECOY_HASH, hashPassword, hashToken, newToken, verifyPassword } from './passwords.js';
 
@@ -43,10 +44,12 @@ function recordLastUsed(em: EntityManager, kind: Viewer['credentialKind'], id: s
 }
 
 export async function login(ctx: Context, email: string, password: string): Promise<{ token: string; user: User }> {
+  const succeeded = await countLoginAttempt(ctx, email);
   const rows = await ctx.em.execute('select * from users where email = ?', [email.trim().toLowerCase()]);
   const row = rows[0];
   const valid = await verifyPassword(password, row?.password_hash ?? DECOY_HASH);
   if (!row || !valid) throw unauthenticated('Invalid email or password');
+  await succeeded();
   const token = newToken('session');
   const session = ctx.em.create(Session, {
     userId: row.id,
