@@ -17,6 +17,7 @@ import { Node } from './platform/node.js';
 import { createLogger } from './platform/logger.js';
 import { createEventBus, type EventBus } from './platform/pubsub.js';
 import { TaskResolver } from './tasks/resolver.js';
+import { ApiTokenResolver } from './users/api-token-resolver.js';
 import { UserResolver } from './users/resolver.js';
 import { WorkflowEventResolver } from './workflows/event-resolver.js';
 import { WorkflowResolver } from './workflows/resolver.js';
@@ -48,7 +49,7 @@ class NodeResolver {
 
 export const RESOLVERS = [
   NodeResolver, UserResolver, WorkflowResolver, WorkflowEventResolver, TaskResolver, HealthResolver,
-  MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, DiagnosticsResolver,
+  MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, DiagnosticsResolver, ApiTokenResolver,
 ] as const;
 
 export function buildAppSchema(bus?: EventBus): Promise<GraphQLSchema> {

@@ -44,9 +44,4 @@ export class UserResolver {
   ): Promise<User> {
     return users.createUser(ctx, { email, name, password, role });
   }
-
-  @Mutation(() => String, { description: 'returns the token once; only its hash is stored' })
-  createApiToken(@Arg('name') name: string, @Ctx() ctx: Context): Promise<string> {
-    return users.createApiToken(ctx, name);
-  }
 }

@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { Role, requireRole, requireViewer, type Viewer } from '../platform/auth.js';
 import type { EntityManager } from '../platform/db.js';
 import { badInput, conflict, unauthenticated } from '../platform/errors.js';
-import { ApiToken, Session, User } from './entity.js';
+import { Session, User } from './entity.js';
 import { countLoginAttempt } from './login-throttle.js';
 import { userFromRow } from './loaders.js';
 import { DECOY_HASH, hashPassword, hashToken, newToken, verifyPassword } from './passwords.js';
@@ -104,13 +104,6 @@ export async function createUser(ctx: Context, input: NewUser): Promise<User> {
   }
 }
 
-export async function createApiToken(ctx: Context, name: string): Promise<string> {
-  const viewer = requireViewer(ctx.viewer);
-  if (!name.trim() || name.length > 200) throw badInput('name must be 1 to 200 characters', { field: 'name' });
-  const token = newToken('api-token');
-  await ctx.em.persistAndFlush(ctx.em.create(ApiToken, { userId: viewer.id, name: name.trim(), tokenHash: hashToken(token) }));
-  return token;
-}
 
 export interface BootstrapResult {
   email: string;
