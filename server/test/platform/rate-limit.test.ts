@@ -2,14 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeOf, expectHealthy, postGraphQL, type RawResponse } from '../support/hostile.js';
-import { createServer } from 'node:net';
+import { freePort } from '../support/ports.js';
+import { describeRedis, redisEnv, redisUrl, uniqueRedisPrefix } from '../support/redis.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-
-// TEMP until the live work's Redis test helpers land on main.
-const redisUrl = process.env.REDIS_URL;
-const describeRedis = describe.skipIf(!redisUrl);
-const redisEnv = () => ({ REDIS_URL: redisUrl!, REDIS_PREFIX: `wf-test-${randomBytes(5).toString('hex')}:` });
-const freePort = () => new Promise<number>((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); }); });
 
 // The helpers sign users in anonymously from 127.0.0.1, which spends that address's budget too.
 const PER_MINUTE = 20;
@@ -111,7 +106,8 @@ describe('login throttling', () => {
 
 describeRedis('rate limiting across replicas (Redis)', () => {
   it('should share one budget between replicas, under the configured key prefix', async () => {
-    const env = { ...redisEnv(), RATE_LIMIT_PER_MINUTE: String(PER_MINUTE), TRUST_PROXY_HOPS: '1' };
+    const prefix = uniqueRedisPrefix();
+    const env = { ...redisEnv(prefix), RATE_LIMIT_PER_MINUTE: String(PER_MINUTE), TRUST_PROXY_HOPS: '1' };
     const [a, b] = [await startTestServer(env, server.database), await startTestServer(env, server.database)];
     const redis = new Redis(redisUrl!);
     try {
@@ -120,8 +116,8 @@ describeRedis('rate limiting across replicas (Redis)', () => {
       await spend(8, () => ask(b, ip));
       expectRateLimited(await ask(a, ip));
       expectRateLimited(await ask(b, ip));
-      const keys = await redis.keys(`${env.REDIS_PREFIX}*`);
-      expect(keys).toContain(`${env.REDIS_PREFIX}rate:ip:${ip}`);
+      const keys = await redis.keys(`${prefix}*`);
+      expect(keys).toContain(`${prefix}rate:ip:${ip}`);
     } finally {
       redis.disconnect();
       await a.stop();
