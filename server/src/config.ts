@@ -69,6 +69,12 @@ export interface RequestLimits {
   queryCost: number;
   /** signed-in users may introspect the schema unless this is false; anonymous never */
   introspection: boolean;
+  /** a WebSocket that has not sent connection_init by then is closed (4408) */
+  wsInitTimeoutMs: number;
+  /** operations one WebSocket may run at once */
+  wsMaxSubscriptions: number;
+  /** how often an open WebSocket's credential is checked again (revoked or expired: closed with 4403) */
+  wsCredentialRecheckMs: number;
 }
 
 export class ConfigError extends Error {
@@ -199,6 +205,9 @@ export function loadConfig(env: Env): Config {
       queryDirectives: integer(env, 'QUERY_MAX_DIRECTIVES', 20, 0, 100_000),
       queryCost: integer(env, 'QUERY_MAX_COST', 100_000, 1),
       introspection: flag(env, 'INTROSPECTION') ?? true,
+      wsInitTimeoutMs: integer(env, 'WS_INIT_TIMEOUT_MS', 3_000, 100, 600_000),
+      wsMaxSubscriptions: integer(env, 'WS_MAX_SUBSCRIPTIONS', 100, 1, 10_000),
+      wsCredentialRecheckMs: integer(env, 'WS_CREDENTIAL_RECHECK_MS', 30_000, 50, 3_600_000),
     },
   };
 }

@@ -3,8 +3,12 @@
  * same HTTP server as everything else.
  *
  * - Who: `connectionParams.authorization` ("Bearer <token>") or the session cookie of the
- *   upgrade request. A credential that does not check out closes the socket with 4403; no
- *   credential at all connects anonymously (operations then answer UNAUTHENTICATED).
+ *   upgrade request. No credential at all closes the socket with 4401, one that does not
+ *   check out with 4403, and so does one revoked or expired while the socket is open
+ *   (re-checked every `WS_CREDENTIAL_RECHECK_MS`).
+ * - Limits: connection_init within `WS_INIT_TIMEOUT_MS` (else 4408), messages up to
+ *   `MAX_BODY_BYTES` (else 1009), `WS_MAX_SUBSCRIPTIONS` operations at once, and the HTTP
+ *   query limits on every operation.
  * - Contexts: graphql-ws makes one context per operation, but a subscription lives for hours.
  *   Here each event of a subscription is executed with a fresh context (forked entity manager,
  *   fresh DataLoaders), so payloads never read stale cached rows and batching still applies.
@@ -36,10 +40,12 @@ import { cookie } from './http.js';
 import type { LiveConnections } from './live-connections.js';
 import { checkQueryLimits, type QueryLimits } from './query-limits.js';
 import type { Logger } from './logger.js';
+import { watchCredentials } from './socket-credentials.js';
+import type { RequestLimits } from '../config.js';
 
 /** Sent to every open socket on shutdown: reconnect (elsewhere). */
 export const SHUTDOWN_CLOSE_CODE = 1012;
-const MAX_SUBSCRIPTIONS_PER_SOCKET = 100;
+export const UNAUTHORIZED_CLOSE_CODE = 4401;
 const CLOSE_GRACE_MS = 1_500;
 
 export interface SubscriptionServerOptions<C> {
@@ -47,7 +53,7 @@ export interface SubscriptionServerOptions<C> {
   schema: GraphQLSchema;
   logger: Logger;
   /** the same limits as over HTTP: message size, parser tokens, depth, cost… */
-  limits: QueryLimits & { bodyBytes: number; queryTokens: number };
+  limits: QueryLimits & Pick<RequestLimits, 'bodyBytes' | 'queryTokens' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsCredentialRecheckMs'>;
   /** counts open sockets (the `ws_connections` metric) */
   connections: LiveConnections;
   /** name of the session cookie accepted when no authorization is in connectionParams */
@@ -109,24 +115,33 @@ export function startSubscriptionServer<C>(options: SubscriptionServerOptions<C>
     verifyClient: () => !closing,
   });
   wss.on('connection', (socket) => socket.once('close', options.connections.opened()));
+  const credentials = watchCredentials({ intervalMs: options.limits.wsCredentialRecheckMs, authenticate: options.authenticate, logger });
   // The context inputs of each operation, so every event can get a fresh context.
   const contextInputs = new WeakMap<object, { viewer: Viewer | null; requestId: string }>();
 
   const disposable = useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
+      connectionInitWaitTimeout: options.limits.wsInitTimeoutMs,
       async onConnect(ctx) {
         const params = ctx.connectionParams ?? {};
         const authorization = typeof params.authorization === 'string' ? params.authorization : null;
         const token = authorization ? bearerToken(authorization) : cookie(ctx.extra.request, options.sessionCookie);
         if (authorization && !token) return false;
-        ctx.extra.viewer = token ? await options.authenticate(token) : null;
+        if (!token) {
+          ctx.extra.socket.close(UNAUTHORIZED_CLOSE_CODE, 'Unauthorized: send connectionParams.authorization');
+          return false;
+        }
+        ctx.extra.viewer = await options.authenticate(token);
         // A credential that does not check out is refused (4403), not silently anonymous.
-        return !token || ctx.extra.viewer !== null;
+        if (ctx.extra.viewer === null) return false;
+        credentials.watch(ctx.extra.socket, token);
+        return true;
       },
       onSubscribe(ctx: ConnectionContext<Record<string, unknown> | undefined, Extra>, _id, payload) {
-        if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_SOCKET) {
-          return [new GraphQLError(`At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} operations per connection`, { extensions: { code: 'RATE_LIMITED' } })];
+        const max = options.limits.wsMaxSubscriptions;
+        if (Object.keys(ctx.subscriptions).length > max) {
+          return [new GraphQLError(`At most ${max} operations per connection (WS_MAX_SUBSCRIPTIONS)`, { extensions: { code: 'RATE_LIMITED' } })];
         }
         let document: DocumentNode;
         try {
@@ -164,6 +179,7 @@ export function startSubscriptionServer<C>(options: SubscriptionServerOptions<C>
   return {
     async stop() {
       closing = true;
+      credentials.stop();
       const open = [...wss.clients];
       const gone = Promise.all(open.map((socket) => new Promise((resolve) => socket.once('close', resolve))));
       for (const socket of open) socket.close(SHUTDOWN_CLOSE_CODE, 'Server restarting: reconnect');
