@@ -64,10 +64,19 @@ export interface App {
  * sent, else per IP. A token that turns out invalid also spends its IP's budget, so guessing
  * tokens is limited like anything else an anonymous caller does.
  */
+function credentialOf(req: IncomingMessage): string | null {
+  return bearerToken(req.headers.authorization) ?? cookie(req, SESSION_COOKIE);
+}
+
+async function resolveViewer(services: AppServices, req: IncomingMessage): Promise<Viewer | null> {
+  const token = credentialOf(req);
+  return token ? authenticate(services.orm.em.fork(), token) : null;
+}
+
 async function admit(services: AppServices, req: IncomingMessage): Promise<{ viewer: Viewer | null; ip: string } | { retryAfter: number }> {
   const { config, limiter } = services;
   const ip = clientIp(req, config.trustProxyHops);
-  const token = bearerToken(req.headers.authorization) ?? cookie(req, SESSION_COOKIE);
+  const token = credentialOf(req);
   let retryAfter = await overBudget(limiter, token ? tokenKey(token) : `ip:${ip}`, config.rateLimitPerMinute);
   if (retryAfter !== null) return { retryAfter };
   const viewer = token ? await authenticate(services.orm.em.fork(), token) : null;

@@ -18,7 +18,8 @@ const WINDOW_SECONDS = 15 * 60;
 export async function countLoginAttempt(ctx: Context, email: string): Promise<() => Promise<void>> {
   const { limiter, config } = ctx.app;
   const account = createHash('sha256').update(email.trim().toLowerCase()).digest('base64url');
-  const keys = [`login:account:${account}`, `login:ip:${ctx.clientIp}`];
+  // Where the transport does not tell the address, only the account's budget applies.
+  const keys = [`login:account:${account}`, ...(ctx.clientIp === 'unknown' ? [] : [`login:ip:${ctx.clientIp}`])];
   const hits = await Promise.all(keys.map((key) => limiter.hit(key, WINDOW_SECONDS)));
   const takeBack = () => Promise.all(keys.map((key) => limiter.undo(key))).then(() => undefined);
   const blocked = hits.filter((hit) => hit.count > config.loginAttemptsPer15Min);

@@ -9,6 +9,7 @@ import { createContext } from '../context.js';
 import type { Viewer } from '../platform/auth.js';
 import { AppError, errorCode } from '../platform/errors.js';
 import { BodyTooLargeError, readBody, sendJson } from '../platform/http.js';
+import { clientIp } from '../platform/http-security.js';
 import { login, signOut } from './service.js';
 
 export const SESSION_COOKIE = 'wf_session';
@@ -21,8 +22,9 @@ function sessionCookie(req: IncomingMessage, value: string, maxAgeSeconds: numbe
   return `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
 }
 
-function sendError(res: ServerResponse, code: string, message: string): void {
-  sendJson(res, STATUS_BY_CODE[code] ?? 500, { error: { code, message } });
+function sendError(res: ServerResponse, code: string, message: string, retryAfter?: unknown): void {
+  const headers: Record<string, string> = typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {};
+  sendJson(res, STATUS_BY_CODE[code] ?? 500, { error: { code, message, ...(headers['retry-after'] ? { retryAfter } : {}) } }, headers);
 }
 
 async function readCredentials(req: IncomingMessage): Promise<{ email: string; password: string } | null> {
@@ -50,7 +52,8 @@ export async function sessionRoute(
     if (req.method === 'POST') {
       const credentials = await readCredentials(req);
       if (!credentials) return sendError(res, 'BAD_USER_INPUT', 'Send JSON with "email" and "password"');
-      const session = await login(createContext(services, null, requestId), credentials.email, credentials.password);
+      const context = createContext(services, null, requestId, clientIp(req, services.config.trustProxyHops));
+      const session = await login(context, credentials.email, credentials.password);
       const maxAge = services.config.sessionTtlHours * 3600;
       const user = { email: session.user.email, name: session.user.name, role: session.user.role };
       return sendJson(res, 200, { user }, { 'set-cookie': sessionCookie(req, session.token, maxAge) });
@@ -62,7 +65,7 @@ export async function sessionRoute(
     }
     sendJson(res, 405, { error: { code: 'BAD_REQUEST', message: 'Use POST to sign in or DELETE to sign out' } }, { allow: 'POST, DELETE' });
   } catch (error) {
-    if (error instanceof AppError) return sendError(res, errorCode(error), error.message);
+    if (error instanceof AppError) return sendError(res, errorCode(error), error.message, error.extensions.retryAfter);
     throw error;
   }
 }

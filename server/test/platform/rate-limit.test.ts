@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codeOf, expectHealthy, postGraphQL, type RawResponse } from '../support/hostile.js';
+import { codeOf, expectHealthy, postGraphQL, rawRequest, type RawResponse } from '../support/hostile.js';
 import { freePort } from '../support/ports.js';
 import { describeRedis, redisEnv, redisUrl, uniqueRedisPrefix } from '../support/redis.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -95,6 +95,19 @@ describe('login throttling', () => {
     const user = await server.newUser('VIEWER');
     expect(codeOf((await login(server, ip, user.email, 'password-123')).json())).toBe('RATE_LIMITED');
     expect((await login(server, newIp(), user.email, 'password-123')).json().data.login.token).toBeTruthy();
+  });
+
+  it("should throttle the dashboard's sign-in route the same way, per client IP", async () => {
+    const user = await server.newUser('VIEWER');
+    const signIn = (ip: string, email: string, password: string) =>
+      rawRequest(server.url, { path: '/api/session', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ email, password }) });
+    const ip = newIp();
+    for (let i = 0; i < 3; i++) expect((await signIn(ip, `nobody-${i}@test.local`, 'wrong-password')).status).toBe(401);
+    const refused = await signIn(ip, user.email, 'password-123');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.json().error.code).toBe('RATE_LIMITED');
+    expect((await signIn(newIp(), user.email, 'password-123')).status).toBe(200);
   });
 
   it('should count only failures', async () => {
