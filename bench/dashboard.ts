@@ -27,7 +27,7 @@ async function answer(target: Target): Promise<unknown> {
 }
 
 const row = (f: Figures, ratio?: string) =>
-  `| ${f.target} | ${f.connections} | ${fixed(f.requestsPerSecond)} | ${fixed(f.p50)} | ${fixed(f.p95)} | ${fixed(f.p99)} | ${fixed(f.p99 / f.p95, 2)} | ${ratio ?? ''} |`;
+  `| ${f.target} | ${f.connections} | ${fixed(f.requestsPerSecond)} | ${fixed(f.p50)} | ${fixed(f.p95)} | ${fixed(f.p99)} | ${fixed(f.p99 / f.p95, 2)} | ${fixed(f.nodeCpuMs)} + ${fixed(f.databaseCpuMs)} | ${ratio ?? ''} |`;
 
 const databaseUrl = benchDatabaseUrl();
 await ensureSeeded(databaseUrl);
@@ -39,7 +39,7 @@ try {
   if (!isDeepStrictEqual(mine, theirs)) throw new Error(`responses differ:\n${JSON.stringify(mine).slice(0, 500)}\n${JSON.stringify(theirs).slice(0, 500)}`);
 
   console.log(`\n### Dashboard query — ${new Date().toISOString()}\n\n${machine()}; ${seconds} s per run, ${rounds} rounds, order alternating\n`);
-  console.log('| target | connections | req/s | p50 ms | p95 ms | p99 ms | p99/p95 | ratio to limit |\n| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| target | connections | req/s | p50 ms | p95 ms | p99 ms | p99/p95 | CPU ms/req (node + PostgreSQL) | ratio to limit |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const summary: string[] = [];
   for (const connections of connectionSteps) {
     for (const target of [server, limit]) await measure(target, load, connections, warmup);

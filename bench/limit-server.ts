@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import pg from 'pg';
 import { LIMIT_SQL } from './dashboard-query.js';
 
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_MAX ?? 10) });
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_MAX ?? 10), idleTimeoutMillis: 0 });
 
 const server = createServer((req, res) => {
   if (req.url === '/api/health') {

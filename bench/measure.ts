@@ -1,5 +1,6 @@
 /** autocannon runs and the figures the benchmarks report from them. */
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Target } from './processes.js';
 
@@ -14,6 +15,19 @@ export interface Figures {
   /** non-2xx responses and socket errors, as a share of all requests */
   errorRate: number;
   requests: number;
+  /** CPU time (user + system) per answered request: the target's Node process, and its PostgreSQL backends */
+  nodeCpuMs: number;
+  databaseCpuMs: number;
+}
+
+/** CPU time (ms) a process has used so far, from /proc (Linux). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export interface Load {
@@ -30,6 +44,8 @@ export function percentile(sorted: number[], p: number): number {
 
 export async function measure(target: Target, load: Load, connections: number, seconds: number): Promise<Figures> {
   const times: number[] = [];
+  const backendsBefore = new Map((await target.backendPids()).map((pid) => [pid, cpuMs(pid)]));
+  const nodeBefore = cpuMs(target.pid);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       { url: `${target.url}${load.path}`, method: load.method ?? 'GET', headers: target.headers, body: load.body, connections, duration: seconds },
@@ -38,6 +54,9 @@ export async function measure(target: Target, load: Load, connections: number, s
     // autocannon's own histogram has no p95, so every response time is kept.
     instance.on('response', (_client, _status, _bytes, responseTime) => times.push(responseTime));
   });
+  const nodeCpu = cpuMs(target.pid) - nodeBefore;
+  // Backends that appeared during the run count from zero; ones that left are lost (pools keep theirs open).
+  const databaseCpu = (await target.backendPids()).reduce((sum, pid) => sum + cpuMs(pid) - (backendsBefore.get(pid) ?? 0), 0);
   times.sort((a, b) => a - b);
   const total = result.requests.total;
   const failed = result.non2xx + result.errors + result.timeouts;
@@ -51,6 +70,8 @@ export async function measure(target: Target, load: Load, connections: number, s
     p99: percentile(times, 99),
     errorRate: total + result.errors ? failed / (total + result.errors) : 0,
     requests: total,
+    nodeCpuMs: nodeCpu / Math.max(1, total),
+    databaseCpuMs: databaseCpu / Math.max(1, total),
   };
 }
 

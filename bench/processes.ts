@@ -1,12 +1,21 @@
 /** Starts the real server and the limit server as child processes on free ports, for benchmarks. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import pg from 'pg';
 import { fileURLToPath } from 'node:url';
 import { BENCH_ADMIN } from './seed.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REGISTER = ['--import', '@swc-node/register/esm-register'];
+
+/** The node flags of the server's `npm start` (heap tuning included), so benchmarks run the product as shipped. */
+function startFlags(): string[] {
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'server', 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = manifest.scripts.start.split(/\s+/);
+  return words.slice(1).filter((word, i, all) => word.startsWith('--') && word !== '--import' && all[i - 1] !== '--import');
+}
 
 export interface Target {
   name: string;
@@ -14,7 +23,22 @@ export interface Target {
   /** headers every request carries (the real server's admin token) */
   headers: Record<string, string>;
   pid: number;
+  /** the PostgreSQL backends serving this target (found by application_name), for CPU accounting */
+  backendPids(): Promise<number[]>;
   stop(): Promise<void>;
+}
+
+function backendPidsOf(databaseUrl: string, name: string): () => Promise<number[]> {
+  return async () => {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query('select pid from pg_stat_activity where application_name = $1', [`wf-bench-${name}`]);
+      return rows.map((row) => row.pid as number);
+    } finally {
+      await client.end();
+    }
+  };
 }
 
 export async function freePort(): Promise<number> {
@@ -75,6 +99,8 @@ export async function startRealServer(options: ServerOptions): Promise<Target> {
     ['src/main.ts'],
     {
       DATABASE_URL: options.databaseUrl,
+      // node-pg reads PGAPPNAME: it tags the target's backends for CPU accounting.
+      PGAPPNAME: 'wf-bench-server',
       HOST: '127.0.0.1',
       ADMIN_EMAIL: BENCH_ADMIN.email,
       ADMIN_PASSWORD: BENCH_ADMIN.password,
@@ -86,7 +112,7 @@ export async function startRealServer(options: ServerOptions): Promise<Target> {
       ...options.env,
     },
     path.join(ROOT, 'server'),
-    options.nodeArgs ?? [],
+    [...startFlags(), ...(options.nodeArgs ?? [])],
   );
   const response = await fetch(`${started.url}/graphql`, {
     method: 'POST',
@@ -100,11 +126,16 @@ export async function startRealServer(options: ServerOptions): Promise<Target> {
   if (!body.data) throw new Error(`login failed: ${JSON.stringify(body.errors)}`);
   return {
     name: started.name, url: started.url, pid: started.child.pid!, stop: started.stop,
+    backendPids: backendPidsOf(options.databaseUrl, 'server'),
     headers: { 'content-type': 'application/json', authorization: `Bearer ${body.data.login.token}` },
   };
 }
 
 export async function startLimitServer(options: ServerOptions): Promise<Target> {
-  const started = await startProcess('limit', ['bench/limit-server.ts'], { DATABASE_URL: options.databaseUrl, ...options.env }, ROOT, options.nodeArgs ?? []);
-  return { name: started.name, url: started.url, pid: started.child.pid!, stop: started.stop, headers: { 'content-type': 'application/json' } };
+  const started = await startProcess('limit', ['bench/limit-server.ts'], { DATABASE_URL: options.databaseUrl, PGAPPNAME: 'wf-bench-limit', ...options.env }, ROOT, options.nodeArgs ?? []);
+  return {
+    name: started.name, url: started.url, pid: started.child.pid!, stop: started.stop,
+    backendPids: backendPidsOf(options.databaseUrl, 'limit'),
+    headers: { 'content-type': 'application/json' },
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * Summarises a V8 `.cpuprofile` (from `node --cpu-prof`): self time by function and by package,
  * so RESULTS.md can say where a request's time goes.
- * Run: node --import @swc-node/register/esm-register bench/profile-summary.ts <file.cpuprofile> [top]
+ * Run: node --import @swc-node/register/esm-register bench/profile-summary.ts <file.cpuprofile> [top] [skip seconds: start-up]
  */
 import { readFileSync } from 'node:fs';
 
@@ -26,10 +26,14 @@ function packageOf(url: string): string {
   return url.split('/').slice(-2).join('/');
 }
 
-export function summarise(profile: Profile, top = 25): string {
+export function summarise(profile: Profile, top = 25, skipSeconds = 0): string {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfTime = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  let elapsed = 0;
+  profile.samples.forEach((id, i) => {
+    elapsed += profile.timeDeltas[i] ?? 0;
+    if (elapsed >= skipSeconds * 1e6) selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const total = [...selfTime.values()].reduce((a, b) => a + b, 0);
   const byFunction = new Map<string, number>();
   const byPackage = new Map<string, number>();
@@ -46,5 +50,5 @@ export function summarise(profile: Profile, top = 25): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(summarise(JSON.parse(readFileSync(process.argv[2], 'utf8')) as Profile, Number(process.argv[3] ?? 25)));
+  console.log(summarise(JSON.parse(readFileSync(process.argv[2], 'utf8')) as Profile, Number(process.argv[3] ?? 25), Number(process.argv[4] ?? 0)));
 }

@@ -65,7 +65,9 @@ const STATEMENTS = (adminHash: string, size = SEED_SIZE) => [
             case when s.status in ('SUCCEEDED', 'FAILED') then w.created_at + (p + 1) * interval '1 second' end
      from workflows w cross join generate_series(0, $1::int - 1) p
      cross join lateral (select (array['SUCCEEDED','SUCCEEDED','RUNNING','READY','PENDING','PENDING','FAILED','CANCELLED'])
-                                [1 + (p + hashtext(w.id::text) & 7) % 8] as status) s`,
+                                [1 + (p + hashtext(w.id::text) & 7) % 8] as status) s
+     -- A workflow's tasks are written together, oldest workflow first, as createWorkflow does.
+     order by w.created_at, p`,
     [size.tasksPerWorkflow],
   ],
   [

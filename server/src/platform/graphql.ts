@@ -5,10 +5,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import { CLIENT_ERROR_CODES, errorCode, isDataException, maskError } from './errors.js';
 import { BodyTooLargeError, readBody, sendGraphQLError } from './http.js';
+import { jitExecutor } from './executor.js';
 import type { Logger } from './logger.js';
 
 export interface GraphQLContextBase extends BaseContext {
@@ -27,7 +28,7 @@ export interface ApolloOptions<C extends GraphQLContextBase = GraphQLContextBase
 
 export async function startApollo<C extends GraphQLContextBase>(options: ApolloOptions<C>): Promise<ApolloServer<C>> {
   const apollo = new ApolloServer<C>({
-    schema: options.schema,
+    gateway: jitExecutor(options.schema),
     csrfPrevention: true,
     // Batching multiplies every per-request limit; clients send one operation per request.
     allowBatchedHttpRequests: false,
@@ -39,6 +40,8 @@ export async function startApollo<C extends GraphQLContextBase>(options: ApolloO
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
+      // On by default, it hooks every resolved field; nothing here uses cache hints.
+      ApolloServerPluginCacheControlDisabled(),
       {
         async requestDidStart() {
           return {

@@ -48,3 +48,14 @@ export function floatArray(values: readonly number[]): string {
   for (const value of values) if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
   return `{${values.join(',')}}`;
 }
+
+/**
+ * A loaded row as an instance of an entity class, for GraphQL only (interfaces resolve their
+ * type by `instanceof`). Neither the constructor nor MikroORM's prototype setters run: those
+ * build a change-tracking wrapper and define one accessor per field on every row, which was the
+ * largest single cost of the workflow list. Such objects are read-only views: never persist them.
+ * `Unloaded` names fields the row leaves out on purpose (a user's password hash).
+ */
+export function asInstance<T extends object, Unloaded extends keyof T = never>(type: abstract new () => T, fields: Omit<T, Unloaded>): T {
+  return Object.setPrototypeOf(fields, type.prototype) as T;
+}

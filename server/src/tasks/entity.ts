@@ -68,6 +68,9 @@ export class Task {
 
   @Property({ type: 'Date' })
   updatedAt: Date = new Date();
+
+  /** ids of the tasks this one waits for, when it was read through the task loaders (not stored here) */
+  dependsOnIds?: string[];
 }
 
 @Entity({ tableName: 'task_dependencies' })

@@ -23,8 +23,8 @@ export class TaskResolver {
   }
 
   @FieldResolver(() => [Task])
-  dependsOn(@Root() task: Task, @Ctx() ctx: Context): Promise<Task[]> {
-    return ctx.loaders.dependenciesByTask.load(task.id);
+  dependsOn(@Root() task: Task, @Ctx() ctx: Context): Task[] | Promise<Task[]> {
+    return ctx.loaders.dependenciesOf(task);
   }
 
   @FieldResolver(() => Int, { nullable: true, description: 'from start to finish of the last attempt' })

@@ -1,11 +1,11 @@
 /** Per-request batch loaders for users. */
 import DataLoader from 'dataloader';
 import type { EntityManager } from '../platform/db.js';
-import { indexBy, toDate, uuidArray } from '../platform/sql.js';
+import { asInstance, indexBy, toDate, uuidArray } from '../platform/sql.js';
 import { User, type Role } from './entity.js';
 
 export function userFromRow(row: Record<string, any>): User {
-  return Object.assign(new User(), { id: row.id, email: row.email, name: row.name, role: row.role as Role, createdAt: toDate(row.created_at) });
+  return asInstance<User, 'passwordHash'>(User, { id: row.id, email: row.email, name: row.name, role: row.role as Role, createdAt: toDate(row.created_at) });
 }
 
 export function createUserLoaders(em: EntityManager) {

@@ -5,11 +5,11 @@
 import DataLoader from 'dataloader';
 import { workflowScope, type Viewer } from '../platform/auth.js';
 import type { EntityManager } from '../platform/db.js';
-import { indexBy, toDate, uuidArray } from '../platform/sql.js';
+import { asInstance, indexBy, toDate, uuidArray } from '../platform/sql.js';
 import { TaskCounts, Workflow, type WorkflowStatus } from './entity.js';
 
 export function workflowFromRow(row: Record<string, any>): Workflow {
-  return Object.assign(new Workflow(), {
+  return asInstance(Workflow, {
     id: row.id,
     ownerId: row.owner_id,
     name: row.name,

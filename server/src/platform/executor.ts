@@ -1,0 +1,56 @@
+/**
+ * Executes operations with graphql-jit: each distinct document is compiled once into plain
+ * JavaScript that calls the schema's resolvers directly, instead of graphql-js walking the
+ * document for every object of every request (most of a large list's time went there).
+ *
+ * Plugged into Apollo through its gateway interface, Apollo's supported way to replace the
+ * executor: parsing, validation, the document cache, plugins and error formatting stay Apollo's.
+ */
+import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
+import { getVariableValues, type GraphQLSchema } from 'graphql';
+import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+
+type Gateway = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
+
+/** Compiled documents kept; the oldest is dropped past this, so odd clients cannot grow memory. */
+const MAX_COMPILED = 500;
+
+export function jitExecutor(schema: GraphQLSchema): Gateway {
+  const compiled = new Map<string, CompiledQuery>();
+
+  const compiledFor = (request: Parameters<NonNullable<Awaited<ReturnType<Gateway['load']>>['executor']>>[0]) => {
+    const key = `${request.queryHash}:${request.operationName ?? ''}`;
+    const cached = compiled.get(key);
+    if (cached) return cached;
+    const result = compileQuery(schema, request.document, request.operationName ?? undefined);
+    if (!isCompiledQuery(result)) return result;
+    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+    compiled.set(key, result);
+    return result;
+  };
+
+  return {
+    async load() {
+      return {
+        executor: async (request) => {
+          const query = compiledFor(request);
+          if (!isCompiledQuery(query)) return query;
+          const variables = request.request.variables ?? {};
+          const result = await query.query(undefined, request.context, variables);
+          // jit reports bad variables (no data at all) without the variable's node and sometimes
+          // under the wrong name; graphql-js's own errors let Apollo answer BAD_USER_INPUT.
+          if (!('data' in result) && result.errors?.length && request.operation) {
+            const coerced = getVariableValues(schema, request.operation.variableDefinitions ?? [], variables);
+            if (coerced.errors) return { errors: coerced.errors };
+          }
+          return result;
+        },
+      };
+    },
+    onSchemaLoadOrUpdate(callback) {
+      callback({ apiSchema: schema, coreSupergraphSdl: '' });
+      return () => undefined;
+    },
+    async stop() {},
+  };
+}
