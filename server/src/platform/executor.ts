@@ -7,13 +7,24 @@
  * executor: parsing, validation, the document cache, plugins and error formatting stay Apollo's.
  */
 import type { ApolloServerOptionsWithGateway, BaseContext } from '@apollo/server';
-import { getVariableValues, type GraphQLSchema } from 'graphql';
+import { getVariableValues, GraphQLError, type GraphQLSchema } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 
 type Gateway = ApolloServerOptionsWithGateway<BaseContext>['gateway'];
 
 /** Compiled documents kept; the oldest is dropped past this, so odd clients cannot grow memory. */
 const MAX_COMPILED = 500;
+
+/**
+ * jit's errors only look like graphql-js ones: `extensions` is undefined when the cause has
+ * none, and Apollo's error formatting reads `extensions.code` (and fails to a bare internal
+ * error, losing the cause). A real GraphQLError with the same message, path and cause.
+ */
+function asGraphQLError(error: GraphQLError): GraphQLError {
+  const copy = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions });
+  (copy as { locations?: GraphQLError['locations'] }).locations = error.locations;
+  return copy;
+}
 
 export function jitExecutor(schema: GraphQLSchema): Gateway {
   const compiled = new Map<string, CompiledQuery>();
@@ -43,7 +54,7 @@ export function jitExecutor(schema: GraphQLSchema): Gateway {
             const coerced = getVariableValues(schema, request.operation.variableDefinitions ?? [], variables);
             if (coerced.errors) return { errors: coerced.errors };
           }
-          return result;
+          return result.errors?.length ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
         },
       };
     },
