@@ -33,7 +33,8 @@ function cpuMs(pid: number): number {
 export interface Load {
   path: string;
   method?: 'GET' | 'POST';
-  body?: string;
+  /** a function: a fresh body for every request */
+  body?: string | (() => string);
 }
 
 /** Exact percentile of sorted values (nearest rank). */
@@ -48,7 +49,16 @@ export async function measure(target: Target, load: Load, connections: number, s
   const nodeBefore = cpuMs(target.pid);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
-      { url: `${target.url}${load.path}`, method: load.method ?? 'GET', headers: target.headers, body: load.body, connections, duration: seconds },
+      {
+        url: `${target.url}${load.path}`,
+        method: load.method ?? 'GET',
+        headers: target.headers,
+        connections,
+        duration: seconds,
+        ...(typeof load.body === 'function'
+          ? { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: (load.body as () => string)() }) }] }
+          : { body: load.body }),
+      },
       (error, done) => (error ? reject(error) : resolve(done)),
     );
     // autocannon's own histogram has no p95, so every response time is kept.

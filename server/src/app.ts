@@ -27,6 +27,7 @@ import { cookie, requestIdOf, sendGraphQLError, sendJson } from './platform/http
 import { clientIp, handleCors, setSecurityHeaders } from './platform/http-security.js';
 import type { Logger } from './platform/logger.js';
 import { createLiveConnections } from './platform/live-connections.js';
+import { createResponseCache } from './platform/response-cache.js';
 import { createEventBus } from './platform/pubsub.js';
 import { createRequestStats } from './metrics/request-stats.js';
 import { startMonitoring } from './monitoring.js';
@@ -122,11 +123,18 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const requestStats = createRequestStats();
   const reporter = await createErrorReporter(config.sentryDsn, config.instanceId, logger);
   const observer = createRequestObserver(requestStats, serverMetrics, reporter, logger);
+  const responseCache = config.cacheTtlSeconds > 0
+    ? createResponseCache({ ttlSeconds: config.cacheTtlSeconds, logger, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix })
+    : null;
+  if (responseCache) {
+    bus.on('workflow', (event) => responseCache.workflowChanged(event.ownerId));
+    bus.onResync(() => responseCache.retireAll());
+  }
   const apollo: ApolloServer<Context> = await startApollo<Context>({
     schema,
     logger,
     maxTokens: config.limits.queryTokens,
-    plugins: [observer.plugin, queryLimitsPlugin<Context>(config.limits), retryAfterPlugin<Context>()],
+    plugins: [observer.plugin, queryLimitsPlugin<Context>(config.limits), retryAfterPlugin<Context>(), ...(responseCache ? [responseCache.plugin<Context>()] : [])],
     onInternalError: (error, context, operationName) => observer.internalError(error, context?.requestId, operationName),
   });
 
@@ -201,6 +209,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     stopPruning();
     feed.close();
     await bus.close();
+    await responseCache?.close();
     await apollo.stop();
     await limiter.close();
     await reporter.close();

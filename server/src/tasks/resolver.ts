@@ -1,9 +1,10 @@
 /** GraphQL surface of tasks and the worker mutations. */
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Extensions, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context.js';
 import { requireViewer } from '../platform/auth.js';
 import { notFound } from '../platform/errors.js';
 import { idOf, toGlobalId } from '../platform/ids.js';
+import { WORKFLOW_SCOPED_CACHE } from '../platform/response-cache.js';
 import { Workflow } from '../workflows/entity.js';
 import { Task } from './entity.js';
 import * as tasks from './service.js';
@@ -32,6 +33,7 @@ export class TaskResolver {
     return task.startedAt && task.finishedAt ? task.finishedAt.getTime() - task.startedAt.getTime() : null;
   }
 
+  @Extensions(WORKFLOW_SCOPED_CACHE)
   @Query(() => Task, { nullable: true, description: 'null when it does not exist or the viewer may not see it' })
   task(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Task | null> {
     requireViewer(ctx.viewer);

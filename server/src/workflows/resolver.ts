@@ -1,8 +1,9 @@
 /** GraphQL surface of workflows: thin — parse, check access in the service, return. */
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, Extensions, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../context.js';
 import { requireViewer } from '../platform/auth.js';
 import { idOf, toGlobalId } from '../platform/ids.js';
+import { WORKFLOW_SCOPED_CACHE } from '../platform/response-cache.js';
 import { Task, TaskStatus } from '../tasks/entity.js';
 import { User } from '../users/entity.js';
 import { TaskCounts, Workflow } from './entity.js';
@@ -37,10 +38,12 @@ export class WorkflowResolver {
   }
 
   @Query(() => WorkflowConnection)
+  @Extensions(WORKFLOW_SCOPED_CACHE)
   workflows(@Args() args: WorkflowsArgs, @Ctx() ctx: Context): Promise<WorkflowConnection> {
     return workflows.listWorkflows(ctx, args);
   }
 
+  @Extensions(WORKFLOW_SCOPED_CACHE)
   @Query(() => Workflow, { nullable: true, description: 'null when it does not exist or the viewer may not see it' })
   workflow(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Workflow | null> {
     requireViewer(ctx.viewer);
