@@ -24,9 +24,10 @@ export function liveConnected(): void {
   setStatus('connected');
 }
 
-export function liveClosed(): void {
-  // A lazy close (no page subscribed) is not a drop.
-  if (live.status === 'connected') setStatus('reconnecting');
+export function liveClosed(event: unknown): void {
+  // 1000 is graphql-ws closing on purpose (no page subscribed any more): idle, not a drop.
+  if ((event as { code?: number } | null)?.code === 1000) setStatus('idle');
+  else if (live.status === 'connected') setStatus('reconnecting');
 }
 
 export function liveIdle(): void {

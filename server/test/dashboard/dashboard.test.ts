@@ -109,6 +109,19 @@ describe('dashboard in Chromium', () => {
     await browser.screenshot('workflow-live');
   });
 
+  it('should show when the live connection drops, and catch up on what it missed once it is back', async () => {
+    const { page } = browser;
+    await browser.dropLiveConnections();
+    await page.locator('[data-live="reconnecting"]').waitFor();
+    expect(await page.locator('[data-live]').textContent()).toContain('reconnecting');
+    await browser.screenshot('live-dropped');
+
+    const task = await claim(server, server.adminToken, 'browser');
+    expect(task?.name).toBe('load');
+    await page.locator('[data-live="connected"]').waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.locator('tr[data-task="load"] [data-status]').textContent()).toBe('running');
+  });
+
   it('should show alerts with their rules, and metrics with a range picker', async () => {
     const { page } = browser;
     await page.getByRole('link', { name: 'Alerts', exact: true }).click();

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 
 export const SCREENSHOTS = fileURLToPath(new URL('../../../test-artifacts/screenshots/', import.meta.url));
 const CLIENT = fileURLToPath(new URL('../../../client/', import.meta.url));
@@ -25,6 +25,8 @@ export interface TestBrowser {
   consoleErrors: string[];
   /** every URL the page requested whose origin is not the test server's */
   foreignRequests: string[];
+  /** Closes the page's live (WebSocket) connections as a network drop would; new ones pass. */
+  dropLiveConnections(): Promise<void>;
   screenshot(name: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -52,9 +54,20 @@ export async function openBrowser(serverUrl: string): Promise<TestBrowser> {
     const sameOrigin = url.origin === origin || url.origin === origin.replace(/^http/, 'ws');
     if (!sameOrigin) foreignRequests.push(request.url());
   });
+  // Live connections pass through a route the test can cut.
+  const sockets = new Set<WebSocketRoute>();
+  await context.routeWebSocket(/\/graphql$/, (socket) => {
+    socket.connectToServer();
+    sockets.add(socket);
+  });
   await mkdir(SCREENSHOTS, { recursive: true });
   return {
     page, context, consoleErrors, foreignRequests,
+    async dropLiveConnections() {
+      const open = [...sockets];
+      sockets.clear();
+      await Promise.all(open.map((socket) => socket.close({ code: 1012, reason: 'dropped by the test' })));
+    },
     async screenshot(name) {
       await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
     },
