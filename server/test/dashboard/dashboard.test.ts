@@ -119,6 +119,7 @@ describe('dashboard in Chromium', () => {
     const task = await claim(server, server.adminToken, 'browser');
     expect(task?.name).toBe('load');
     await page.locator('[data-live="connected"]').waitFor({ timeout: 20_000 });
+    await page.getByText('Live updates are back').waitFor();
     await expect.poll(() => page.locator('tr[data-task="load"] [data-status]').textContent()).toBe('running');
   });
 
