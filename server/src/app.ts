@@ -118,10 +118,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const healthChecks: HealthChecks = { optional: {} };
   if (config.redisUrl) healthChecks.optional.redis = () => bus.check();
   const limiter = createRateLimiter({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, logger });
-  const services: AppServices = { config, logger, orm, bus, feed, healthChecks, liveConnections, limiter };
+  const reporter = await createErrorReporter(config.sentryDsn, config.instanceId, logger);
+  const services: AppServices = { config, logger, orm, bus, feed, healthChecks, liveConnections, limiter, errors: reporter };
   const schema = await buildAppSchema(bus);
   const requestStats = createRequestStats();
-  const reporter = await createErrorReporter(config.sentryDsn, config.instanceId, logger);
   const observer = createRequestObserver(requestStats, serverMetrics, reporter, logger);
   const responseCache = config.cacheTtlSeconds > 0
     ? createResponseCache({ ttlSeconds: config.cacheTtlSeconds, logger, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix })
@@ -191,6 +191,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     sessionCookie: SESSION_COOKIE,
     authenticate: (token) => authenticate(orm.em.fork(), token),
     createContext: (viewer, requestId) => createContext(services, viewer, requestId),
+    onInternalError: (error, requestId) => reporter.report(error, { requestId, operationName: 'websocket' }),
   });
   const stopPruning = schedulePruning(orm.em, config.eventRetentionHours, EVENT_PRUNE_INTERVAL_MS, logger);
   const demo: DemoWorker | null = (await demoWanted(services)) ? await startDemo(services) : null;

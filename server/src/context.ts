@@ -10,6 +10,7 @@ import type { Viewer } from './platform/auth.js';
 import type { EntityManager } from './platform/db.js';
 import type { LiveConnections } from './platform/live-connections.js';
 import type { Logger } from './platform/logger.js';
+import type { ErrorReporter } from './observability/sentry.js';
 import type { EventFeed } from './platform/event-feed.js';
 import type { EventBus } from './platform/pubsub.js';
 import type { RateLimiter } from './platform/rate-limit.js';
@@ -25,6 +26,8 @@ export interface AppServices {
   /** resumable streams over the events table (subscriptions) */
   feed: EventFeed;
   healthChecks: HealthChecks;
+  /** reports unexpected errors (Sentry when SENTRY_DSN is set, else nothing) */
+  errors: ErrorReporter;
   /** open WebSocket connections of this replica (the live transport counts them) */
   liveConnections: LiveConnections;
   limiter: RateLimiter;

@@ -111,7 +111,7 @@ export function startEvaluator(app: AppServices, databaseUrl: string, onChanges:
       app.bus.publish('health', { ...health, checkedAt: now.toISOString(), components: health.components.map((c) => ({ ...c, latencyMs: c.latencyMs ?? null, detail: c.detail ?? null })) });
     }
     if ((await evaluateRules(app, now)) > 0) onChanges();
-  }, app.logger);
+  }, app);
   return {
     async stop() {
       await job.stop();

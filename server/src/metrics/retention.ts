@@ -26,5 +26,5 @@ export function startRetention(app: AppServices) {
   return repeat('metric-retention', RETENTION_PERIOD_MS, async () => {
     const deleted = await pruneMetrics(app.orm.em.fork() as EntityManager, app.config.metricRetentionDays);
     if (deleted) app.logger.info({ deleted }, 'pruned old metric samples');
-  }, app.logger);
+  }, app);
 }

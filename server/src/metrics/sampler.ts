@@ -88,7 +88,7 @@ export function startSampler(app: AppServices, requests: RequestStats) {
     const samples = await measure();
     await writeHeartbeat(em, config.instanceId);
     await storeSamples(em, app.bus, samples);
-  }, app.logger);
+  }, app);
 
   return {
     async stop() {

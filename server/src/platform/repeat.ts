@@ -5,13 +5,19 @@
  */
 import type { Logger } from './logger.js';
 
+/** Where a failed run is told: the log, and the error reporter when there is one. */
+export interface JobServices {
+  logger: Logger;
+  errors?: { report(error: unknown, tags: { operationName?: string }): void };
+}
+
 export interface Repeating {
   /** runs the task now (still never overlapping), e.g. right after new work was queued */
   poke(): void;
   stop(): Promise<void>;
 }
 
-export function repeat(name: string, periodMs: number, task: () => Promise<void>, logger: Logger): Repeating {
+export function repeat(name: string, periodMs: number, task: () => Promise<void>, services: JobServices): Repeating {
   let stopped = false;
   let running: Promise<void> | null = null;
   let again = false;
@@ -25,7 +31,10 @@ export function repeat(name: string, periodMs: number, task: () => Promise<void>
       return;
     }
     running = task()
-      .catch((error) => logger.error({ err: error, job: name }, 'background job failed'))
+      .catch((error) => {
+        services.logger.error({ err: error, job: name }, 'background job failed');
+        services.errors?.report(error, { operationName: `job:${name}` });
+      })
       .finally(() => {
         running = null;
         if (stopped) return;

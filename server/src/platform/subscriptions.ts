@@ -62,6 +62,8 @@ export interface SubscriptionServerOptions<C> {
   authenticate(token: string): Promise<Viewer | null>;
   /** a fresh execution context; called per query/mutation and per subscription event */
   createContext(viewer: Viewer | null, requestId: string): C;
+  /** called with every error that is not the client's fault (error tracking) */
+  onInternalError?: (error: unknown, requestId: string) => void;
 }
 
 export interface SubscriptionServer {
@@ -72,11 +74,14 @@ export interface SubscriptionServer {
 type Extra = { request: IncomingMessage; viewer?: Viewer | null };
 
 /** Turns an error into what a client may see; `fallback` is the code of request errors. */
-function formatError(error: GraphQLError, fallback: string, requestId: string, logger: Logger) {
+function formatError(error: GraphQLError, fallback: string, requestId: string, logger: Logger, onInternalError?: (error: unknown, requestId: string) => void) {
   const original = error.originalError;
   const internal = original !== undefined && !(original instanceof GraphQLError) && !error.extensions?.code;
   const code = String(error.extensions?.code ?? (internal ? 'INTERNAL_SERVER_ERROR' : fallback));
-  if (!CLIENT_ERROR_CODES.has(code)) logger.error({ err: original ?? error, requestId }, 'internal error in a WebSocket operation');
+  if (!CLIENT_ERROR_CODES.has(code)) {
+    logger.error({ err: original ?? error, requestId }, 'internal error in a WebSocket operation');
+    onInternalError?.(original ?? error, requestId);
+  }
   return maskError({ ...error.toJSON(), extensions: { ...error.extensions, code } }, requestId);
 }
 
@@ -167,10 +172,10 @@ export function startSubscriptionServer<C>(options: SubscriptionServerOptions<C>
       onNext(_ctx, _id, _payload, args, result) {
         if (!result.errors?.length) return;
         const requestId = contextInputs.get(args.contextValue as object)?.requestId ?? '';
-        return { ...result, errors: result.errors.map((e) => formatError(e, 'BAD_USER_INPUT', requestId, logger)) };
+        return { ...result, errors: result.errors.map((e) => formatError(e, 'BAD_USER_INPUT', requestId, logger, options.onInternalError)) };
       },
       onError(_ctx, _id, _payload, errors) {
-        return errors.map((e) => formatError(e, 'GRAPHQL_VALIDATION_FAILED', '', logger));
+        return errors.map((e) => formatError(e, 'GRAPHQL_VALIDATION_FAILED', '', logger, options.onInternalError));
       },
     },
     wss,

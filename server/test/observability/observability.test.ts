@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../support/live.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/receivers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { waitFor } from '../support/wait.js';
@@ -70,6 +71,35 @@ describe('Sentry', () => {
     // Give a wrongly reported client error time to arrive too.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(envelopes()).toHaveLength(1);
+  });
+
+  it('should report a background job that fails', async () => {
+    const before = envelopes().length;
+    await sql('alter table heartbeats rename to heartbeats_moved');
+    try {
+      const event = await waitFor('an envelope from the sampler', async () =>
+        envelopes().slice(before).find((e) => e.tags?.operationName === 'job:sampler'));
+      expect(JSON.stringify(event.exception)).toMatch(/heartbeats/);
+    } finally {
+      await sql('alter table heartbeats_moved rename to heartbeats');
+    }
+  });
+
+  it('should report an internal error of a WebSocket operation', async () => {
+    const before = envelopes().length;
+    await sql('alter table alert_rules rename to alert_rules_moved');
+    const client = connect(server.url, { token: server.adminToken });
+    try {
+      const rules = client.subscribe('query { alertRules { id } }');
+      await rules.done();
+      expect(rules.errors[0].extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      const event = await waitFor('an envelope from the socket', async () =>
+        envelopes().slice(before).find((e) => e.tags?.operationName === 'websocket'));
+      expect(JSON.stringify(event.exception)).toMatch(/alert_rules/);
+    } finally {
+      await client.dispose();
+      await sql('alter table alert_rules_moved rename to alert_rules');
+    }
   });
 
   it('should count internal errors in the sampled error rate', async () => {

@@ -86,7 +86,7 @@ export function startDelivery(app: AppServices) {
   const job = repeat('alert-notifications', POLL_MS, async () => {
     // A full batch means more may be due: go again at once.
     while ((await deliverDue(app, senders)) >= CLAIM_BATCH);
-  }, app.logger);
+  }, app);
   return {
     poke: job.poke,
     async stop() {
