@@ -27,6 +27,7 @@ import { cookie, requestIdOf, sendGraphQLError, sendJson } from './platform/http
 import { clientIp, handleCors, setSecurityHeaders } from './platform/http-security.js';
 import type { Logger } from './platform/logger.js';
 import { createLiveConnections } from './platform/live-connections.js';
+import { createReadRouting, mutationsReadPrimary } from './platform/read-routing.js';
 import { createResponseCache } from './platform/response-cache.js';
 import { createEventBus } from './platform/pubsub.js';
 import { createRequestStats } from './metrics/request-stats.js';
@@ -119,7 +120,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   if (config.redisUrl) healthChecks.optional.redis = () => bus.check();
   const limiter = createRateLimiter({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, logger });
   const reporter = await createErrorReporter(config.sentryDsn, config.instanceId, logger);
-  const services: AppServices = { config, logger, orm, bus, feed, healthChecks, liveConnections, limiter, errors: reporter };
+  const reads = await createReadRouting(orm);
+  if (reads.hasReplica) for (const topic of ['workflow', 'alert'] as const) bus.on(topic, (event) => reads.noteWrite(event.lsn));
+  const services: AppServices = { config, logger, orm, bus, feed, healthChecks, liveConnections, limiter, errors: reporter, reads };
   const schema = await buildAppSchema(bus);
   const requestStats = createRequestStats();
   const observer = createRequestObserver(requestStats, serverMetrics, reporter, logger);
@@ -134,7 +137,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     schema,
     logger,
     maxTokens: config.limits.queryTokens,
-    plugins: [observer.plugin, queryLimitsPlugin<Context>(config.limits), retryAfterPlugin<Context>(), ...(responseCache ? [responseCache.plugin<Context>()] : [])],
+    plugins: [observer.plugin, queryLimitsPlugin<Context>(config.limits), retryAfterPlugin<Context>(), mutationsReadPrimary<Context>(), ...(responseCache ? [responseCache.plugin<Context>()] : [])],
     onInternalError: (error, context, operationName) => observer.internalError(error, context?.requestId, operationName),
   });
 

@@ -11,6 +11,7 @@ import type { EntityManager } from './platform/db.js';
 import type { LiveConnections } from './platform/live-connections.js';
 import type { Logger } from './platform/logger.js';
 import type { ErrorReporter } from './observability/sentry.js';
+import type { Queryable, ReadRouting } from './platform/read-routing.js';
 import type { EventFeed } from './platform/event-feed.js';
 import type { EventBus } from './platform/pubsub.js';
 import type { RateLimiter } from './platform/rate-limit.js';
@@ -31,10 +32,12 @@ export interface AppServices {
   /** open WebSocket connections of this replica (the live transport counts them) */
   liveConnections: LiveConnections;
   limiter: RateLimiter;
+  /** where reads go: the read replica when it is fresh enough, else the primary */
+  reads: ReadRouting;
 }
 
-export function createLoaders(em: EntityManager, viewer: Viewer | null) {
-  return { ...createUserLoaders(em), ...createWorkflowLoaders(em, viewer), ...createTaskLoaders(em, viewer), ...createAlertLoaders(em) };
+export function createLoaders(db: Queryable, viewer: Viewer | null) {
+  return { ...createUserLoaders(db), ...createWorkflowLoaders(db, viewer), ...createTaskLoaders(db, viewer), ...createAlertLoaders(db) };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
@@ -42,7 +45,12 @@ export type Loaders = ReturnType<typeof createLoaders>;
 export interface Context {
   requestId: string;
   viewer: Viewer | null;
+  /** the primary, for writes (and reads inside them) */
   em: EntityManager;
+  /** reads of queries: the read replica when one is set and fresh enough, else the primary */
+  read: Queryable;
+  /** set for mutations: their reads, and what they return, come from the primary */
+  readsFromPrimary: boolean;
   loaders: Loaders;
   app: AppServices;
   /** the client's address, for per-IP limits ('unknown' where the transport does not tell) */
@@ -51,5 +59,8 @@ export interface Context {
 
 export function createContext(app: AppServices, viewer: Viewer | null, requestId: string, clientIp = 'unknown'): Context {
   const em = app.orm.em.fork() as EntityManager;
-  return { requestId, viewer, em, loaders: createLoaders(em, viewer), app, clientIp };
+  const context = { requestId, viewer, em, readsFromPrimary: false, app, clientIp } as Context;
+  context.read = app.reads.reader(em, () => context.readsFromPrimary);
+  context.loaders = createLoaders(context.read, viewer);
+  return context;
 }

@@ -1,6 +1,6 @@
 /** Per-request batch loaders for rules, alerts and notifications (shared data: no scoping). */
 import DataLoader from 'dataloader';
-import type { EntityManager } from '../platform/db.js';
+import type { Queryable } from '../platform/read-routing.js';
 import { groupBy, indexBy, toDate, uuidArray } from '../platform/sql.js';
 import { Alert, AlertNotification, AlertRule, type AlertStatus, type Severity } from './types.js';
 
@@ -50,7 +50,7 @@ function notificationFromRow(row: Record<string, any>): AlertNotification & { al
   };
 }
 
-export function createAlertLoaders(em: EntityManager) {
+export function createAlertLoaders(em: Queryable) {
   return {
     /** Deleted rules too: past alerts still name theirs. */
     alertRuleById: new DataLoader<string, AlertRule | null>(async (ids) => {

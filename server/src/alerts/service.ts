@@ -21,7 +21,7 @@ export async function listAlerts(ctx: Context, args: AlertsArgs): Promise<AlertC
     filters.push('status = any(?::text[])');
     params.push(enumArray(args.status));
   }
-  const page = await keysetPage(ctx.em, { table: 'alerts', timeColumn: 'started_at', filters, params, first, after });
+  const page = await keysetPage(ctx.read, { table: 'alerts', timeColumn: 'started_at', filters, params, first, after });
   const alerts = page.rows.map(alertFromRow);
   for (const alert of alerts) ctx.loaders.alertById.prime(alert.id, alert);
   return connectionOf(alerts, (alert) => alert.startedAt, page, after);

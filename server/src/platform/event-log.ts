@@ -32,6 +32,8 @@ export interface StoredEvent {
   ownerId: string | null;
   payload: Record<string, unknown>;
   createdAt: Date;
+  /** on the bus only, with a read replica: the primary's WAL position after the commit (read-routing.ts) */
+  lsn?: string;
 }
 
 export type NewEvent = Omit<StoredEvent, 'id' | 'createdAt' | 'payload'> & { payload?: Record<string, unknown> };

@@ -5,6 +5,7 @@
 import { inTransaction, type EntityManager } from './db.js';
 import { appendEvents, type NewEvent, type StoredEvent } from './event-log.js';
 import type { EventBus, LogTopic } from './pubsub.js';
+import { hasReplica, primaryLsn } from './read-routing.js';
 
 export type RecordEvent = (event: NewEvent) => void;
 
@@ -20,6 +21,8 @@ export async function mutate<T>(
     stored = await appendEvents(tx, pending);
     return value;
   });
-  for (const event of stored) bus.publish(event.topic as LogTopic, event);
+  // With a read replica, nobody who hears of these events may read older data (read-routing.ts).
+  const lsn = stored.length && hasReplica(em) ? await primaryLsn(em) : undefined;
+  for (const event of stored) bus.publish(event.topic as LogTopic, lsn ? { ...event, lsn } : event);
   return result;
 }

@@ -1,5 +1,5 @@
 /** Relay-style cursors and page sizes shared by every connection. */
-import type { EntityManager } from './db.js';
+import type { Queryable } from './read-routing.js';
 import { badInput } from './errors.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -47,7 +47,7 @@ export interface KeysetQuery {
 }
 
 /** One page newest first, one row past it (so `hasNextPage` is known), and the total count of matches. */
-export async function keysetPage(em: EntityManager, q: KeysetQuery): Promise<{ rows: Array<Record<string, any>>; total: number; hasNextPage: boolean }> {
+export async function keysetPage(em: Queryable, q: KeysetQuery): Promise<{ rows: Array<Record<string, any>>; total: number; hasNextPage: boolean }> {
   const where = q.filters.length ? `where ${q.filters.join(' and ')}` : '';
   const pageFilters = [...q.filters];
   const pageParams = [...q.params];

@@ -1,7 +1,7 @@
 /** Per-request batch loaders for tasks. A task is visible exactly when its workflow is. */
 import DataLoader from 'dataloader';
 import { workflowScope, type Viewer } from '../platform/auth.js';
-import type { EntityManager } from '../platform/db.js';
+import type { Queryable } from '../platform/read-routing.js';
 import { asInstance, groupBy, toDate, uuidArray } from '../platform/sql.js';
 import { Task, type TaskStatus } from './entity.js';
 
@@ -30,7 +30,7 @@ export function taskFromRow(row: Record<string, any>): Task {
 // (As text: splitting 'a,b' is cheaper than pg's generic array parser, and uuids hold no commas.)
 const TASK_COLUMNS = "t.*, array_to_string(array(select d.depends_on_id from task_dependencies d where d.task_id = t.id), ',') as depends_on_ids";
 
-export function createTaskLoaders(em: EntityManager, viewer: Viewer | null) {
+export function createTaskLoaders(em: Queryable, viewer: Viewer | null) {
   const scope = viewer ? workflowScope(viewer) : null;
   // Every task this request has loaded (all visible to the viewer), for synchronous lookups.
   const loaded = new Map<string, Task>();

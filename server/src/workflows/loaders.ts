@@ -4,7 +4,7 @@
  */
 import DataLoader from 'dataloader';
 import { workflowScope, type Viewer } from '../platform/auth.js';
-import type { EntityManager } from '../platform/db.js';
+import type { Queryable } from '../platform/read-routing.js';
 import { asInstance, indexBy, toDate, uuidArray } from '../platform/sql.js';
 import { TaskCounts, Workflow, type WorkflowStatus } from './entity.js';
 
@@ -22,7 +22,7 @@ export function workflowFromRow(row: Record<string, any>): Workflow {
   });
 }
 
-export function createWorkflowLoaders(em: EntityManager, viewer: Viewer | null) {
+export function createWorkflowLoaders(em: Queryable, viewer: Viewer | null) {
   const scope = viewer ? workflowScope(viewer) : null;
   return {
     workflowById: new DataLoader<string, Workflow | null>(async (ids) => {

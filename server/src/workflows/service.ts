@@ -40,7 +40,7 @@ export async function listWorkflows(ctx: Context, args: WorkflowsArgs): Promise<
     filters.push(`(name ilike ? or description ilike ?)`);
     params.push(`%${escapeLike(search)}%`, `%${escapeLike(search)}%`);
   }
-  const page = await keysetPage(ctx.em, { table: 'workflows', timeColumn: 'created_at', filters, params, first, after });
+  const page = await keysetPage(ctx.read, { table: 'workflows', timeColumn: 'created_at', filters, params, first, after });
   const workflows = page.rows.map(workflowFromRow);
   for (const workflow of workflows) ctx.loaders.workflowById.prime(workflow.id, workflow);
   return connectionOf(workflows, (workflow) => workflow.createdAt, page, after);
