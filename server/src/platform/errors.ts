@@ -47,9 +47,20 @@ export const rateLimited = (retryAfterSeconds: number) =>
  * PostgreSQL refuses some values a client can send that nothing checked before (a NUL
  * character in text, say): its data exceptions, class 22. They are the client's fault.
  */
-export function isDataException(error: unknown): boolean {
+function isDataException(error: unknown): boolean {
   const { code, sqlState } = (error ?? {}) as { code?: unknown; sqlState?: unknown };
   return [code, sqlState].some((value) => typeof value === 'string' && /^22[0-9A-Z]{3}$/.test(value));
+}
+
+/**
+ * What the client may be told about an error its input caused that arrives without a code:
+ * a PostgreSQL data exception, or graphql-js giving up on variables with too many errors.
+ * Null for everything else.
+ */
+export function clientFaultMessage(error: unknown): string | null {
+  if (isDataException(error)) return 'A value in the request cannot be stored';
+  if (error instanceof GraphQLError && error.message.startsWith('Too many errors processing variables')) return error.message;
+  return null;
 }
 
 export function errorCode(error: GraphQLFormattedError | GraphQLError): string {
@@ -61,9 +72,8 @@ export function errorCode(error: GraphQLFormattedError | GraphQLError): string {
  * by a generic message so no stack, SQL or internal detail leaves the server.
  */
 export function maskError(formatted: GraphQLFormattedError, requestId?: string, original?: unknown): GraphQLFormattedError {
-  if (isDataException(original)) {
-    return { message: 'A value in the request cannot be stored', locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
-  }
+  const fault = clientFaultMessage(original);
+  if (fault) return { message: fault, locations: formatted.locations, path: formatted.path, extensions: { code: 'BAD_USER_INPUT' } };
   const code = errorCode(formatted);
   if (CLIENT_ERROR_CODES.has(code)) {
     const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};

@@ -7,7 +7,7 @@ import { ApolloServer, HeaderMap, type ApolloServerPlugin, type BaseContext } fr
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
-import { CLIENT_ERROR_CODES, errorCode, isDataException, maskError } from './errors.js';
+import { clientFaultMessage, CLIENT_ERROR_CODES, errorCode, maskError } from './errors.js';
 import { BodyTooLargeError, readBody, sendGraphQLError } from './http.js';
 import { jitExecutor } from './executor.js';
 import type { Logger } from './logger.js';
@@ -48,7 +48,7 @@ export async function startApollo<C extends GraphQLContextBase>(options: ApolloO
             async didEncounterErrors({ errors, contextValue, operationName }) {
               for (const error of errors) {
                 const original = error.originalError ?? error;
-                if (CLIENT_ERROR_CODES.has(errorCode(error)) || isDataException(original)) continue;
+                if (CLIENT_ERROR_CODES.has(errorCode(error)) || clientFaultMessage(original)) continue;
                 options.logger.error({ err: original, requestId: contextValue.requestId, operationName }, 'internal error');
                 options.onInternalError?.(original, contextValue, operationName ?? undefined);
               }

@@ -169,6 +169,14 @@ describe('error masking', () => {
     await expectHealthy(server);
   });
 
+  it('should answer variables with too many errors to list with BAD_USER_INPUT', async () => {
+    const tasks = Array.from({ length: 60 }, (_, i) => ({ name: `t${i}`, maxAttempts: 1.5 }));
+    const response = await postGraphQL(server, { query: 'mutation ($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }', variables: { input: { name: 'w', tasks } } }, server.adminToken);
+    expect(response.status).toBeLessThan(500);
+    expect(codeOf(response.json())).toBe('BAD_USER_INPUT');
+    expect(response.text).not.toMatch(/node_modules|\.js:\d/);
+  });
+
   it('should answer a value PostgreSQL refuses (a cursor time it cannot read) with BAD_USER_INPUT', async () => {
     const cursor = Buffer.from(JSON.stringify(['1', '00000000-0000-0000-0000-000000000000'])).toString('base64url');
     const response = await postGraphQL(server, { query: 'query ($c: String) { workflows(after: $c) { totalCount } }', variables: { c: cursor } }, server.adminToken);

@@ -17,7 +17,12 @@ export interface RawResponse {
 export function rawRequest(url: string, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<RawResponse> {
   const target = new URL(options.path ?? '/graphql', url);
   return new Promise((resolve, reject) => {
-    const req = request(target, { method: options.method ?? 'POST', headers: options.headers }, (res) => {
+    const headers = { ...options.headers };
+    // One write with a length: a chunked body's last chunk would wait on delayed ACKs (Nagle).
+    if (options.body !== undefined && !Object.keys(headers).some((name) => /^(content-length|transfer-encoding)$/i.test(name))) {
+      headers['content-length'] = String(Buffer.byteLength(options.body));
+    }
+    const req = request(target, { method: options.method ?? 'POST', headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
@@ -28,8 +33,8 @@ export function rawRequest(url: string, options: { method?: string; path?: strin
     });
     // The server may close early on a refused body; the response still arrives.
     req.on('error', (error) => (error as NodeJS.ErrnoException).code === 'EPIPE' || (error as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(error));
-    if (options.body !== undefined) req.write(options.body);
-    req.end();
+    req.setNoDelay(true);
+    req.end(options.body);
   });
 }
 
