@@ -203,10 +203,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     draining = true;
     await demo?.stop();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Keep-alive connections go as soon as their in-flight request is answered.
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
     server.closeIdleConnections();
     const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     await subscriptions.stop();
     await closed;
+    clearInterval(idle);
     clearTimeout(forced);
     logger.debug('http server closed');
     await monitoring.stop();

@@ -5,7 +5,7 @@
 import type { EntityManager } from './db.js';
 import type { Logger } from './logger.js';
 
-const PRUNE_LOCK = 7_316_002;
+export const EVENT_PRUNE_LOCK = 7_316_002;
 
 /**
  * Deletes events older than `retentionHours`. Returns how many were deleted, or null when
@@ -13,7 +13,7 @@ const PRUNE_LOCK = 7_316_002;
  */
 export async function pruneExpiredEvents(em: EntityManager, retentionHours: number): Promise<number | null> {
   return em.fork().transactional(async (tx) => {
-    const [{ locked }] = await tx.execute('select pg_try_advisory_xact_lock(?) as locked', [PRUNE_LOCK]);
+    const [{ locked }] = await tx.execute('select pg_try_advisory_xact_lock(?) as locked', [EVENT_PRUNE_LOCK]);
     if (!locked) return null;
     const [{ deleted }] = await tx.execute(
       'with gone as (delete from events where created_at < now() - make_interval(hours => ?) returning 1) select count(*)::int as deleted from gone',

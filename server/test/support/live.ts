@@ -4,7 +4,9 @@
  */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { App } from '../../src/app.js';
 import type { GraphQLResult } from './server.js';
+import { waitFor } from './wait.js';
 
 export interface LiveClient {
   client: Client;
@@ -34,15 +36,6 @@ export interface ConnectOptions {
   connectionParams?: Record<string, unknown>;
   /** reconnect attempts after an abnormal close; default 0 */
   retryAttempts?: number;
-}
-
-/** Polls `check` until it is true; fails after `timeoutMs` with `what`. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 export function connect(httpUrl: string, options: ConnectOptions = {}): LiveClient {
@@ -75,11 +68,11 @@ export function connect(httpUrl: string, options: ConnectOptions = {}): LiveClie
       errors: [],
       completed: false,
       take: (count, timeoutMs = 10_000) =>
-        until(() => subscription.values.length >= count || subscription.completed, `${count} events (got ${subscription.values.length}, errors ${JSON.stringify(subscription.errors)})`, timeoutMs).then(() => {
+        waitFor(`${count} events`, async () => subscription.values.length >= count || subscription.completed, timeoutMs, 10).then(() => {
           if (subscription.values.length < count) throw new Error(`Subscription ended after ${subscription.values.length} of ${count} events: ${JSON.stringify(subscription.errors)}`);
           return subscription.values;
         }),
-      done: (timeoutMs = 10_000) => until(() => subscription.completed, 'the subscription to end', timeoutMs),
+      done: (timeoutMs = 10_000) => waitFor('the subscription to end', async () => subscription.completed, timeoutMs, 10).then(() => undefined),
       stop: () => unsubscribe(),
     };
     const unsubscribe = client.subscribe<T>(
@@ -111,3 +104,16 @@ export const WORKFLOW_EVENTS = `subscription ($workflowId: ID, $after: String) {
     task { id name status }
   }
 }`;
+
+export type WorkflowEventData = { workflowEvents: { cursor: string; kind: string; workflowId: string; workflow: any; task: any } };
+
+/**
+ * Subscribes to `workflowEvents` without a cursor and resolves once `app` follows the feed for
+ * it: graphql-ws does not acknowledge a subscription, and events before that are not for it.
+ */
+export async function liveWorkflowEvents(app: App, client: LiveClient, variables: Record<string, unknown> = {}) {
+  const before = app.services.feed.streamCount();
+  const subscription = client.subscribe<WorkflowEventData>(WORKFLOW_EVENTS, variables);
+  await waitFor('the subscription to start', async () => app.services.feed.streamCount() > before, 10_000, 10);
+  return subscription;
+}

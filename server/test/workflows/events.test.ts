@@ -4,14 +4,13 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, until, WORKFLOW_EVENTS, type LiveClient } from '../support/live.js';
+import { connect, liveWorkflowEvents, WORKFLOW_EVENTS, type LiveClient, type WorkflowEventData as Event } from '../support/live.js';
+import { waitFor } from '../support/wait.js';
 import { describeRedis, redisEnv } from '../support/redis.js';
 import { SESSION_COOKIE } from '../../src/app.js';
 import { idOf } from '../../src/platform/ids.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { claim, newWorkflow, startedWorkflow } from '../support/workflows.js';
-
-type Event = { workflowEvents: { cursor: string; kind: string; workflowId: string; workflow: any; task: any } };
 
 function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, string>) {
   let server: TestServer;
@@ -24,13 +23,7 @@ function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, stri
     clients.push(client);
     return client;
   };
-  /** Subscribes with no cursor and waits until the server follows the feed for it. */
-  const subscribeLive = async (token: string, variables: Record<string, unknown> = {}) => {
-    const before = server.app.services.feed.streamCount();
-    const subscription = open({ token }).subscribe<Event>(WORKFLOW_EVENTS, variables);
-    await until(() => server.app.services.feed.streamCount() > before, 'the subscription to start');
-    return subscription;
-  };
+  const subscribeLive = (token: string, variables: Record<string, unknown> = {}) => liveWorkflowEvents(server.app, open({ token }), variables);
   const kinds = (events: Event[]) => events.map((e) => e.workflowEvents.kind);
 
   beforeAll(async () => {
@@ -86,7 +79,7 @@ function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, stri
         expect(syntax.errors[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
         expect(tooDeep.errors[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', limit: 'QUERY_MAX_DEPTH' } });
         const workflow = await newWorkflow(server, member.token, [], 'still open');
-        await until(() => keeper.values.some((e) => e.workflowEvents.workflowId === workflow.id), 'the event on the same socket');
+        await waitFor('the event on the same socket', async () => keeper.values.some((e) => e.workflowEvents.workflowId === workflow.id), 10_000, 10);
         expect(client.closed).toEqual([]);
       });
 
@@ -173,7 +166,7 @@ function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, stri
         const theirs = await newWorkflow(server, other.token, [], 'private');
         const subscription = open({ token: member.token }).subscribe<Event>(WORKFLOW_EVENTS, { after: '0' });
         const marker = await newWorkflow(server, member.token, [], 'marker');
-        await until(() => subscription.values.some((e) => e.workflowEvents.workflowId === marker.id), 'the marker event');
+        await waitFor('the marker event', async () => subscription.values.some((e) => e.workflowEvents.workflowId === marker.id), 10_000, 10);
         expect(subscription.values.some((e) => e.workflowEvents.workflowId === theirs.id)).toBe(false);
       });
     });
@@ -207,7 +200,7 @@ function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, stri
         const before = server.app.services.feed.streamCount();
         const subscription = await subscribeLive(member.token);
         subscription.stop();
-        await until(() => server.app.services.feed.streamCount() === before, 'the stream to close');
+        await waitFor('the stream to close', async () => server.app.services.feed.streamCount() === before, 10_000, 10);
       });
     });
   });
