@@ -38,6 +38,11 @@ export interface ConnectOptions {
   retryAttempts?: number;
 }
 
+/** `waitFor` with the check first, polled every 10 ms: for events that arrive within milliseconds. */
+export function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  return waitFor(what, async () => check(), timeoutMs, 10).then(() => undefined);
+}
+
 export function connect(httpUrl: string, options: ConnectOptions = {}): LiveClient {
   const closed: LiveClient['closed'] = [];
   const headers = options.cookie ? { cookie: options.cookie } : undefined;
@@ -68,11 +73,11 @@ export function connect(httpUrl: string, options: ConnectOptions = {}): LiveClie
       errors: [],
       completed: false,
       take: (count, timeoutMs = 10_000) =>
-        waitFor(`${count} events`, async () => subscription.values.length >= count || subscription.completed, timeoutMs, 10).then(() => {
+        until(() => subscription.values.length >= count || subscription.completed, `${count} events`, timeoutMs).then(() => {
           if (subscription.values.length < count) throw new Error(`Subscription ended after ${subscription.values.length} of ${count} events: ${JSON.stringify(subscription.errors)}`);
           return subscription.values;
         }),
-      done: (timeoutMs = 10_000) => waitFor('the subscription to end', async () => subscription.completed, timeoutMs, 10).then(() => undefined),
+      done: (timeoutMs = 10_000) => until(() => subscription.completed, 'the subscription to end', timeoutMs),
       stop: () => unsubscribe(),
     };
     const unsubscribe = client.subscribe<T>(
@@ -114,6 +119,6 @@ export type WorkflowEventData = { workflowEvents: { cursor: string; kind: string
 export async function liveWorkflowEvents(app: App, client: LiveClient, variables: Record<string, unknown> = {}) {
   const before = app.services.feed.streamCount();
   const subscription = client.subscribe<WorkflowEventData>(WORKFLOW_EVENTS, variables);
-  await waitFor('the subscription to start', async () => app.services.feed.streamCount() > before, 10_000, 10);
+  await until(() => app.services.feed.streamCount() > before, 'the subscription to start');
   return subscription;
 }

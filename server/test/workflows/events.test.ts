@@ -4,8 +4,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, liveWorkflowEvents, WORKFLOW_EVENTS, type LiveClient, type WorkflowEventData as Event } from '../support/live.js';
-import { waitFor } from '../support/wait.js';
+import { connect, liveWorkflowEvents, until, WORKFLOW_EVENTS, type LiveClient, type WorkflowEventData as Event } from '../support/live.js';
 import { describeRedis, redisEnv } from '../support/redis.js';
 import { SESSION_COOKIE } from '../../src/app.js';
 import { idOf } from '../../src/platform/ids.js';
@@ -79,7 +78,7 @@ function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, stri
         expect(syntax.errors[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
         expect(tooDeep.errors[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', limit: 'QUERY_MAX_DEPTH' } });
         const workflow = await newWorkflow(server, member.token, [], 'still open');
-        await waitFor('the event on the same socket', async () => keeper.values.some((e) => e.workflowEvents.workflowId === workflow.id), 10_000, 10);
+        await until(() => keeper.values.some((e) => e.workflowEvents.workflowId === workflow.id), 'the event on the same socket');
         expect(client.closed).toEqual([]);
       });
 
@@ -166,7 +165,7 @@ function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, stri
         const theirs = await newWorkflow(server, other.token, [], 'private');
         const subscription = open({ token: member.token }).subscribe<Event>(WORKFLOW_EVENTS, { after: '0' });
         const marker = await newWorkflow(server, member.token, [], 'marker');
-        await waitFor('the marker event', async () => subscription.values.some((e) => e.workflowEvents.workflowId === marker.id), 10_000, 10);
+        await until(() => subscription.values.some((e) => e.workflowEvents.workflowId === marker.id), 'the marker event');
         expect(subscription.values.some((e) => e.workflowEvents.workflowId === theirs.id)).toBe(false);
       });
     });
@@ -200,7 +199,7 @@ function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, stri
         const before = server.app.services.feed.streamCount();
         const subscription = await subscribeLive(member.token);
         subscription.stop();
-        await waitFor('the stream to close', async () => server.app.services.feed.streamCount() === before, 10_000, 10);
+        await until(() => server.app.services.feed.streamCount() === before, 'the stream to close');
       });
     });
   });
