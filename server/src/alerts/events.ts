@@ -16,7 +16,7 @@ export function alertEvent(kind: AlertStatus, alert: { id: string; ruleId: strin
 }
 
 /** Every alert change from now on, or every one after `after` first: alerts are shared, so no filter. */
-export function followAlertEvents(ctx: Context, after?: string | null): AsyncIterableIterator<StoredEvent> {
+export function followAlertEvents(ctx: Context, after?: string | null): Promise<AsyncIterableIterator<StoredEvent>> {
   requireViewer(ctx.viewer);
   return ctx.app.feed.follow('alert', { after });
 }

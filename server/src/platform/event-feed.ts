@@ -43,10 +43,11 @@ export interface EventFeedOptions {
 export interface EventFeed {
   /**
    * The events of `topic` that pass `filter`: with `after`, every later one from the table
-   * first, then live ones. Without it, only events committed from now on. `return()` ends it.
+   * first, then live ones. Without it, every event committed after the returned promise
+   * resolves (the stream's start is fixed by then). `return()` ends it.
    */
-  follow(topic: LogTopic, options: { after?: string | null; filter?: EventFilter }): AsyncIterableIterator<StoredEvent>;
-  /** streams open on this replica */
+  follow(topic: LogTopic, options: { after?: string | null; filter?: EventFilter }): Promise<AsyncIterableIterator<StoredEvent>>;
+  /** streams open (started) on this replica */
   streamCount(): number;
   close(): void;
 }
@@ -80,6 +81,8 @@ function readAfter(query: QueryRows, topic: string, after: bigint, limit: number
 interface Follower {
   filter: EventFilter;
   queue: AsyncQueue<StoredEvent>;
+  /** set once the tail knows where the table ends: the stream has started */
+  started: boolean;
 }
 
 class Tail {
@@ -207,6 +210,11 @@ export function createEventFeed(feedOptions: EventFeedOptions): EventFeed {
     const tail = new Tail(topic, options);
     const off = feedOptions.bus.on(topic, (news) => tail.poke(news));
     tails.set(topic, { tail, off });
+    // A tail that could not find the table's end is dropped, so the next stream tries afresh.
+    tail.ready.catch(() => {
+      for (const follower of tail.followers) follower.queue.close();
+      release(topic, tail);
+    });
     return tail;
   };
   const release = (topic: string, tail: Tail): void => {
@@ -217,11 +225,12 @@ export function createEventFeed(feedOptions: EventFeedOptions): EventFeed {
   };
 
   return {
-    follow(topic, { after, filter = {} }) {
+    async follow(topic, { after, filter = {} }) {
       const start = after == null ? null : parseEventCursor(after);
       const tail = tailOf(topic);
       const follower: Follower = {
         filter,
+        started: false,
         queue: new AsyncQueue<StoredEvent>({
           limit: options.streamBufferLimit,
           overflow: 'signal',
@@ -231,10 +240,14 @@ export function createEventFeed(feedOptions: EventFeedOptions): EventFeed {
           },
         }),
       };
+      // Registered before the tail is ready, which keeps the tail alive meanwhile; it hands over
+      // nothing before it is ready, and everything after the table's end it found then.
       tail.followers.add(follower);
+      await tail.ready;
+      follower.started = true;
       return new FeedStream(tail, follower, options, topic, start);
     },
-    streamCount: () => [...tails.values()].reduce((sum, { tail }) => sum + tail.followers.size, 0),
+    streamCount: () => [...tails.values()].reduce((sum, { tail }) => sum + [...tail.followers].filter((f) => f.started).length, 0),
     close() {
       offResync();
       for (const [topic, { tail }] of tails) {
