@@ -22,6 +22,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
     driver: PostgreSqlDriver,
     clientUrl: options.url,
     replicas: options.readUrl ? [{ name: 'read-replica', clientUrl: options.readUrl }] : [],
+    // The ORM's own reads (bootstrap, services) stay on the primary; queries reach the
+    // replica only through read-routing.ts, which knows when it is fresh enough.
+    preferReadReplicas: false,
     entities: options.entities,
     discovery: { warnWhenNoEntities: false },
     pool: { min: options.poolMin, max: options.poolMax },
