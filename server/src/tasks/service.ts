@@ -80,9 +80,8 @@ export async function cancelOpenTasks(tx: EntityManager, workflow: Workflow, inc
 async function lockTask(tx: EntityManager, viewer: Viewer, taskId: string): Promise<{ task: Task; workflow: Workflow }> {
   const [owner] = await tx.execute('select workflow_id from tasks where id = ?', [taskId]);
   if (!owner) throw notFound('Task');
-  const workflow = await lockWorkflow(tx, viewer, owner.workflow_id).catch(() => {
-    throw notFound('Task');
-  });
+  // Only "hidden" becomes NOT_FOUND: a deadlock here must reach the transaction retry.
+  const workflow = await lockWorkflow(tx, viewer, owner.workflow_id, 'Task');
   const [row] = await tx.execute('select * from tasks where id = ? for update', [taskId]);
   if (!row) throw notFound('Task');
   return { task: taskFromRow(row), workflow };

@@ -12,11 +12,12 @@ export function requireWriter(viewer: Viewer | null): Viewer {
 /**
  * Locks the workflow row for the rest of the transaction. Every lifecycle change takes this
  * lock first, so changes to one workflow's tasks happen one at a time.
- * A workflow the viewer may not change is NOT_FOUND, as if it did not exist.
+ * A workflow the viewer may not change is NOT_FOUND, as if it did not exist; `asked` names
+ * what the caller was asked for (a task is as hidden as its workflow).
  */
-export async function lockWorkflow(tx: EntityManager, viewer: Viewer, workflowId: string): Promise<Workflow> {
+export async function lockWorkflow(tx: EntityManager, viewer: Viewer, workflowId: string, asked = 'Workflow'): Promise<Workflow> {
   const rows = await tx.execute('select * from workflows where id = ? for update', [workflowId]);
   const workflow = rows[0] ? workflowFromRow(rows[0]) : null;
-  if (!workflow || (viewer.role !== Role.ADMIN && workflow.ownerId !== viewer.id)) throw notFound('Workflow');
+  if (!workflow || (viewer.role !== Role.ADMIN && workflow.ownerId !== viewer.id)) throw notFound(asked);
   return workflow;
 }

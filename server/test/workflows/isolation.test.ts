@@ -66,6 +66,7 @@ describe('workflow visibility', () => {
     for (const [query, id] of changes) {
       const result = await server.gql(query, { id }, bob.token);
       expect(result.errors?.[0].extensions?.code, query).toBe('NOT_FOUND');
+      expect(result.errors?.[0].message, query).toBe(id === alicesTask.id ? 'Task not found' : 'Workflow not found');
       expect(JSON.stringify(result)).not.toContain('secret');
     }
     expect((await server.gqlOk('query ($id: ID!) { workflow(id: $id) { status } }', { id: alicesWorkflow.id }, alice.token)).workflow.status).toBe('RUNNING');
