@@ -37,6 +37,7 @@ import { createRequestObserver } from './observability/requests.js';
 import { createErrorReporter } from './observability/sentry.js';
 import { queryLimitsPlugin } from './platform/query-limits.js';
 import { createRateLimiter, overBudget, retryAfterPlugin, sendRateLimited, tokenKey } from './platform/rate-limit.js';
+import { createSubscriptionGroups } from './platform/subscription-groups.js';
 import { startSubscriptionServer } from './platform/subscriptions.js';
 import { buildAppSchema } from './schema.js';
 import { Task, TaskDependency } from './tasks/entity.js';
@@ -108,7 +109,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const bootstrap = config.adminEmail || generateAdmin ? await ensureAdmin(orm.em.fork(), config.adminEmail, config.adminPassword) : null;
 
   const liveConnections = createLiveConnections();
-  const serverMetrics = createServerMetrics(orm, liveConnections);
+  const subscriptionGroups = createSubscriptionGroups();
+  const serverMetrics = createServerMetrics(orm, liveConnections, subscriptionGroups);
   const bus = countingPublishes(createEventBus({ logger, redisUrl: config.redisUrl, redisPrefix: config.redisPrefix }), serverMetrics);
   const feed = createEventFeed({
     query: (sql, params) => orm.em.getConnection().execute(sql, params),
@@ -190,11 +192,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     schema,
     logger,
     connections: liveConnections,
+    groups: subscriptionGroups,
     limits: config.limits,
     sessionCookie: SESSION_COOKIE,
     authenticate: (token) => authenticate(orm.em.fork(), token),
     createContext: (viewer, requestId) => createContext(services, viewer, requestId),
     onInternalError: (error, requestId) => reporter.report(error, { requestId, operationName: 'websocket' }),
+    onEventExecuted: () => serverMetrics.subscriptionEventExecuted.inc(),
+    onEventSent: () => serverMetrics.subscriptionEventSent.inc(),
   });
   const stopPruning = schedulePruning(orm.em, config.eventRetentionHours, EVENT_PRUNE_INTERVAL_MS, logger);
   const demo: DemoWorker | null = (await demoWanted(services)) ? await startDemo(services) : null;

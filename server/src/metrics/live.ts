@@ -3,11 +3,14 @@ import type { Context } from '../context.js';
 import { AsyncQueue } from '../platform/async-queue.js';
 import { requireViewer } from '../platform/auth.js';
 import { badInput } from '../platform/errors.js';
+import { oncePerMessage, type MetricBatch } from '../platform/pubsub.js';
 import type { MetricPoint } from './types.js';
 
 // A subscriber far behind loses the oldest points (they are in `metricSeries` anyway).
 const QUEUE_LIMIT = 10_000;
 const MAX_NAMES = 100;
+
+const pointsOf = oncePerMessage((batch: MetricBatch): MetricPoint[] => batch.points.map((point) => ({ ...point, time: new Date(point.time) })));
 
 export function followMetricPoints(ctx: Context, names?: string[] | null, service?: string | null): AsyncIterableIterator<MetricPoint> {
   requireViewer(ctx.viewer);
@@ -16,10 +19,10 @@ export function followMetricPoints(ctx: Context, names?: string[] | null, servic
   let off = (): void => undefined;
   const queue = new AsyncQueue<MetricPoint>({ limit: QUEUE_LIMIT, onClose: () => off() });
   off = ctx.app.bus.on('metrics', (batch) => {
-    for (const point of batch.points) {
+    for (const point of pointsOf(batch)) {
       if (wanted && !wanted.has(point.name)) continue;
       if (service && point.service !== service) continue;
-      queue.push({ ...point, time: new Date(point.time) });
+      queue.push(point);
     }
   });
   return queue;

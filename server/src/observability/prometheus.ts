@@ -1,7 +1,7 @@
 /**
  * `GET /api/metrics` in Prometheus text format (prom-client): HTTP and GraphQL operation
- * durations, live WebSocket connections, published bus events, the DB pool, and Node's own
- * process metrics. One registry per app, so apps in one process (tests) stay apart.
+ * durations, live WebSocket connections and subscription fan-out, published bus events, the
+ * DB pool, and Node's own process metrics. One registry per app, so apps in one process (tests) stay apart.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,12 +12,13 @@ import { poolUsage } from '../platform/db.js';
 import { sendJson } from '../platform/http.js';
 import type { LiveConnections } from '../platform/live-connections.js';
 import type { EventBus } from '../platform/pubsub.js';
+import type { SubscriptionGroups } from '../platform/subscription-groups.js';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export type ServerMetrics = ReturnType<typeof createServerMetrics>;
 
-export function createServerMetrics(orm: MikroORM, liveConnections: LiveConnections) {
+export function createServerMetrics(orm: MikroORM, liveConnections: LiveConnections, subscriptionGroups: SubscriptionGroups) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const http = new Histogram({
@@ -40,12 +41,34 @@ export function createServerMetrics(orm: MikroORM, liveConnections: LiveConnecti
     labelNames: ['topic'] as const,
     registers: [registry],
   });
+  const subscriptionEvents = new Counter({
+    name: 'graphql_subscription_events_total',
+    help: 'Subscription events: executed (once per group of equal subscriptions) and sent (once per subscriber)',
+    labelNames: ['stage'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'websocket_connections',
     help: 'Open WebSocket (graphql-ws) connections on this replica',
     registers: [registry],
     collect() {
       this.set(liveConnections.count);
+    },
+  });
+  new Gauge({
+    name: 'graphql_subscriptions',
+    help: 'Subscriptions following events on this replica',
+    registers: [registry],
+    collect() {
+      this.set(subscriptionGroups.members);
+    },
+  });
+  new Gauge({
+    name: 'graphql_subscription_groups',
+    help: 'Groups of equal subscriptions on this replica (each event is executed once per group)',
+    registers: [registry],
+    collect() {
+      this.set(subscriptionGroups.size);
     },
   });
   new Gauge({
@@ -59,7 +82,11 @@ export function createServerMetrics(orm: MikroORM, liveConnections: LiveConnecti
       this.set({ state: 'max' }, pool.max);
     },
   });
-  return { registry, http, operations, published };
+  return {
+    registry, http, operations, published,
+    subscriptionEventExecuted: subscriptionEvents.labels({ stage: 'executed' }),
+    subscriptionEventSent: subscriptionEvents.labels({ stage: 'sent' }),
+  };
 }
 
 function tokenMatches(given: string | null, expected: string): boolean {

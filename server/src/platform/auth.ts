@@ -46,6 +46,15 @@ export function workflowScope(viewer: Viewer): string | null {
   return seesAllWorkflows(viewer) ? null : viewer.id;
 }
 
+/**
+ * Who sees the same data as `viewer`: everyone who reads all workflows with the same role, or
+ * one member alone. Shared answers (response cache, multiplexed subscriptions) are keyed by it,
+ * so a field whose answer depends on more than this about the viewer must change it.
+ */
+export function audienceOf(viewer: Viewer): string {
+  return seesAllWorkflows(viewer) ? `role:${viewer.role}` : `owner:${viewer.id}`;
+}
+
 /** Bearer token from an `Authorization` header value, or null. */
 export function bearerToken(header: string | undefined | null): string | null {
   if (!header) return null;

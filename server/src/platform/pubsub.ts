@@ -30,6 +30,18 @@ export interface Topics {
   health: HealthReport;
 }
 
+/**
+ * `convert` applied once per bus message, whoever asks: the listeners of one message then hand
+ * the same objects to their subscribers, so equal subscriptions share one execution of it.
+ */
+export function oncePerMessage<T extends object, U>(convert: (message: T) => U): (message: T) => U {
+  const converted = new WeakMap<T, U>();
+  return (message) => {
+    if (!converted.has(message)) converted.set(message, convert(message));
+    return converted.get(message)!;
+  };
+}
+
 /** Plain JSON, so a batch crosses Redis unchanged: times are ISO strings. */
 export interface MetricBatch {
   points: Array<{ name: string; service: string; instance: string | null; time: string; value: number }>;

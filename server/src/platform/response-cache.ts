@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { HeaderMap, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { Kind, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { Redis } from 'ioredis';
-import { seesAllWorkflows, type Viewer } from './auth.js';
+import { audienceOf, seesAllWorkflows, type Viewer } from './auth.js';
 import type { Logger } from './logger.js';
 
 /** Field extensions of a root query field whose answer depends only on the viewer's workflow scope. */
@@ -124,9 +124,7 @@ export interface ResponseCache {
 
 /** The generation scopes and the key part of what `viewer` may see. */
 function scopeOf(viewer: Viewer): { scopes: string[]; audience: string } {
-  return seesAllWorkflows(viewer)
-    ? { scopes: [GLOBAL, 'all'], audience: `role:${viewer.role}` }
-    : { scopes: [GLOBAL, `owner:${viewer.id}`], audience: `owner:${viewer.id}` };
+  return { scopes: [GLOBAL, seesAllWorkflows(viewer) ? 'all' : `owner:${viewer.id}`], audience: audienceOf(viewer) };
 }
 
 function isCacheable(schema: GraphQLSchema, operation: OperationDefinitionNode): boolean {

@@ -4,7 +4,7 @@
  * `revokeApiToken`) or has expired is closed with 4403. While the database cannot answer,
  * sockets stay open: an outage is not a revocation.
  */
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Viewer } from './auth.js';
 import type { Logger } from './logger.js';
 
@@ -20,21 +20,21 @@ export function watchCredentials(options: {
   authenticate(token: string): Promise<Viewer | null>;
   logger: Logger;
 }): CredentialWatch {
-  const watched = new Map<WebSocket, string>();
+  // Sockets by token: a token shared by many sockets (one dashboard, many tabs) is checked once.
+  const watched = new Map<string, Set<WebSocket>>();
   let checking = false;
   const recheck = async () => {
     if (checking) return;
     checking = true;
     try {
-      for (const [socket, token] of watched) {
-        if (socket.readyState !== WebSocket.OPEN) continue;
+      for (const [token, sockets] of watched) {
         const viewer = await options.authenticate(token).catch((error) => {
           options.logger.warn({ err: error }, 'could not re-check a WebSocket credential');
           return undefined;
         });
         if (viewer !== null) continue;
-        watched.delete(socket);
-        socket.close(CREDENTIAL_GONE_CLOSE_CODE, 'Credential revoked or expired');
+        watched.delete(token);
+        for (const socket of sockets) socket.close(CREDENTIAL_GONE_CLOSE_CODE, 'Credential revoked or expired');
       }
     } finally {
       checking = false;
@@ -44,8 +44,12 @@ export function watchCredentials(options: {
   timer.unref();
   return {
     watch(socket, token) {
-      watched.set(socket, token);
-      socket.once('close', () => watched.delete(socket));
+      const sockets = watched.get(token) ?? new Set();
+      watched.set(token, sockets.add(socket));
+      socket.once('close', () => {
+        sockets.delete(socket);
+        if (!sockets.size && watched.get(token) === sockets) watched.delete(token);
+      });
     },
     stop() {
       clearInterval(timer);

@@ -1,6 +1,11 @@
 /**
- * GraphQL over WebSocket (graphql-ws, protocol `graphql-transport-ws`) at `/graphql` on the
- * same HTTP server as everything else.
+ * GraphQL over WebSocket at `/graphql` on the same HTTP server as everything else, speaking
+ * graphql-ws's protocol (`graphql-transport-ws`, its message codec and close codes).
+ *
+ * The server loop is our own rather than graphql-ws's `useServer`, because that one executes
+ * and serializes every event once per subscriber. Here equal subscriptions share one execution
+ * and one serialization per event (see subscription-groups.ts), and an idle subscription holds
+ * little more than its source stream.
  *
  * - Who: `connectionParams.authorization` ("Bearer <token>") or the session cookie of the
  *   upgrade request. No credential at all closes the socket with 4401, one that does not
@@ -9,16 +14,16 @@
  * - Limits: connection_init within `WS_INIT_TIMEOUT_MS` (else 4408), messages up to
  *   `MAX_BODY_BYTES` (else 1009), `WS_MAX_SUBSCRIPTIONS` operations at once, and the HTTP
  *   query limits on every operation.
- * - Contexts: graphql-ws makes one context per operation, but a subscription lives for hours.
- *   Here each event of a subscription is executed with a fresh context (forked entity manager,
- *   fresh DataLoaders), so payloads never read stale cached rows and batching still applies.
+ * - Contexts: a subscription lives for hours, so each execution gets a fresh context (forked
+ *   entity manager, fresh DataLoaders): payloads never read stale cached rows.
  * - Errors: masked exactly like HTTP's (`maskError`); a bad query gets an error message, never
  *   a closed socket.
+ * - Liveness: every socket is pinged every 12 s and cut off when the previous ping got no pong.
  * - Shutdown: `stop()` closes every socket with 1012 (Service Restart), which graphql-ws
  *   clients treat as "reconnect" — through the load balancer, to another replica.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import type { Server } from 'node:http';
 import {
   createSourceEventStream,
   execute,
@@ -30,23 +35,28 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
   type GraphQLSchema,
+  type OperationDefinitionNode,
 } from 'graphql';
-import type { Context as ConnectionContext } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
-import { bearerToken, type Viewer } from './auth.js';
+import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols, MessageType, parseMessage, type SubscribePayload } from 'graphql-ws';
+import { WebSocket, WebSocketServer } from 'ws';
+import { audienceOf, bearerToken, type Viewer } from './auth.js';
 import { CLIENT_ERROR_CODES, maskError } from './errors.js';
 import { cookie } from './http.js';
 import type { LiveConnections } from './live-connections.js';
-import { checkQueryLimits, type QueryLimits } from './query-limits.js';
 import type { Logger } from './logger.js';
-import { watchCredentials } from './socket-credentials.js';
+import { checkQueryLimits, type QueryLimits } from './query-limits.js';
+import { watchCredentials, type CredentialWatch } from './socket-credentials.js';
+import { subscriptionKey, type SubscriptionGroups } from './subscription-groups.js';
 import type { RequestLimits } from '../config.js';
 
 /** Sent to every open socket on shutdown: reconnect (elsewhere). */
 export const SHUTDOWN_CLOSE_CODE = 1012;
 export const UNAUTHORIZED_CLOSE_CODE = 4401;
 const CLOSE_GRACE_MS = 1_500;
+const KEEPALIVE_MS = 12_000;
+/** Parsed and validated documents kept for reuse (and shared by the subscriptions using them). */
+const DOCUMENT_CACHE_SIZE = 200;
+const DOCUMENT_CACHE_MAX_QUERY = 16_384;
 
 export interface SubscriptionServerOptions<C> {
   server: Server;
@@ -60,10 +70,15 @@ export interface SubscriptionServerOptions<C> {
   sessionCookie: string;
   /** the viewer a token belongs to, or null when it is unknown, expired or revoked */
   authenticate(token: string): Promise<Viewer | null>;
-  /** a fresh execution context; called per query/mutation and per subscription event */
+  /** a fresh execution context; called per query/mutation, per subscription start and per execution of an event */
   createContext(viewer: Viewer | null, requestId: string): C;
   /** called with every error that is not the client's fault (error tracking) */
   onInternalError?: (error: unknown, requestId: string) => void;
+  /** groups of equal subscriptions on this replica (shared with monitoring) */
+  groups: SubscriptionGroups;
+  /** counts executions of subscription events, and the messages they were sent in */
+  onEventExecuted?: () => void;
+  onEventSent?: () => void;
 }
 
 export interface SubscriptionServer {
@@ -71,120 +86,308 @@ export interface SubscriptionServer {
   stop(): Promise<void>;
 }
 
-type Extra = { request: IncomingMessage; viewer?: Viewer | null };
-
-/** Turns an error into what a client may see; `fallback` is the code of request errors. */
-function formatError(error: GraphQLError, fallback: string, requestId: string, logger: Logger, onInternalError?: (error: unknown, requestId: string) => void) {
-  const original = error.originalError;
-  const internal = original !== undefined && !(original instanceof GraphQLError) && !error.extensions?.code;
-  const code = String(error.extensions?.code ?? (internal ? 'INTERNAL_SERVER_ERROR' : fallback));
-  if (!CLIENT_ERROR_CODES.has(code)) {
-    logger.error({ err: original ?? error, requestId }, 'internal error in a WebSocket operation');
-    onInternalError?.(original ?? error, requestId);
-  }
-  return maskError({ ...error.toJSON(), extensions: { ...error.extensions, code } }, requestId);
+/** A parsed, valid document and the operation a subscribe message names in it. */
+interface Prepared {
+  document: DocumentNode;
+  operation: OperationDefinitionNode;
 }
 
-/**
- * Like graphql-js `subscribe`, except that each event is executed with a context from
- * `contextFor()`. `return()` is forwarded to the source stream at once, even mid-wait.
- */
-async function subscribeWithFreshContexts(
-  args: ExecutionArgs,
-  contextFor: () => unknown,
-): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
-  const source = await createSourceEventStream(args);
-  if (!(Symbol.asyncIterator in source)) return source;
-  const events = source as AsyncGenerator<unknown>;
-  const mapped: AsyncIterableIterator<ExecutionResult> = {
-    async next() {
-      const event = await events.next();
-      if (event.done) return event;
-      return { value: await execute({ ...args, rootValue: event.value, contextValue: contextFor() }), done: false };
-    },
-    return: () => events.return(undefined) as Promise<IteratorResult<ExecutionResult>>,
-    throw: (error) => events.throw(error) as Promise<IteratorResult<ExecutionResult>>,
-    [Symbol.asyncIterator]: () => mapped,
-  };
-  return mapped;
+/** A subscription that has started: its group, how to execute its events, and where they come from. */
+interface Subscription {
+  key: string;
+  args: ExecutionArgs;
+  source: AsyncIterableIterator<unknown>;
+}
+
+/** What every connection shares. */
+interface Shared {
+  options: SubscriptionServerOptions<unknown>;
+  groups: SubscriptionGroups;
+  credentials: CredentialWatch;
+  documents: Map<string, DocumentNode>;
+}
+
+/** Turns an error into what a client may see; `fallback` is the code of request errors. */
+function formatError(error: GraphQLError, fallback: string, requestId: string, shared: Shared) {
+  const original = error.originalError;
+  const internal = original != null && !(original instanceof GraphQLError) && !error.extensions?.code;
+  const code = String(error.extensions?.code ?? (internal ? 'INTERNAL_SERVER_ERROR' : fallback));
+  if (!CLIENT_ERROR_CODES.has(code)) {
+    shared.options.logger.error({ err: original ?? error, requestId }, 'internal error in a WebSocket operation');
+    shared.options.onInternalError?.(original ?? error, requestId);
+  }
+  return maskError({ ...error.toJSON(), extensions: { ...error.extensions, code } }, requestId, original);
+}
+
+/** An execution result as the JSON of a `next` payload, its errors masked. */
+function payloadJson(result: ExecutionResult, requestId: string, shared: Shared): string {
+  if (!result.errors?.length) return JSON.stringify(result);
+  return JSON.stringify({ ...result, errors: result.errors.map((e) => formatError(e, 'BAD_USER_INPUT', requestId, shared)) });
+}
+
+/** Parses and validates `query` (both cached per query text, so equal subscriptions share one document). */
+function documentFor(shared: Shared, query: string): DocumentNode | readonly GraphQLError[] {
+  const cached = shared.documents.get(query);
+  if (cached) return cached;
+  let document: DocumentNode;
+  try {
+    document = parse(query, { maxTokens: shared.options.limits.queryTokens });
+  } catch (error) {
+    return [error instanceof GraphQLError ? error : new GraphQLError('Malformed query')];
+  }
+  const errors = validate(shared.options.schema, document);
+  if (errors.length) return errors;
+  if (query.length <= DOCUMENT_CACHE_MAX_QUERY) {
+    if (shared.documents.size >= DOCUMENT_CACHE_SIZE) shared.documents.delete(shared.documents.keys().next().value!);
+    shared.documents.set(query, document);
+  }
+  return document;
+}
+
+/** One socket: the protocol's state machine. */
+class Connection {
+  private viewer: Viewer | null = null;
+  private initialised = false;
+  /** operations running, by the client's id; a subscription's value is its source stream */
+  private readonly operations = new Map<string, AsyncIterator<unknown> | null>();
+  private readonly initTimer: NodeJS.Timeout;
+  /** false from a ping until its pong */
+  answered = true;
+
+  constructor(
+    readonly socket: WebSocket,
+    /** the session cookie of the upgrade request (the request itself is not kept) */
+    private readonly cookieToken: string | null,
+    private readonly shared: Shared,
+  ) {
+    this.initTimer = setTimeout(() => {
+      if (!this.initialised) this.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+    }, shared.options.limits.wsInitTimeoutMs);
+  }
+
+  async receive(data: string): Promise<void> {
+    let message;
+    try {
+      message = parseMessage(data);
+    } catch {
+      return this.close(CloseCode.BadRequest, 'Invalid message received');
+    }
+    switch (message.type) {
+      case MessageType.ConnectionInit:
+        return this.init(message.payload);
+      case MessageType.Ping:
+        return this.send(JSON.stringify(message.payload ? { type: MessageType.Pong, payload: message.payload } : { type: MessageType.Pong }));
+      case MessageType.Pong:
+        return;
+      case MessageType.Subscribe:
+        return this.subscribe(message.id, message.payload);
+      case MessageType.Complete:
+        return this.complete(message.id);
+      default:
+        return this.close(CloseCode.BadRequest, `Unexpected message of type ${message.type} received`);
+    }
+  }
+
+  /** The socket is gone: every operation ends. */
+  closed(): void {
+    clearTimeout(this.initTimer);
+    const streams = [...this.operations.values()];
+    this.operations.clear();
+    for (const stream of streams) void stream?.return?.();
+  }
+
+  private async init(params: Record<string, unknown> | undefined): Promise<void> {
+    if (this.initialised) return this.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+    this.initialised = true;
+    const authorization = typeof params?.authorization === 'string' ? params.authorization : null;
+    const token = authorization ? bearerToken(authorization) : this.cookieToken;
+    if (authorization && !token) return this.close(CloseCode.Forbidden, 'Forbidden');
+    if (!token) return this.close(UNAUTHORIZED_CLOSE_CODE, 'Unauthorized: send connectionParams.authorization');
+    const viewer = await this.shared.options.authenticate(token);
+    // A credential that does not check out is refused, not silently anonymous.
+    if (viewer === null) return this.close(CloseCode.Forbidden, 'Forbidden');
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    this.viewer = viewer;
+    this.shared.credentials.watch(this.socket, token);
+    this.send(JSON.stringify({ type: MessageType.ConnectionAck }));
+  }
+
+  private async subscribe(id: string, payload: SubscribePayload): Promise<void> {
+    if (!this.viewer) return this.close(CloseCode.Unauthorized, 'Unauthorized');
+    if (this.operations.has(id)) return this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+    this.operations.set(id, null);
+    try {
+      const subscription = await this.start(id, payload);
+      if (subscription) await this.follow(id, subscription);
+    } finally {
+      this.operations.delete(id);
+    }
+  }
+
+  /**
+   * Answers a query or mutation, or a subscription that cannot start; else the started
+   * subscription. A function of its own, so the context it starts with is not kept for hours.
+   */
+  private async start(id: string, payload: SubscribePayload): Promise<Subscription | undefined> {
+    const prepared = this.prepare(payload);
+    if (!('document' in prepared)) {
+      this.send(JSON.stringify({ id, type: MessageType.Error, payload: prepared.map((e) => formatError(e, 'GRAPHQL_VALIDATION_FAILED', '', this.shared)) }));
+      return;
+    }
+    const args: ExecutionArgs = {
+      schema: this.shared.options.schema,
+      document: prepared.document,
+      operationName: payload.operationName,
+      variableValues: payload.variables,
+    };
+    const requestId = randomUUID();
+    const contextValue = this.shared.options.createContext(this.viewer, requestId);
+    if (prepared.operation.operation !== 'subscription') {
+      this.finish(id, payloadJson(await execute({ ...args, contextValue }), requestId, this.shared));
+      return;
+    }
+    const source = await createSourceEventStream({ ...args, contextValue });
+    if (!(Symbol.asyncIterator in source)) {
+      this.finish(id, payloadJson(source, requestId, this.shared));
+      return;
+    }
+    const key = subscriptionKey(audienceOf(this.viewer!), payload.query, payload.operationName, payload.variables);
+    return { key, args, source: source as AsyncIterableIterator<unknown> };
+  }
+
+  /** Sends each event of `source` to the client, computed once per group of equal subscriptions. */
+  private async follow(id: string, { key, args, source }: Subscription): Promise<void> {
+    // Completed by the client (or the socket closed) while the stream was starting.
+    if (!this.operations.has(id)) return void source.return?.();
+    this.operations.set(id, source);
+    const { options, groups } = this.shared;
+    const viewer = this.viewer!;
+    const group = groups.join(key);
+    const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    try {
+      for (;;) {
+        const event = await source.next();
+        if (event.done || !this.operations.has(id)) break;
+        const json = await group.payload(event.value, async () => {
+          const requestId = randomUUID();
+          const result = await execute({ ...args, rootValue: event.value, contextValue: options.createContext(viewer, requestId) });
+          options.onEventExecuted?.();
+          return payloadJson(result, requestId, this.shared);
+        });
+        if (!this.operations.has(id)) break;
+        this.send(`${prefix}${json}}`);
+        options.onEventSent?.();
+      }
+    } catch (error) {
+      // The source stream itself failed: the subscription ends with an error.
+      void source.return?.();
+      const failure = error instanceof GraphQLError ? error : new GraphQLError(String((error as Error)?.message ?? error), { originalError: error as Error });
+      if (this.operations.has(id)) this.send(JSON.stringify({ id, type: MessageType.Error, payload: [formatError(failure, 'INTERNAL_SERVER_ERROR', '', this.shared)] }));
+      this.operations.delete(id);
+      return;
+    } finally {
+      group.leave();
+    }
+    if (this.operations.has(id)) this.send(JSON.stringify({ id, type: MessageType.Complete }));
+  }
+
+  /** The document and operation of a subscribe message, or the errors that refuse it. */
+  private prepare(payload: SubscribePayload): Prepared | readonly GraphQLError[] {
+    const { options } = this.shared;
+    const max = options.limits.wsMaxSubscriptions;
+    if (this.operations.size > max) {
+      return [new GraphQLError(`At most ${max} operations per connection (WS_MAX_SUBSCRIPTIONS)`, { extensions: { code: 'RATE_LIMITED' } })];
+    }
+    const document = documentFor(this.shared, payload.query);
+    if (!('kind' in document)) return document;
+    const operation = getOperationAST(document, payload.operationName);
+    if (!operation) return [new GraphQLError('Unable to identify operation')];
+    const tooMuch = checkQueryLimits({ schema: options.schema, document, operation, variables: payload.variables ?? undefined, viewer: this.viewer }, options.limits);
+    return tooMuch ? [tooMuch] : { document, operation };
+  }
+
+  /** The single result of a query, a mutation or a subscription that could not start. */
+  private finish(id: string, json: string): void {
+    if (!this.operations.has(id)) return;
+    this.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${json}}`);
+    this.send(JSON.stringify({ id, type: MessageType.Complete }));
+  }
+
+  private complete(id: string): void {
+    const stream = this.operations.get(id);
+    this.operations.delete(id);
+    void stream?.return?.();
+  }
+
+  private send(data: string): void {
+    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(data);
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
 }
 
 export function startSubscriptionServer<C>(options: SubscriptionServerOptions<C>): SubscriptionServer {
-  const { schema, logger } = options;
+  const { logger } = options;
   let closing = false;
   const wss = new WebSocketServer({
     server: options.server,
     path: '/graphql',
     maxPayload: options.limits.bodyBytes,
+    handleProtocols,
     // Draining: sockets still open on keep-alive connections must not upgrade any more.
     verifyClient: () => !closing,
   });
-  wss.on('connection', (socket) => socket.once('close', options.connections.opened()));
-  const credentials = watchCredentials({ intervalMs: options.limits.wsCredentialRecheckMs, authenticate: options.authenticate, logger });
-  // The context inputs of each operation, so every event can get a fresh context.
-  const contextInputs = new WeakMap<object, { viewer: Viewer | null; requestId: string }>();
+  const shared: Shared = {
+    options: options as SubscriptionServerOptions<unknown>,
+    groups: options.groups,
+    credentials: watchCredentials({ intervalMs: options.limits.wsCredentialRecheckMs, authenticate: options.authenticate, logger }),
+    documents: new Map(),
+  };
+  const connections = new Set<Connection>();
 
-  const disposable = useServer<Record<string, unknown> | undefined, Extra>(
-    {
-      schema,
-      connectionInitWaitTimeout: options.limits.wsInitTimeoutMs,
-      async onConnect(ctx) {
-        const params = ctx.connectionParams ?? {};
-        const authorization = typeof params.authorization === 'string' ? params.authorization : null;
-        const token = authorization ? bearerToken(authorization) : cookie(ctx.extra.request, options.sessionCookie);
-        if (authorization && !token) return false;
-        if (!token) {
-          ctx.extra.socket.close(UNAUTHORIZED_CLOSE_CODE, 'Unauthorized: send connectionParams.authorization');
-          return false;
-        }
-        ctx.extra.viewer = await options.authenticate(token);
-        // A credential that does not check out is refused (4403), not silently anonymous.
-        if (ctx.extra.viewer === null) return false;
-        credentials.watch(ctx.extra.socket, token);
-        return true;
-      },
-      onSubscribe(ctx: ConnectionContext<Record<string, unknown> | undefined, Extra>, _id, payload) {
-        const max = options.limits.wsMaxSubscriptions;
-        if (Object.keys(ctx.subscriptions).length > max) {
-          return [new GraphQLError(`At most ${max} operations per connection (WS_MAX_SUBSCRIPTIONS)`, { extensions: { code: 'RATE_LIMITED' } })];
-        }
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, { maxTokens: options.limits.queryTokens });
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('Malformed query')];
-        }
-        const errors = validate(schema, document);
-        if (errors.length) return errors;
-        const viewer = ctx.extra.viewer ?? null;
-        const operation = getOperationAST(document, payload.operationName);
-        const tooMuch = operation && checkQueryLimits({ schema, document, operation, variables: payload.variables ?? undefined, viewer }, options.limits);
-        if (tooMuch) return [tooMuch];
-        const inputs = { viewer, requestId: randomUUID() };
-        const contextValue = options.createContext(inputs.viewer, inputs.requestId) as object;
-        contextInputs.set(contextValue, inputs);
-        return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
-      },
-      subscribe(args) {
-        const inputs = contextInputs.get(args.contextValue as object)!;
-        return subscribeWithFreshContexts(args, () => options.createContext(inputs.viewer, inputs.requestId));
-      },
-      onNext(_ctx, _id, _payload, args, result) {
-        if (!result.errors?.length) return;
-        const requestId = contextInputs.get(args.contextValue as object)?.requestId ?? '';
-        return { ...result, errors: result.errors.map((e) => formatError(e, 'BAD_USER_INPUT', requestId, logger, options.onInternalError)) };
-      },
-      onError(_ctx, _id, _payload, errors) {
-        return errors.map((e) => formatError(e, 'GRAPHQL_VALIDATION_FAILED', '', logger, options.onInternalError));
-      },
-    },
-    wss,
-  );
+  wss.on('connection', (socket, request) => {
+    const closed = options.connections.opened();
+    if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
+      socket.once('close', closed);
+      return socket.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+    }
+    const connection = new Connection(socket, cookie(request, options.sessionCookie), shared);
+    connections.add(connection);
+    socket.on('pong', () => (connection.answered = true));
+    socket.on('message', (data) => {
+      connection.receive(String(data)).catch((error) => {
+        logger.error({ err: error }, 'internal error handling a WebSocket message');
+        options.onInternalError?.(error, '');
+        connection.close(CloseCode.InternalServerError, 'Internal server error');
+      });
+    });
+    socket.on('error', (error) => logger.warn({ err: error }, 'WebSocket error'));
+    socket.once('close', () => {
+      connections.delete(connection);
+      connection.closed();
+      closed();
+    });
+  });
+
+  const keepAlive = setInterval(() => {
+    for (const connection of connections) {
+      if (!connection.answered) {
+        connection.socket.terminate();
+        continue;
+      }
+      connection.answered = false;
+      connection.socket.ping();
+    }
+  }, KEEPALIVE_MS);
+  keepAlive.unref();
 
   return {
     async stop() {
       closing = true;
-      credentials.stop();
+      clearInterval(keepAlive);
+      shared.credentials.stop();
       const open = [...wss.clients];
       const gone = Promise.all(open.map((socket) => new Promise((resolve) => socket.once('close', resolve))));
       for (const socket of open) socket.close(SHUTDOWN_CLOSE_CODE, 'Server restarting: reconnect');
@@ -192,7 +395,7 @@ export function startSubscriptionServer<C>(options: SubscriptionServerOptions<C>
       const cutOff = setTimeout(() => open.forEach((socket) => socket.terminate()), CLOSE_GRACE_MS);
       await gone;
       clearTimeout(cutOff);
-      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
 }

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../support/live.js';
+import { scrape } from '../support/prometheus.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/receivers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { waitFor } from '../support/wait.js';
@@ -122,17 +123,7 @@ describe('GET /api/metrics', () => {
 
   it('should serve parseable Prometheus text with HTTP, GraphQL, WebSocket, bus and pool metrics', async () => {
     await server.gqlOk('query ScrapeMe { viewer { id } }', {}, server.adminToken);
-    const response = await fetch(`${server.url}/api/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    const text = await response.text();
-    const samples = new Map<string, number>();
-    for (const line of text.split('\n')) {
-      if (!line || line.startsWith('#')) continue;
-      const match = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (-?[\d.e+-]+|NaN|\+Inf|-Inf)$/.exec(line);
-      expect(match, line).not.toBeNull();
-      samples.set(match![1], Number(match![2]));
-    }
+    const samples = await scrape(server.url, METRICS_TOKEN);
     const find = (prefix: string) => [...samples.keys()].find((key) => key.startsWith(prefix));
     expect(find('graphql_operation_duration_seconds_count{operation="ScrapeMe",type="query",outcome="ok"}')).toBeTruthy();
     expect(find('http_request_duration_seconds_count{route="/graphql",method="POST",status="200"}')).toBeTruthy();
