@@ -14,7 +14,10 @@ export enum TaskStatus {
 registerEnumType(TaskStatus, { name: 'TaskStatus' });
 
 @Entity({ tableName: 'tasks' })
-@ObjectType({ implements: Node })
+// simpleResolvers (here and on the other types of the workflow list): plain fields are read by
+// graphql's default resolver, which graphql-jit inlines, instead of through type-graphql's
+// per-field wrapper (it only serves middlewares, which this schema does not use).
+@ObjectType({ implements: Node, simpleResolvers: true })
 export class Task {
   [OptionalProps]?: 'createdAt' | 'updatedAt' | 'attempts' | 'maxAttempts';
 

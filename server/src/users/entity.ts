@@ -7,7 +7,7 @@ import { Node } from '../platform/node.js';
 export { Role };
 
 @Entity({ tableName: 'users' })
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, simpleResolvers: true })
 export class User {
   [OptionalProps]?: 'createdAt';
 

@@ -16,7 +16,7 @@ registerEnumType(WorkflowStatus, { name: 'WorkflowStatus' });
 export const FINISHED_WORKFLOW_STATUSES = [WorkflowStatus.SUCCEEDED, WorkflowStatus.FAILED, WorkflowStatus.CANCELLED];
 
 @Entity({ tableName: 'workflows' })
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, simpleResolvers: true })
 export class Workflow {
   [OptionalProps]?: 'createdAt' | 'updatedAt';
 
@@ -55,7 +55,7 @@ export class Workflow {
   finishedAt?: Date | null;
 }
 
-@ObjectType({ description: 'How many of a workflow\'s tasks are in each status' })
+@ObjectType({ description: 'How many of a workflow\'s tasks are in each status', simpleResolvers: true })
 export class TaskCounts {
   @Field(() => Int) pending = 0;
   @Field(() => Int) ready = 0;
