@@ -21,13 +21,20 @@ export interface Figures {
 }
 
 /** CPU time (ms) a process has used so far, from /proc (Linux). */
-function cpuMs(pid: number): number {
+export function cpuMs(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
   } catch {
     return Number.NaN;
   }
+}
+
+/** Resident set size (KB) of a process now, from /proc (Linux). */
+export function rssKb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
+  if (!line) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(line[1]);
 }
 
 export interface Load {

@@ -1,5 +1,5 @@
-/** Starts the real server and the limit server as child processes on free ports, for benchmarks. */
-import { spawn, type ChildProcess } from 'node:child_process';
+/** Starts the real server, the limit server and other bench scripts as child processes (servers on free ports), for benchmarks. */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -138,4 +138,16 @@ export async function startLimitServer(options: ServerOptions): Promise<Target> 
     backendPids: backendPidsOf(options.databaseUrl, 'limit'),
     headers: { 'content-type': 'application/json' },
   };
+}
+
+/** The bare `ws` broadcast server of bench/fanout.ts, with the same node flags as the product. */
+export async function startBareBroadcastServer(): Promise<Pick<Target, 'name' | 'url' | 'pid' | 'stop'>> {
+  const started = await startProcess('bare', ['bench/bare-broadcast-server.ts'], {}, ROOT, startFlags());
+  return { name: started.name, url: started.url, pid: started.child.pid!, stop: started.stop };
+}
+
+/** A bench script in its own Node process with an IPC channel (`process.send`), e.g. a load generator. */
+export function forkBenchScript(script: string): { child: ChildProcess; stop: () => Promise<void> } {
+  const child = fork(path.join(ROOT, script), [], { cwd: ROOT, execArgv: REGISTER, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return { child, stop: stopper(child) };
 }

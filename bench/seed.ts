@@ -17,23 +17,35 @@ export const SEED_SIZE = { users: 100, workflows: 5_000, tasksPerWorkflow: 20 };
 
 /** The benchmark database's URL, from BENCH_DATABASE_URL or DATABASE_URL's server. */
 export function benchDatabaseUrl(env = process.env): string {
-  if (env.BENCH_DATABASE_URL) return env.BENCH_DATABASE_URL;
+  return env.BENCH_DATABASE_URL ?? databaseOnServer('wf_bench', env);
+}
+
+/** A database of this name on DATABASE_URL's PostgreSQL server (default: the local one). */
+export function databaseOnServer(name: string, env = process.env): string {
   const url = new URL(env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-  url.pathname = '/wf_bench';
+  url.pathname = `/${name}`;
   return url.toString();
 }
 
-export async function recreateDatabase(url: string): Promise<void> {
+/** Runs statements against the `postgres` database of `url`'s server, with `url`'s database name checked. */
+async function onServer(url: string, statements: (name: string) => string[]): Promise<void> {
   const target = new URL(url);
   const name = target.pathname.slice(1);
   if (!/^\w+$/.test(name)) throw new Error(`unexpected database name ${name}`);
   target.pathname = '/postgres';
   const admin = new pg.Client({ connectionString: target.toString() });
   await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
+  try {
+    for (const sql of statements(name)) await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
 }
+
+export const recreateDatabase = (url: string): Promise<void> =>
+  onServer(url, (name) => [`drop database if exists ${name} with (force)`, `create database ${name}`]);
+
+export const dropDatabase = (url: string): Promise<void> => onServer(url, (name) => [`drop database if exists ${name} with (force)`]);
 
 const STATEMENTS = (adminHash: string, size = SEED_SIZE) => [
   [
