@@ -22,7 +22,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command, Reply } from './fanout-clients.js';
-import { cpuMs, fixed, machine, percentile, rssKb } from './measure.js';
+import { backendCpuStopwatch, cpuMs, fixed, machine, percentile, rssKb } from './measure.js';
 import { forkBenchScript, startBareBroadcastServer, startRealServer, type Target } from './processes.js';
 import { databaseOnServer, dropDatabase, recreateDatabase } from './seed.js';
 
@@ -132,6 +132,8 @@ interface Side {
   connect: Omit<Extract<Command, { op: 'connect' }>, 'op' | 'fleet' | 'count' | 'batch'>;
   /** sends one event to every subscriber */
   trigger: () => Promise<void>;
+  /** the real server's PostgreSQL backends */
+  database?: Pick<Target, 'backendPids'>;
 }
 
 /** Connects `count` clients as `fleet` and sends events until every one of them has one (subscriptions are set up asynchronously). */
@@ -156,12 +158,14 @@ interface Event {
   last: number;
   /** the trigger's own response time (ms) */
   response: number;
-  /** CPU (ms) of the server and of the client process during the event */
+  /** CPU (ms) during the event: the server, its PostgreSQL backends, the client process */
   serverCpu: number;
+  databaseCpu: number;
   clientCpu: number;
 }
 
 async function timedEvent(clients: Clients, side: Side, fleet: string): Promise<Event> {
+  const databaseCpu = side.database && (await backendCpuStopwatch(side.database));
   const landed = clients.next<Landed>('landed', fleet);
   await clients.request({ op: 'arm', fleet });
   const [serverCpu, clientCpu] = [cpuMs(side.pid), cpuMs(clients.pid)];
@@ -175,7 +179,7 @@ async function timedEvent(clients: Clients, side: Side, fleet: string): Promise<
   }
   return {
     first: result.first - sent, median: result.median - sent, last: result.last - sent, response,
-    serverCpu: cpuMs(side.pid) - serverCpu, clientCpu: cpuMs(clients.pid) - clientCpu,
+    serverCpu: cpuMs(side.pid) - serverCpu, clientCpu: cpuMs(clients.pid) - clientCpu, databaseCpu: databaseCpu ? await databaseCpu() : 0,
   };
 }
 
@@ -206,6 +210,7 @@ async function run(n: number, databaseUrl: string): Promise<Result[]> {
           query: SUBSCRIPTION, variables: { id: source.workflowId },
         },
         trigger: source.emit,
+        database: server,
       },
       {
         name: 'bare',
@@ -282,15 +287,15 @@ function report(results: Result[], startLoad: string): string {
   lines.push(
     '',
     'Details: the same events. "first client" is trigger sent → the first of the N has it; "trigger response" is the ' +
-      "mutation's (or the broadcast request's) own response time; CPU is per event, from /proc, the server's including the mutation.",
+      "mutation's (or the broadcast request's) own response time; CPU is per event (mean), from /proc, the server's and PostgreSQL's including the mutation.",
     '',
-    '| N | target | first client p50 ms | median client p50 ms | trigger response p50 ms | server CPU ms | client process CPU ms | connect + subscribe s | server RSS before → idle MB |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| N | target | first client p50 ms | median client p50 ms | trigger response p50 ms | server CPU ms | PostgreSQL CPU ms | client process CPU ms | connect + subscribe s | server RSS before → idle MB |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const result of results) {
     lines.push(
       `| ${result.n} | ${result.side} | ${fixed(stat(result.events, 'first', 50))} | ${fixed(stat(result.events, 'median', 50))} | ${fixed(stat(result.events, 'response', 50))} ` +
-        `| ${fixed(mean(result.events, 'serverCpu'))} | ${fixed(mean(result.events, 'clientCpu'))} | ${fixed(result.connectSeconds)} ` +
+        `| ${fixed(mean(result.events, 'serverCpu'))} | ${result.side === 'bare' ? '' : fixed(mean(result.events, 'databaseCpu'))} | ${fixed(mean(result.events, 'clientCpu'))} | ${fixed(result.connectSeconds)} ` +
         `| ${fixed(result.rssBeforeKb / 1024)} → ${fixed(result.rssAfterKb / 1024)} |`,
     );
   }

@@ -37,6 +37,15 @@ export function rssKb(pid: number): number {
   return Number(line[1]);
 }
 
+/**
+ * Starts counting the CPU time of a target's PostgreSQL backends; the function it returns reads
+ * the count (ms). Backends that appear later count from zero; ones that leave are lost (pools keep theirs open).
+ */
+export async function backendCpuStopwatch(target: Pick<Target, 'backendPids'>): Promise<() => Promise<number>> {
+  const before = new Map((await target.backendPids()).map((pid) => [pid, cpuMs(pid)]));
+  return async () => (await target.backendPids()).reduce((sum, pid) => sum + cpuMs(pid) - (before.get(pid) ?? 0), 0);
+}
+
 export interface Load {
   path: string;
   method?: 'GET' | 'POST';
@@ -52,7 +61,7 @@ export function percentile(sorted: number[], p: number): number {
 
 export async function measure(target: Target, load: Load, connections: number, seconds: number): Promise<Figures> {
   const times: number[] = [];
-  const backendsBefore = new Map((await target.backendPids()).map((pid) => [pid, cpuMs(pid)]));
+  const databaseCpu = await backendCpuStopwatch(target);
   const nodeBefore = cpuMs(target.pid);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
@@ -72,8 +81,7 @@ export async function measure(target: Target, load: Load, connections: number, s
     instance.on('response', (_client, _status, _bytes, responseTime) => times.push(responseTime));
   });
   const nodeCpu = cpuMs(target.pid) - nodeBefore;
-  // Backends that appeared during the run count from zero; ones that left are lost (pools keep theirs open).
-  const databaseCpu = (await target.backendPids()).reduce((sum, pid) => sum + cpuMs(pid) - (backendsBefore.get(pid) ?? 0), 0);
+  const databaseCpuUsed = await databaseCpu();
   times.sort((a, b) => a - b);
   const total = result.requests.total;
   const failed = result.non2xx + result.errors + result.timeouts;
@@ -88,7 +96,7 @@ export async function measure(target: Target, load: Load, connections: number, s
     errorRate: total + result.errors ? failed / (total + result.errors) : 0,
     requests: total,
     nodeCpuMs: nodeCpu / Math.max(1, total),
-    databaseCpuMs: databaseCpu / Math.max(1, total),
+    databaseCpuMs: databaseCpuUsed / Math.max(1, total),
   };
 }
 
