@@ -16,7 +16,7 @@
  *
  * Settings: BENCH_FANOUT_CLIENTS ("1000,5000"), BENCH_FANOUT_EVENTS (20 per target and N),
  * BENCH_FANOUT_BATCH (200 sockets opened at a time), BENCH_FANOUT_IDLE_SECONDS (5: the wait
- * before each RSS reading).
+ * before each RSS reading), BENCH_CPU_PROF (a folder: the real server writes a --cpu-prof profile there).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -195,7 +195,11 @@ interface Result {
 
 /** One N: a fresh server, bare server and client process; warm-up, memory, then the events, alternating. */
 async function run(n: number, databaseUrl: string): Promise<Result[]> {
-  const server = await startRealServer({ databaseUrl, env: { SAMPLE_INTERVAL_SECONDS: '3600', ALERT_EVAL_INTERVAL_SECONDS: '3600' } });
+  const server = await startRealServer({
+    databaseUrl,
+    env: { SAMPLE_INTERVAL_SECONDS: '3600', ALERT_EVAL_INTERVAL_SECONDS: '3600' },
+    nodeArgs: env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [],
+  });
   const bare = await startBareBroadcastServer();
   const clients = new Clients();
   try {
