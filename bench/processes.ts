@@ -67,7 +67,8 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 60_00
 function stopper(child: ChildProcess): () => Promise<void> {
   return () =>
     new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      // Gone already: exited, or killed by a signal (then exitCode stays null).
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
     });
@@ -81,8 +82,13 @@ async function startProcess(name: string, args: string[], env: Record<string, st
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitForHealth(url, child);
-  return { name, url, child, stop: stopper(child) };
+  const stop = stopper(child);
+  // A process that never became healthy is not left behind.
+  await waitForHealth(url, child).catch(async (error) => {
+    await stop();
+    throw error;
+  });
+  return { name, url, child, stop };
 }
 
 export interface ServerOptions {
@@ -90,6 +96,21 @@ export interface ServerOptions {
   env?: Record<string, string>;
   /** extra node flags, e.g. --cpu-prof */
   nodeArgs?: string[];
+}
+
+/** The bench admin's session token. */
+async function login(url: string): Promise<string> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { token } }',
+      variables: { e: BENCH_ADMIN.email, p: BENCH_ADMIN.password },
+    }),
+  });
+  const body = (await response.json()) as { data?: { login: { token: string } }; errors?: unknown };
+  if (!body.data) throw new Error(`login failed: ${JSON.stringify(body.errors)}`);
+  return body.data.login.token;
 }
 
 /** The product as `npm start` runs it, signed in as the benchmark admin. */
@@ -114,20 +135,14 @@ export async function startRealServer(options: ServerOptions): Promise<Target> {
     path.join(ROOT, 'server'),
     [...startFlags(), ...(options.nodeArgs ?? [])],
   );
-  const response = await fetch(`${started.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      query: 'mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { token } }',
-      variables: { e: BENCH_ADMIN.email, p: BENCH_ADMIN.password },
-    }),
+  const token = await login(started.url).catch(async (error) => {
+    await started.stop();
+    throw error;
   });
-  const body = (await response.json()) as { data?: { login: { token: string } }; errors?: unknown };
-  if (!body.data) throw new Error(`login failed: ${JSON.stringify(body.errors)}`);
   return {
     name: started.name, url: started.url, pid: started.child.pid!, stop: started.stop,
     backendPids: backendPidsOf(options.databaseUrl, 'server'),
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${body.data.login.token}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
   };
 }
 
