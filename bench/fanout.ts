@@ -89,7 +89,8 @@ class Clients {
       this.waiting.get(key)?.resolve(reply);
       this.waiting.delete(key);
     });
-    this.worker.child.on('exit', (code) => this.fail(new Error(`client process exited (${code})`)));
+    this.worker.child.on('exit', (code, signal) => this.fail(new Error(`client process exited (${code ?? signal})`)));
+    this.worker.child.on('error', (error) => this.fail(error));
   }
 
   private fail(error: Error): void {
@@ -98,10 +99,12 @@ class Clients {
     this.waiting.clear();
   }
 
-  /** The next reply of this op for this fleet. */
+  /** The next reply of this op for this fleet. Never an unhandled rejection: a wait abandoned by an error elsewhere is rejected when the process goes. */
   next<R extends Reply>(op: R['op'], fleet: string): Promise<R> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => this.waiting.set(`${op} ${fleet}`, { resolve: resolve as (reply: Reply) => void, reject }));
+    const reply = new Promise<R>((resolve, reject) => this.waiting.set(`${op} ${fleet}`, { resolve: resolve as (reply: Reply) => void, reject }));
+    reply.catch(() => undefined);
+    return reply;
   }
 
   request<R extends Reply>(command: Command): Promise<R> {
@@ -139,8 +142,9 @@ interface Side {
 /** Connects `count` clients as `fleet` and sends events until every one of them has one (subscriptions are set up asynchronously). */
 async function connectFleet(clients: Clients, side: Side, fleet: string, count: number): Promise<Landed> {
   await clients.request({ op: 'connect', fleet, count, batch, ...side.connect });
-  const landed = clients.next<Landed>('landed', fleet);
+  // A `landed` can only follow the trigger, so waiting for it starts once armed.
   await clients.request({ op: 'arm', fleet });
+  const landed = clients.next<Landed>('landed', fleet);
   for (let attempt = 1; ; attempt++) {
     await side.trigger();
     const done = await within(landed, SETTLE_MS);
@@ -166,8 +170,8 @@ interface Event {
 
 async function timedEvent(clients: Clients, side: Side, fleet: string): Promise<Event> {
   const databaseCpu = side.database && (await backendCpuStopwatch(side.database));
-  const landed = clients.next<Landed>('landed', fleet);
   await clients.request({ op: 'arm', fleet });
+  const landed = clients.next<Landed>('landed', fleet);
   const [serverCpu, clientCpu] = [cpuMs(side.pid), cpuMs(clients.pid)];
   const sent = now();
   await side.trigger();
@@ -195,14 +199,19 @@ interface Result {
 
 /** One N: a fresh server, bare server and client process; warm-up, memory, then the events, alternating. */
 async function run(n: number, databaseUrl: string): Promise<Result[]> {
-  const server = await startRealServer({
-    databaseUrl,
-    env: { SAMPLE_INTERVAL_SECONDS: '3600', ALERT_EVAL_INTERVAL_SECONDS: '3600' },
-    nodeArgs: env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [],
-  });
-  const bare = await startBareBroadcastServer();
-  const clients = new Clients();
+  // What is running, stopped in reverse order whatever happens.
+  const stops: Array<() => Promise<void>> = [];
   try {
+    const server = await startRealServer({
+      databaseUrl,
+      env: { SAMPLE_INTERVAL_SECONDS: '3600', ALERT_EVAL_INTERVAL_SECONDS: '3600' },
+      nodeArgs: env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [],
+    });
+    stops.push(server.stop);
+    const bare = await startBareBroadcastServer();
+    stops.push(bare.stop);
+    const clients = new Clients();
+    stops.push(() => clients.stop());
     const source = await eventSource(server);
     let message = '';
     const sides: Side[] = [
@@ -261,8 +270,7 @@ async function run(n: number, databaseUrl: string): Promise<Result[]> {
       rssBeforeKb: before[s], rssAfterKb: after[s], payloadBytes: Buffer.byteLength(message),
     }));
   } finally {
-    await clients.stop();
-    await Promise.all([server.stop(), bare.stop()]);
+    for (const stop of stops.reverse()) await stop();
   }
 }
 
