@@ -75,6 +75,8 @@ export interface RequestLimits {
   wsMaxSubscriptions: number;
   /** how often an open WebSocket's credential is checked again (revoked or expired: closed with 4403) */
   wsCredentialRecheckMs: number;
+  /** every open WebSocket is pinged this often; one that has not answered the previous ping is cut off */
+  wsKeepaliveMs: number;
 }
 
 export class ConfigError extends Error {
@@ -208,6 +210,7 @@ export function loadConfig(env: Env): Config {
       wsInitTimeoutMs: integer(env, 'WS_INIT_TIMEOUT_MS', 3_000, 100, 600_000),
       wsMaxSubscriptions: integer(env, 'WS_MAX_SUBSCRIPTIONS', 100, 1, 10_000),
       wsCredentialRecheckMs: integer(env, 'WS_CREDENTIAL_RECHECK_MS', 30_000, 50, 3_600_000),
+      wsKeepaliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 50, 3_600_000),
     },
   };
 }

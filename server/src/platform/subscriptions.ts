@@ -18,7 +18,8 @@
  *   entity manager, fresh DataLoaders): payloads never read stale cached rows.
  * - Errors: masked exactly like HTTP's (`maskError`); a bad query gets an error message, never
  *   a closed socket.
- * - Liveness: every socket is pinged every 12 s and cut off when the previous ping got no pong.
+ * - Liveness: every socket is pinged every `WS_KEEPALIVE_MS` and cut off when the previous ping
+ *   got no pong (a peer gone without closing would otherwise hold its subscriptions forever).
  * - Shutdown: `stop()` closes every socket with 1012 (Service Restart), which graphql-ws
  *   clients treat as "reconnect" — through the load balancer, to another replica.
  */
@@ -53,7 +54,6 @@ import type { RequestLimits } from '../config.js';
 export const SHUTDOWN_CLOSE_CODE = 1012;
 export const UNAUTHORIZED_CLOSE_CODE = 4401;
 const CLOSE_GRACE_MS = 1_500;
-const KEEPALIVE_MS = 12_000;
 /** Parsed and validated documents kept for reuse (and shared by the subscriptions using them). */
 const DOCUMENT_CACHE_SIZE = 200;
 const DOCUMENT_CACHE_MAX_QUERY = 16_384;
@@ -63,7 +63,7 @@ export interface SubscriptionServerOptions<C> {
   schema: GraphQLSchema;
   logger: Logger;
   /** the same limits as over HTTP: message size, parser tokens, depth, cost… */
-  limits: QueryLimits & Pick<RequestLimits, 'bodyBytes' | 'queryTokens' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsCredentialRecheckMs'>;
+  limits: QueryLimits & Pick<RequestLimits, 'bodyBytes' | 'queryTokens' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsCredentialRecheckMs' | 'wsKeepaliveMs'>;
   /** counts open sockets (the `ws_connections` metric) */
   connections: LiveConnections;
   /** name of the session cookie accepted when no authorization is in connectionParams */
@@ -150,7 +150,7 @@ class Connection {
   private initialised = false;
   /** operations running, by the client's id; a subscription's value is its source stream */
   private readonly operations = new Map<string, AsyncIterator<unknown> | null>();
-  private readonly initTimer: NodeJS.Timeout;
+  private initTimer: NodeJS.Timeout | undefined;
   /** false from a ping until its pong */
   answered = true;
 
@@ -199,6 +199,8 @@ class Connection {
   private async init(params: Record<string, unknown> | undefined): Promise<void> {
     if (this.initialised) return this.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
     this.initialised = true;
+    clearTimeout(this.initTimer);
+    this.initTimer = undefined;
     const authorization = typeof params?.authorization === 'string' ? params.authorization : null;
     const token = authorization ? bearerToken(authorization) : this.cookieToken;
     if (authorization && !token) return this.close(CloseCode.Forbidden, 'Forbidden');
@@ -380,7 +382,7 @@ export function startSubscriptionServer<C>(options: SubscriptionServerOptions<C>
       connection.answered = false;
       connection.socket.ping();
     }
-  }, KEEPALIVE_MS);
+  }, options.limits.wsKeepaliveMs);
   keepAlive.unref();
 
   return {

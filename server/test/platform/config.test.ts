@@ -34,6 +34,7 @@ describe('loadConfig', () => {
     [{ SLACK_WEBHOOK_URL: 'ftp://x' }, 'SLACK_WEBHOOK_URL'],
     [{ REDIS_PREFIX: 'has space' }, 'REDIS_PREFIX'],
     [{ EVENT_POLL_INTERVAL_MS: '10' }, 'EVENT_POLL_INTERVAL_MS'],
+    [{ WS_KEEPALIVE_MS: '10' }, 'WS_KEEPALIVE_MS'],
   ])('should refuse %o naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid setting ${variable}: `));

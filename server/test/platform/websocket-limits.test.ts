@@ -8,7 +8,7 @@ let server: TestServer;
 const clients: LiveClient[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({ WS_INIT_TIMEOUT_MS: '300', MAX_BODY_BYTES: '4096', WS_MAX_SUBSCRIPTIONS: '2', WS_CREDENTIAL_RECHECK_MS: '100' });
+  server = await startTestServer({ WS_INIT_TIMEOUT_MS: '300', MAX_BODY_BYTES: '4096', WS_MAX_SUBSCRIPTIONS: '2', WS_CREDENTIAL_RECHECK_MS: '100', WS_KEEPALIVE_MS: '200' });
 });
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.dispose()));
@@ -22,8 +22,8 @@ function open(token: string): LiveClient {
 }
 
 /** A bare socket speaking graphql-transport-ws, for what a well-behaved client never sends. */
-function rawSocket(): Promise<{ socket: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
-  const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
+function rawSocket(protocols = ['graphql-transport-ws'], options: WebSocket.ClientOptions = {}): Promise<{ socket: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
+  const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/graphql`, protocols, options);
   const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
   return new Promise((resolve, reject) => {
     socket.once('open', () => resolve({ socket, closed }));
@@ -68,17 +68,95 @@ describe('WebSocket limits', () => {
   });
 });
 
+/** A raw socket signed in as the admin, and every message it receives, parsed. */
+async function signedInSocket() {
+  const raw = await rawSocket();
+  const received: Array<Record<string, any>> = [];
+  raw.socket.on('message', (data) => received.push(JSON.parse(String(data))));
+  raw.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${server.adminToken}` } }));
+  await until(() => received.some((m) => m.type === 'connection_ack'), 'the connection to be acknowledged');
+  return { ...raw, received };
+}
+
+describe('graphql-transport-ws protocol', () => {
+  it('should close a socket without the graphql-transport-ws subprotocol with 4406', async () => {
+    const { closed } = await rawSocket([]);
+    expect((await closed).code).toBe(4406);
+  });
+
+  it('should close a socket that subscribes before it is acknowledged with 4401', async () => {
+    const { socket, closed } = await rawSocket();
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ viewer { id } }' } }));
+    expect((await closed).code).toBe(4401);
+  });
+
+  it('should answer ping with pong, and close a second connection_init with 4429', async () => {
+    const { socket, closed, received } = await signedInSocket();
+    socket.send(JSON.stringify({ type: 'ping', payload: { at: 1 } }));
+    await until(() => received.some((m) => m.type === 'pong'), 'a pong');
+    expect(received.find((m) => m.type === 'pong')).toEqual({ type: 'pong', payload: { at: 1 } });
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    expect((await closed).code).toBe(4429);
+  });
+
+  it('should close a socket reusing the id of a running operation with 4409', async () => {
+    const { socket, closed } = await signedInSocket();
+    const subscribe = JSON.stringify({ id: 'same', type: 'subscribe', payload: { query: 'subscription { workflowEvents { kind } }' } });
+    socket.send(subscribe);
+    socket.send(subscribe);
+    expect((await closed).code).toBe(4409);
+    await expectHealthy(server);
+  });
+
+  it('should close a socket that sends a server message with 4400', async () => {
+    const { socket, closed } = await signedInSocket();
+    socket.send(JSON.stringify({ id: '1', type: 'next', payload: { data: {} } }));
+    expect((await closed).code).toBe(4400);
+  });
+
+  it('should cut off a peer that stops answering pings, and keep one that answers', async () => {
+    const answering = await signedInSocket();
+    const silent = await rawSocket(['graphql-transport-ws'], { autoPong: false });
+    silent.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${server.adminToken}` } }));
+    // Cut off without a close handshake: the client sees 1006.
+    expect((await silent.closed).code).toBe(1006);
+    expect(answering.socket.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('should stop a subscription the client completes, and keep the socket', async () => {
+    const { socket, received } = await signedInSocket();
+    const before = server.app.services.feed.streamCount();
+    socket.send(JSON.stringify({ id: 'a', type: 'subscribe', payload: { query: 'subscription { workflowEvents { kind } }' } }));
+    await until(() => server.app.services.feed.streamCount() === before + 1, 'the subscription to start');
+    socket.send(JSON.stringify({ id: 'a', type: 'complete' }));
+    await until(() => server.app.services.feed.streamCount() === before, 'the subscription to stop');
+    // The id is free again, and the socket answers.
+    socket.send(JSON.stringify({ id: 'a', type: 'subscribe', payload: { query: '{ viewer { role } }' } }));
+    await until(() => received.some((m) => m.type === 'complete'), 'the query to complete');
+    expect(received.filter((m) => m.id === 'a')).toEqual([
+      { id: 'a', type: 'next', payload: { data: { viewer: { role: 'ADMIN' } } } },
+      { id: 'a', type: 'complete' },
+    ]);
+  });
+});
+
 describe('credentials of open sockets', () => {
-  it('should close a socket with 4403 once its API token is revoked', async () => {
+  it('should close every socket with 4403 once their API token is revoked, and no other', async () => {
     const user = await server.newUser('MEMBER');
     const token = (await server.gqlOk('mutation { createApiToken(name: "live") }', {}, user.token)).createApiToken;
-    const client = open(token);
-    const subscription = client.subscribe(WORKFLOW_EVENTS);
-    await until(() => server.app.services.feed.streamCount() > 0, 'the subscription to start');
+    const before = server.app.services.feed.streamCount();
+    // Two sockets share the token (re-checked once for both); a third signs in otherwise.
+    const [first, second, bystander] = [open(token), open(token), open(user.token)];
+    const subscriptions = [first, second, bystander].map((client) => client.subscribe(WORKFLOW_EVENTS));
+    await until(() => server.app.services.feed.streamCount() >= before + 3, 'the subscriptions to start');
     const { id } = (await server.gqlOk('{ apiTokens { id } }', {}, user.token)).apiTokens[0];
     await server.gqlOk('mutation ($id: ID!) { revokeApiToken(id: $id) }', { id }, user.token);
-    await subscription.done(5_000);
-    expect(client.closed[0]?.code).toBe(4403);
+    await Promise.all(subscriptions.slice(0, 2).map((subscription) => subscription.done(5_000)));
+    expect([first.closed[0]?.code, second.closed[0]?.code]).toEqual([4403, 4403]);
+    // Several re-checks later the session's socket is still open.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(bystander.closed).toEqual([]);
+    expect(subscriptions[2].completed).toBe(false);
   });
 
   it('should close a socket with 4403 once its session signs out', async () => {
