@@ -77,6 +77,8 @@ export interface RequestLimits {
   wsCredentialRecheckMs: number;
   /** every open WebSocket is pinged this often; one that has not answered the previous ping is cut off */
   wsKeepaliveMs: number;
+  /** a WebSocket whose unsent messages exceed this many bytes (a client that stopped reading) is cut off */
+  wsMaxBufferedBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -211,6 +213,7 @@ export function loadConfig(env: Env): Config {
       wsMaxSubscriptions: integer(env, 'WS_MAX_SUBSCRIPTIONS', 100, 1, 10_000),
       wsCredentialRecheckMs: integer(env, 'WS_CREDENTIAL_RECHECK_MS', 30_000, 50, 3_600_000),
       wsKeepaliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 50, 3_600_000),
+      wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024),
     },
   };
 }

@@ -18,6 +18,9 @@
  *   entity manager, fresh DataLoaders): payloads never read stale cached rows.
  * - Errors: masked exactly like HTTP's (`maskError`); a bad query gets an error message, never
  *   a closed socket.
+ * - Slow clients: a socket whose unsent messages pass `WS_MAX_BUFFERED_BYTES` (a client that
+ *   stopped reading) is cut off rather than buffered without end; it reconnects and resumes
+ *   with `after`.
  * - Liveness: every socket is pinged every `WS_KEEPALIVE_MS` and cut off when the previous ping
  *   got no pong (a peer gone without closing would otherwise hold its subscriptions forever).
  * - Shutdown: `stop()` closes every socket with 1012 (Service Restart), which graphql-ws
@@ -63,7 +66,7 @@ export interface SubscriptionServerOptions<C> {
   schema: GraphQLSchema;
   logger: Logger;
   /** the same limits as over HTTP: message size, parser tokens, depth, cost… */
-  limits: QueryLimits & Pick<RequestLimits, 'bodyBytes' | 'queryTokens' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsCredentialRecheckMs' | 'wsKeepaliveMs'>;
+  limits: QueryLimits & Pick<RequestLimits, 'bodyBytes' | 'queryTokens' | 'wsInitTimeoutMs' | 'wsMaxSubscriptions' | 'wsCredentialRecheckMs' | 'wsKeepaliveMs' | 'wsMaxBufferedBytes'>;
   /** counts open sockets (the `ws_connections` metric) */
   connections: LiveConnections;
   /** name of the session cookie accepted when no authorization is in connectionParams */
@@ -322,7 +325,13 @@ class Connection {
   }
 
   private send(data: string): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(data);
+    if (this.socket.readyState !== WebSocket.OPEN) return;
+    this.socket.send(data);
+    if (this.socket.bufferedAmount > this.shared.options.limits.wsMaxBufferedBytes) {
+      this.shared.options.logger.warn({ bufferedBytes: this.socket.bufferedAmount }, 'cut off a WebSocket client that stopped reading');
+      // No close handshake: the client is not reading, and its buffers go at once.
+      this.socket.terminate();
+    }
   }
 
   close(code: number, reason: string): void {

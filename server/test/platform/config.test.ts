@@ -35,6 +35,7 @@ describe('loadConfig', () => {
     [{ REDIS_PREFIX: 'has space' }, 'REDIS_PREFIX'],
     [{ EVENT_POLL_INTERVAL_MS: '10' }, 'EVENT_POLL_INTERVAL_MS'],
     [{ WS_KEEPALIVE_MS: '10' }, 'WS_KEEPALIVE_MS'],
+    [{ WS_MAX_BUFFERED_BYTES: '1k' }, 'WS_MAX_BUFFERED_BYTES'],
   ])('should refuse %o naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`^Invalid setting ${variable}: `));
