@@ -198,6 +198,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     authenticate: (token) => authenticate(orm.em.fork(), token),
     createContext: (viewer, requestId) => createContext(services, viewer, requestId),
     onInternalError: (error, requestId) => reporter.report(error, { requestId, operationName: 'websocket' }),
+    onOperation: (operation) => observer.webSocketOperation(operation),
     onEventExecuted: () => serverMetrics.subscriptionEventExecuted.inc(),
     onEventSent: () => serverMetrics.subscriptionEventSent.inc(),
   });

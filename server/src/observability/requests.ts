@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLContextBase } from '../platform/graphql.js';
 import type { Logger } from '../platform/logger.js';
+import type { WebSocketOperation } from '../platform/subscriptions.js';
 import type { RequestStats } from '../metrics/request-stats.js';
 import type { ServerMetrics } from './prometheus.js';
 import type { ErrorReporter } from './sentry.js';
@@ -40,6 +41,14 @@ export function createRequestObserver(stats: RequestStats, metrics: ServerMetric
 
   return {
     plugin,
+    /** An operation over WebSocket (a subscription: each event it executed), timed like HTTP's. */
+    webSocketOperation({ requestId, operationName, type, outcome, seconds }: WebSocketOperation): void {
+      metrics.operations.observe({ operation: operationName, type, outcome }, seconds);
+      const line = { requestId, operationName, durationMs: Math.round(seconds * 100_000) / 100, outcome, transport: 'websocket' };
+      // Events can be many: logged only when debugging.
+      if (type === 'subscription') logger.debug(line, 'graphql operation');
+      else logger.info(line, 'graphql operation');
+    },
     /** Called by the GraphQL layer with each error that is not the client's fault. */
     internalError(error: unknown, requestId: string | undefined, operationName: string | undefined): void {
       if (requestId) failed.add(requestId);

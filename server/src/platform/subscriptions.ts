@@ -40,6 +40,7 @@ import {
   type ExecutionResult,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type OperationTypeNode,
 } from 'graphql';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols, MessageType, parseMessage, type SubscribePayload } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -79,9 +80,19 @@ export interface SubscriptionServerOptions<C> {
   onInternalError?: (error: unknown, requestId: string) => void;
   /** groups of equal subscriptions on this replica (shared with monitoring) */
   groups: SubscriptionGroups;
+  /** every execution, timed (the GraphQL operation histogram and log) */
+  onOperation?: (operation: WebSocketOperation) => void;
   /** counts executions of subscription events, and the messages they were sent in */
   onEventExecuted?: () => void;
   onEventSent?: () => void;
+}
+
+export interface WebSocketOperation {
+  requestId: string;
+  operationName: string;
+  type: OperationTypeNode;
+  outcome: 'ok' | 'client_error' | 'error';
+  seconds: number;
 }
 
 export interface SubscriptionServer {
@@ -99,7 +110,16 @@ interface Prepared {
 interface Subscription {
   key: string;
   args: ExecutionArgs;
+  operation: OperationDefinitionNode;
   source: AsyncIterableIterator<unknown>;
+}
+
+/** One execution: a query, a mutation, a subscription's start, or one event of a group. */
+interface Execution {
+  requestId: string;
+  operationName: string;
+  type: OperationTypeNode;
+  started: number;
 }
 
 /** What every connection shares. */
@@ -122,10 +142,12 @@ function formatError(error: GraphQLError, fallback: string, requestId: string, s
   return maskError({ ...error.toJSON(), extensions: { ...error.extensions, code } }, requestId, original);
 }
 
-/** An execution result as the JSON of a `next` payload, its errors masked. */
-function payloadJson(result: ExecutionResult, requestId: string, shared: Shared): string {
-  if (!result.errors?.length) return JSON.stringify(result);
-  return JSON.stringify({ ...result, errors: result.errors.map((e) => formatError(e, 'BAD_USER_INPUT', requestId, shared)) });
+/** An execution result as the JSON of a `next` payload, its errors masked; the execution is reported to monitoring. */
+function payloadJson(result: ExecutionResult, run: Execution, shared: Shared): string {
+  const errors = result.errors?.map((e) => formatError(e, 'BAD_USER_INPUT', run.requestId, shared));
+  const outcome = !errors?.length ? 'ok' : errors.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR') ? 'error' : 'client_error';
+  shared.options.onOperation?.({ ...run, outcome, seconds: (performance.now() - run.started) / 1000 });
+  return JSON.stringify(errors ? { ...result, errors } : result);
 }
 
 /** Parses and validates `query` (both cached per query text, so equal subscriptions share one document). */
@@ -245,23 +267,27 @@ class Connection {
       operationName: payload.operationName,
       variableValues: payload.variables,
     };
-    const requestId = randomUUID();
-    const contextValue = this.shared.options.createContext(this.viewer, requestId);
+    const run = this.execution(prepared.operation, payload.operationName);
+    const contextValue = this.shared.options.createContext(this.viewer, run.requestId);
     if (prepared.operation.operation !== 'subscription') {
-      this.finish(id, payloadJson(await execute({ ...args, contextValue }), requestId, this.shared));
+      this.finish(id, payloadJson(await execute({ ...args, contextValue }), run, this.shared));
       return;
     }
     const source = await createSourceEventStream({ ...args, contextValue });
     if (!(Symbol.asyncIterator in source)) {
-      this.finish(id, payloadJson(source, requestId, this.shared));
+      this.finish(id, payloadJson(source, run, this.shared));
       return;
     }
     const key = subscriptionKey(audienceOf(this.viewer!), payload.query, payload.operationName, payload.variables);
-    return { key, args, source: source as AsyncIterableIterator<unknown> };
+    return { key, args, operation: prepared.operation, source: source as AsyncIterableIterator<unknown> };
+  }
+
+  private execution(operation: OperationDefinitionNode, operationName: string | null | undefined): Execution {
+    return { requestId: randomUUID(), operationName: operationName ?? operation.name?.value ?? 'anonymous', type: operation.operation, started: performance.now() };
   }
 
   /** Sends each event of `source` to the client, computed once per group of equal subscriptions. */
-  private async follow(id: string, { key, args, source }: Subscription): Promise<void> {
+  private async follow(id: string, { key, args, operation, source }: Subscription): Promise<void> {
     // Completed by the client (or the socket closed) while the stream was starting.
     if (!this.operations.has(id)) return void source.return?.();
     this.operations.set(id, source);
@@ -274,10 +300,10 @@ class Connection {
         const event = await source.next();
         if (event.done || !this.operations.has(id)) break;
         const json = await group.payload(event.value, async () => {
-          const requestId = randomUUID();
-          const result = await execute({ ...args, rootValue: event.value, contextValue: options.createContext(viewer, requestId) });
+          const run = this.execution(operation, args.operationName);
+          const result = await execute({ ...args, rootValue: event.value, contextValue: options.createContext(viewer, run.requestId) });
           options.onEventExecuted?.();
-          return payloadJson(result, requestId, this.shared);
+          return payloadJson(result, run, this.shared);
         });
         if (!this.operations.has(id)) break;
         this.send(`${prefix}${json}}`);

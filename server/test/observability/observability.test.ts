@@ -134,6 +134,29 @@ describe('GET /api/metrics', () => {
   });
 });
 
+describe('WebSocket operations in the GraphQL histogram', () => {
+  it('should time queries, mutations and each executed subscription event over the socket', async () => {
+    const client = connect(server.url, { token: server.adminToken });
+    try {
+      const query = client.subscribe('query WsProbe { viewer { id } }');
+      const live = client.subscribe('subscription WsLive { metricSampled(names: ["ws_probe"]) { value } }');
+      await query.done();
+      await waitFor('an event on the live subscription', async () => {
+        await server.gqlOk('mutation ($s: [MetricSampleInput!]!) { recordMetrics(samples: $s) }', { s: [{ name: 'ws_probe', service: 'test', value: 1 }] }, server.adminToken);
+        return live.values.length > 0;
+      });
+      const bad = client.subscribe('query WsBad { workflow(id: "nope") { id } }');
+      await bad.done();
+      const samples = await scrape(server.url, METRICS_TOKEN);
+      expect(samples.get('graphql_operation_duration_seconds_count{operation="WsProbe",type="query",outcome="ok"}')).toBe(1);
+      expect(samples.get('graphql_operation_duration_seconds_count{operation="WsLive",type="subscription",outcome="ok"}')).toBeGreaterThanOrEqual(1);
+      expect(samples.get('graphql_operation_duration_seconds_count{operation="WsBad",type="query",outcome="client_error"}')).toBe(1);
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
 describe('logs', () => {
   it('should log each GraphQL operation as JSON with request id, operation name and duration', async () => {
     await fetch(`${server.url}/graphql`, {
