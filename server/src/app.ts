@@ -196,6 +196,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     limits: config.limits,
     sessionCookie: SESSION_COOKIE,
     authenticate: (token) => authenticate(orm.em.fork(), token),
+    overBudget: (token) => overBudget(limiter, tokenKey(token), config.rateLimitPerMinute),
     createContext: (viewer, requestId) => createContext(services, viewer, requestId),
     onInternalError: (error, requestId) => reporter.report(error, { requestId, operationName: 'websocket' }),
     onOperation: (operation) => observer.webSocketOperation(operation),

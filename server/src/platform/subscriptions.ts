@@ -13,7 +13,7 @@
  *   (re-checked every `WS_CREDENTIAL_RECHECK_MS`).
  * - Limits: connection_init within `WS_INIT_TIMEOUT_MS` (else 4408), messages up to
  *   `MAX_BODY_BYTES` (else 1009), `WS_MAX_SUBSCRIPTIONS` operations at once, and the HTTP
- *   query limits on every operation.
+ *   query limits and rate limit (the token's budget) on every operation.
  * - Contexts: a subscription lives for hours, so each execution gets a fresh context (forked
  *   entity manager, fresh DataLoaders): payloads never read stale cached rows.
  * - Errors: masked exactly like HTTP's (`maskError`); a bad query gets an error message, never
@@ -45,7 +45,7 @@ import {
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols, MessageType, parseMessage, type SubscribePayload } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { audienceOf, bearerToken, type Viewer } from './auth.js';
-import { CLIENT_ERROR_CODES, maskError } from './errors.js';
+import { CLIENT_ERROR_CODES, maskError, rateLimited } from './errors.js';
 import { cookie } from './http.js';
 import type { LiveConnections } from './live-connections.js';
 import type { Logger } from './logger.js';
@@ -74,6 +74,8 @@ export interface SubscriptionServerOptions<C> {
   sessionCookie: string;
   /** the viewer a token belongs to, or null when it is unknown, expired or revoked */
   authenticate(token: string): Promise<Viewer | null>;
+  /** null when the token may run one more operation now, else the seconds until it may (the HTTP rate limit's budget) */
+  overBudget(token: string): Promise<number | null>;
   /** a fresh execution context; called per query/mutation, per subscription start and per execution of an event */
   createContext(viewer: Viewer | null, requestId: string): C;
   /** called with every error that is not the client's fault (error tracking) */
@@ -172,6 +174,8 @@ function documentFor(shared: Shared, query: string): DocumentNode | readonly Gra
 /** One socket: the protocol's state machine. */
 class Connection {
   private viewer: Viewer | null = null;
+  /** the credential the socket signed in with: its rate-limit budget */
+  private token: string | null = null;
   private initialised = false;
   /** operations running, by the client's id; a subscription's value is its source stream */
   private readonly operations = new Map<string, AsyncIterator<unknown> | null>();
@@ -235,6 +239,7 @@ class Connection {
     if (viewer === null) return this.close(CloseCode.Forbidden, 'Forbidden');
     if (this.socket.readyState !== WebSocket.OPEN) return;
     this.viewer = viewer;
+    this.token = token;
     this.shared.credentials.watch(this.socket, token);
     this.send(JSON.stringify({ type: MessageType.ConnectionAck }));
   }
@@ -256,7 +261,8 @@ class Connection {
    * subscription. A function of its own, so the context it starts with is not kept for hours.
    */
   private async start(id: string, payload: SubscribePayload): Promise<Subscription | undefined> {
-    const prepared = this.prepare(payload);
+    const retryAfter = await this.shared.options.overBudget(this.token!);
+    const prepared = retryAfter === null ? this.prepare(payload) : [rateLimited(retryAfter)];
     if (!('document' in prepared)) {
       this.send(JSON.stringify({ id, type: MessageType.Error, payload: prepared.map((e) => formatError(e, 'GRAPHQL_VALIDATION_FAILED', '', this.shared)) }));
       return;

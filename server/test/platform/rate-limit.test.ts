@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeOf, expectHealthy, postGraphQL, rawRequest, type RawResponse } from '../support/hostile.js';
+import { connect } from '../support/live.js';
 import { freePort } from '../support/ports.js';
 import { describeRedis, redisEnv, redisUrl, uniqueRedisPrefix } from '../support/redis.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -51,6 +52,25 @@ describe('rate limiting', () => {
     expectRateLimited(await ask(server, newIp(), token));
     const other = await server.newUser('MEMBER');
     expect((await ask(server, newIp(), other.token)).status).toBe(200);
+  });
+
+  it('should spend the same budget on operations over a WebSocket', async () => {
+    const { token } = await server.newUser('MEMBER');
+    const client = connect(server.url, { token });
+    try {
+      for (let i = 0; i < PER_MINUTE; i++) {
+        const query = client.subscribe('{ viewer { role } }');
+        await query.done();
+        expect(query.values).toEqual([{ viewer: { role: 'MEMBER' } }]);
+      }
+      const refused = client.subscribe('subscription { workflowEvents { kind } }');
+      await refused.done();
+      expect(refused.errors.map((e) => e.extensions)).toEqual([{ code: 'RATE_LIMITED', retryAfter: expect.any(Number) }]);
+      // Over HTTP too: one budget per token.
+      expectRateLimited(await ask(server, newIp(), token));
+    } finally {
+      await client.dispose();
+    }
   });
 
   it('should charge invalid tokens to the IP, so guessing tokens is limited', async () => {
