@@ -203,6 +203,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     onEventExecuted: () => serverMetrics.subscriptionEventExecuted.inc(),
     onEventSent: () => serverMetrics.subscriptionEventSent.inc(),
   });
+  bus.on('credential', (credential) => subscriptions.credentialRevoked(credential));
   const stopPruning = schedulePruning(orm.em, config.eventRetentionHours, EVENT_PRUNE_INTERVAL_MS, logger);
   const demo: DemoWorker | null = (await demoWanted(services)) ? await startDemo(services) : null;
 

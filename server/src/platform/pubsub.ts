@@ -28,6 +28,13 @@ export interface Topics {
   metrics: MetricBatch;
   /** the cluster's health, published by the alert evaluator when a component changes */
   health: HealthReport;
+  /** a session or API token was revoked: open sockets signed in with it close at once, on every replica */
+  credential: RevokedCredential;
+}
+
+export interface RevokedCredential {
+  kind: 'session' | 'api-token';
+  id: string;
 }
 
 /**

@@ -1,8 +1,10 @@
 /**
- * A WebSocket outlives the credential it opened with: every `intervalMs` each open socket's
- * token is checked again, and a socket whose session or API token was revoked (sign-out,
- * `revokeApiToken`) or has expired is closed with 4403. While the database cannot answer,
- * sockets stay open: an outage is not a revocation.
+ * A WebSocket outlives the credential it opened with. A revocation (sign-out,
+ * `revokeApiToken`) is announced on the bus and closes the sockets signed in with it at once,
+ * on every replica (`revoked`); and every `intervalMs` each open socket's token is checked
+ * again, which catches expiry and any announcement that was lost. Either way the socket is
+ * closed with 4403. While the database cannot answer, sockets stay open: an outage is not a
+ * revocation.
  */
 import type { WebSocket } from 'ws';
 import type { Viewer } from './auth.js';
@@ -11,7 +13,10 @@ import type { Logger } from './logger.js';
 export const CREDENTIAL_GONE_CLOSE_CODE = 4403;
 
 export interface CredentialWatch {
-  watch(socket: WebSocket, token: string): void;
+  /** `credential` names what the token is (`RevokedCredential` as `kind:id`), to find its sockets when it is revoked */
+  watch(socket: WebSocket, token: string, credential: string): void;
+  /** Closes every socket signed in with this credential now. */
+  revoked(credential: string): void;
   stop(): void;
 }
 
@@ -22,6 +27,12 @@ export function watchCredentials(options: {
 }): CredentialWatch {
   // Sockets by token: a token shared by many sockets (one dashboard, many tabs) is checked once.
   const watched = new Map<string, Set<WebSocket>>();
+  const tokens = new Map<string, string>();
+  const closeAll = (token: string): void => {
+    const sockets = watched.get(token);
+    watched.delete(token);
+    for (const socket of sockets ?? []) socket.close(CREDENTIAL_GONE_CLOSE_CODE, 'Credential revoked or expired');
+  };
   let checking = false;
   const recheck = async () => {
     if (checking) return;
@@ -32,9 +43,7 @@ export function watchCredentials(options: {
           options.logger.warn({ err: error }, 'could not re-check a WebSocket credential');
           return undefined;
         });
-        if (viewer !== null) continue;
-        watched.delete(token);
-        for (const socket of sockets) socket.close(CREDENTIAL_GONE_CLOSE_CODE, 'Credential revoked or expired');
+        if (viewer === null && watched.get(token) === sockets) closeAll(token);
       }
     } finally {
       checking = false;
@@ -43,17 +52,26 @@ export function watchCredentials(options: {
   const timer = setInterval(() => void recheck(), options.intervalMs);
   timer.unref();
   return {
-    watch(socket, token) {
+    watch(socket, token, credential) {
       const sockets = watched.get(token) ?? new Set();
       watched.set(token, sockets.add(socket));
+      tokens.set(credential, token);
       socket.once('close', () => {
         sockets.delete(socket);
-        if (!sockets.size && watched.get(token) === sockets) watched.delete(token);
+        if (sockets.size || watched.get(token) !== sockets) return;
+        watched.delete(token);
+        tokens.delete(credential);
       });
+    },
+    revoked(credential) {
+      const token = tokens.get(credential);
+      tokens.delete(credential);
+      if (token) closeAll(token);
     },
     stop() {
       clearInterval(timer);
       watched.clear();
+      tokens.clear();
     },
   };
 }

@@ -49,6 +49,7 @@ import { CLIENT_ERROR_CODES, maskError, rateLimited } from './errors.js';
 import { cookie } from './http.js';
 import type { LiveConnections } from './live-connections.js';
 import type { Logger } from './logger.js';
+import type { RevokedCredential } from './pubsub.js';
 import { checkQueryLimits, type QueryLimits } from './query-limits.js';
 import { watchCredentials, type CredentialWatch } from './socket-credentials.js';
 import { subscriptionKey, type SubscriptionGroups } from './subscription-groups.js';
@@ -98,6 +99,8 @@ export interface WebSocketOperation {
 }
 
 export interface SubscriptionServer {
+  /** Closes (4403) every socket signed in with a credential that was just revoked. */
+  credentialRevoked(credential: RevokedCredential): void;
   /** Refuses new sockets, closes open ones with 1012 and waits (briefly) until they are gone. */
   stop(): Promise<void>;
 }
@@ -131,6 +134,8 @@ interface Shared {
   credentials: CredentialWatch;
   documents: Map<string, DocumentNode>;
 }
+
+const credentialKey = (credential: RevokedCredential) => `${credential.kind}:${credential.id}`;
 
 /** Turns an error into what a client may see; `fallback` is the code of request errors. */
 function formatError(error: GraphQLError, fallback: string, requestId: string, shared: Shared) {
@@ -240,7 +245,7 @@ class Connection {
     if (this.socket.readyState !== WebSocket.OPEN) return;
     this.viewer = viewer;
     this.token = token;
-    this.shared.credentials.watch(this.socket, token);
+    this.shared.credentials.watch(this.socket, token, credentialKey({ kind: viewer.credentialKind, id: viewer.credentialId }));
     this.send(JSON.stringify({ type: MessageType.ConnectionAck }));
   }
 
@@ -427,6 +432,7 @@ export function startSubscriptionServer<C>(options: SubscriptionServerOptions<C>
   keepAlive.unref();
 
   return {
+    credentialRevoked: (credential) => shared.credentials.revoked(credentialKey(credential)),
     async stop() {
       closing = true;
       clearInterval(keepAlive);

@@ -56,4 +56,5 @@ export async function revokeApiToken(ctx: Context, id: string): Promise<void> {
   const viewer = requireViewer(ctx.viewer);
   const rows = await ctx.em.execute('update api_tokens set revoked_at = now() where id = ? and user_id = ? and revoked_at is null returning id', [id, viewer.id]);
   if (!rows.length) throw notFound('API token');
+  ctx.app.bus.publish('credential', { kind: 'api-token', id });
 }

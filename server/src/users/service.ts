@@ -64,6 +64,7 @@ export async function signOut(ctx: Context): Promise<boolean> {
   const viewer = requireViewer(ctx.viewer);
   const table = viewer.credentialKind === 'session' ? 'sessions' : 'api_tokens';
   await ctx.em.execute(`update ${table} set revoked_at = now() where id = ? and revoked_at is null`, [viewer.credentialId]);
+  ctx.app.bus.publish('credential', { kind: viewer.credentialKind, id: viewer.credentialId });
   return true;
 }
 

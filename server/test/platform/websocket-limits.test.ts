@@ -159,6 +159,17 @@ describe('credentials of open sockets', () => {
     expect(subscriptions[2].completed).toBe(false);
   });
 
+  it('should close a socket with 4403 once its API token expires (the periodic re-check)', async () => {
+    const user = await server.newUser('MEMBER');
+    const expiresAt = new Date(Date.now() + 1_500).toISOString();
+    const token = (await server.gqlOk('mutation ($at: DateTime) { createApiToken(name: "short", expiresAt: $at) }', { at: expiresAt }, user.token)).createApiToken;
+    const client = open(token);
+    const subscription = client.subscribe(WORKFLOW_EVENTS);
+    await subscription.done(10_000);
+    expect(client.closed[0]?.code).toBe(4403);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+  });
+
   it('should close a socket with 4403 once its session signs out', async () => {
     const user = await server.newUser('VIEWER');
     const client = open(user.token);
