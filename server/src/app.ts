@@ -102,7 +102,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     poolMax: config.dbPoolMax,
     entities: ENTITIES,
   });
-  const applied = await applyMigrations(orm, databaseUrl);
+  // What needs a session (the migration lock, leader election) bypasses a transaction-mode pooler.
+  const directUrl = config.databaseDirectUrl ?? databaseUrl;
+  const applied = await applyMigrations(orm, directUrl);
   if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
 
   const generateAdmin = !config.databaseUrl;
@@ -186,7 +188,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const monitoring = startMonitoring(services, requestStats, databaseUrl);
+  const monitoring = startMonitoring(services, requestStats, directUrl);
   const subscriptions = startSubscriptionServer({
     server,
     schema,

@@ -15,6 +15,11 @@ export interface Config {
   host: string;
   /** unset: embedded PostgreSQL in `dataDir` */
   databaseUrl?: string;
+  /**
+   * PostgreSQL itself, for the work that needs a session (the migration lock, leader
+   * election) when `databaseUrl` goes through a transaction-mode pooler; defaults to `databaseUrl`
+   */
+  databaseDirectUrl?: string;
   databaseReadUrl?: string;
   dataDir: string;
   /** port of the embedded PostgreSQL (never 5432, which the machine's own server may use) */
@@ -162,12 +167,18 @@ export function loadConfig(env: Env): Config {
   const alertEmailTo = text(env, 'ALERT_EMAIL_TO');
   if (smtpUrl && !alertEmailTo) throw new ConfigError('ALERT_EMAIL_TO', 'required when SMTP_URL is set');
 
+  const databaseUrl = url(env, 'DATABASE_URL', POSTGRES);
+  const databaseDirectUrl = url(env, 'DATABASE_DIRECT_URL', POSTGRES);
+  // The embedded PostgreSQL is reached directly already; a direct URL beside it would name another server.
+  if (databaseDirectUrl && !databaseUrl) throw new ConfigError('DATABASE_DIRECT_URL', 'needs DATABASE_URL');
+
   const clientBuildDir = text(env, 'CLIENT_BUILD_DIR');
 
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: text(env, 'HOST') ?? '0.0.0.0',
-    databaseUrl: url(env, 'DATABASE_URL', POSTGRES),
+    databaseUrl,
+    databaseDirectUrl: databaseDirectUrl ?? databaseUrl,
     databaseReadUrl: url(env, 'DATABASE_READ_URL', POSTGRES),
     dataDir: path.resolve(text(env, 'DATA_DIR') ?? './.data'),
     embeddedPostgresPort: integer(env, 'EMBEDDED_POSTGRES_PORT', 5433, 1, 65535),

@@ -11,7 +11,7 @@ const logger = createLogger(config.logLevel);
 const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, config.embeddedPostgresPort, logger);
 const url = config.databaseUrl ?? embedded!.url;
 const orm = await openDatabase({ url, poolMin: 0, poolMax: 2, entities: ENTITIES });
-const applied = await applyMigrations(orm, url);
+const applied = await applyMigrations(orm, config.databaseDirectUrl ?? url);
 console.log(applied.length ? `applied: ${applied.join(', ')}` : 'no pending migrations');
 await orm.close();
 await embedded?.stop();

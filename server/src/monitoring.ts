@@ -10,11 +10,12 @@ import type { RequestStats } from './metrics/request-stats.js';
 import { startRetention } from './metrics/retention.js';
 import { startSampler } from './metrics/sampler.js';
 
-export function startMonitoring(app: AppServices, requests: RequestStats, databaseUrl: string) {
+/** `directUrl` reaches PostgreSQL without a transaction-mode pooler: the evaluator's leader lock needs a session. */
+export function startMonitoring(app: AppServices, requests: RequestStats, directUrl: string) {
   const sampler = startSampler(app, requests);
   const retention = startRetention(app);
   const delivery = startDelivery(app);
-  const evaluator = startEvaluator(app, databaseUrl, delivery.poke);
+  const evaluator = startEvaluator(app, directUrl, delivery.poke);
   return {
     async stop() {
       await Promise.all([sampler.stop(), retention.stop(), evaluator.stop()]);

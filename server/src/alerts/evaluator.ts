@@ -95,8 +95,8 @@ export async function evaluateRules(app: AppServices, now = new Date()): Promise
  * Starts trying to lead; while leading, each tick records component health (publishing it
  * when it changed) and evaluates the rules. `onChanges` hears when alerts moved.
  */
-export function startEvaluator(app: AppServices, databaseUrl: string, onChanges: () => void) {
-  const lock = leadership(databaseUrl, EVALUATOR_LOCK, app.logger);
+export function startEvaluator(app: AppServices, directUrl: string, onChanges: () => void) {
+  const lock = leadership(directUrl, EVALUATOR_LOCK, app.logger);
   let lastHealth = '';
   const job = repeat('alert-evaluator', app.config.alertEvalIntervalSeconds * 1000, async () => {
     if (!(await lock.isLeader())) return;

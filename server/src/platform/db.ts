@@ -41,8 +41,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<MikroORM> 
 // Taken on its own connection so two replicas starting together never migrate at once.
 const MIGRATION_LOCK = 7_316_000;
 
-export async function applyMigrations(orm: MikroORM, url: string): Promise<string[]> {
-  const lockClient = new pg.Client({ connectionString: url });
+/**
+ * Applies pending migrations (through the ORM's pool, in one transaction) while holding a
+ * session advisory lock on a connection of its own to `directUrl`: PostgreSQL itself, never a
+ * transaction-mode pooler, which would leave the lock on a server connection others reuse.
+ */
+export async function applyMigrations(orm: MikroORM, directUrl: string): Promise<string[]> {
+  const lockClient = new pg.Client({ connectionString: directUrl });
   await lockClient.connect();
   try {
     await lockClient.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);

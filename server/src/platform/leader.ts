@@ -1,7 +1,9 @@
 /**
  * Work that exactly one replica does (alert evaluation): the replica holding a PostgreSQL
  * session advisory lock on its own connection leads until it stops or that connection dies,
- * when another replica takes over at its next try.
+ * when another replica takes over at its next try. The connection must reach PostgreSQL
+ * itself (`DATABASE_DIRECT_URL`): through a transaction-mode pooler the lock would stay on a
+ * server connection that other clients reuse.
  */
 import pg from 'pg';
 import type { Logger } from './logger.js';

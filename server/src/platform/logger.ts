@@ -7,7 +7,7 @@ export type { Logger };
 const SECRETS = [
   'password', 'token', 'authorization', 'cookie', 'secret', 'apiToken', 'sessionToken',
   // settings whose values carry credentials
-  'databaseUrl', 'databaseReadUrl', 'redisUrl', 'smtpUrl', 'alertWebhookSecret', 'slackWebhookUrl', 'metricsToken', 'adminPassword',
+  'databaseUrl', 'databaseDirectUrl', 'databaseReadUrl', 'redisUrl', 'smtpUrl', 'alertWebhookSecret', 'slackWebhookUrl', 'metricsToken', 'adminPassword',
 ];
 
 /** Each secret name at the top level, one level down, and in request headers and variables. */

@@ -13,11 +13,21 @@ describe('loadConfig', () => {
     expect(config.dataDir).toMatch(/\.data$/);
   });
 
+  it('should take DATABASE_DIRECT_URL for the work that needs a session, defaulting to DATABASE_URL', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/app' }).databaseDirectUrl).toBe('postgres://db/app');
+    expect(loadConfig({ DATABASE_URL: 'postgres://pooler:6432/app', DATABASE_DIRECT_URL: 'postgresql://db:5432/app' }))
+      .toMatchObject({ databaseUrl: 'postgres://pooler:6432/app', databaseDirectUrl: 'postgresql://db:5432/app' });
+    expect(loadConfig({}).databaseDirectUrl).toBeUndefined();
+  });
+
   it.each([
     [{ PORT: 'abc' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://pooler/app', DATABASE_DIRECT_URL: 'mysql://x' }, 'DATABASE_DIRECT_URL'],
+    [{ DATABASE_URL: 'postgres://pooler/app', DATABASE_DIRECT_URL: 'not a url' }, 'DATABASE_DIRECT_URL'],
+    [{ DATABASE_DIRECT_URL: 'postgres://db/app' }, 'DATABASE_DIRECT_URL'],
     [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ DB_POOL_MIN: '5', DB_POOL_MAX: '2' }, 'DB_POOL_MIN'],

@@ -23,6 +23,7 @@ describe('secrets', () => {
     const { logger, text } = capture();
     const config = loadConfig({
       DATABASE_URL: `postgres://app:${SECRET}@db/app`,
+      DATABASE_DIRECT_URL: `postgres://app:${SECRET}@db-direct/app`,
       REDIS_URL: `redis://:${SECRET}@redis:6379`,
       SMTP_URL: `smtp://mailer:${SECRET}@mail:25`,
       ALERT_EMAIL_TO: 'ops@example.com',
