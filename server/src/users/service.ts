@@ -124,7 +124,13 @@ export async function ensureAdmin(em: EntityManager, email?: string, password?: 
       existing.role = Role.ADMIN;
       await em.flush();
     } else {
-      await insertUser(em, { email, name: 'Administrator', password, role: Role.ADMIN });
+      try {
+        await insertUser(em, { email, name: 'Administrator', password, role: Role.ADMIN });
+      } catch (error) {
+        // Another replica starting at the same moment created it first: update that one.
+        if ((error as { code?: string }).code !== '23505') throw error;
+        return ensureAdmin(em.fork(), email, password);
+      }
     }
     return { email };
   }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/users/passwords.js';
+import { ensureAdmin } from '../../src/users/service.js';
 import { ADMIN, startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -120,5 +121,15 @@ describe('createUser', () => {
       const result = await server.gql(query, {}, server.adminToken);
       expect(result.errors?.[0].extensions?.code, query).toBe(code);
     }
+  });
+});
+
+describe('ensureAdmin', () => {
+  it('should let replicas starting together make sure of the same admin, creating it once', async () => {
+    const email = 'bootstrap-race@test.local';
+    const results = await Promise.all([1, 2, 3].map(() => ensureAdmin(server.app.orm.em.fork(), email, 'password-123')));
+    expect(results).toEqual([{ email }, { email }, { email }]);
+    const [{ n }] = await server.app.orm.em.fork().execute('select count(*)::int as n from users where email = ?', [email]);
+    expect(n).toBe(1);
   });
 });
