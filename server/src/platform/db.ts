@@ -48,6 +48,8 @@ const MIGRATION_LOCK = 7_316_000;
  */
 export async function applyMigrations(orm: MikroORM, directUrl: string): Promise<string[]> {
   const lockClient = new pg.Client({ connectionString: directUrl });
+  // A connection dropped mid-start surfaces in the queries below, not as an uncaught 'error'.
+  lockClient.on('error', () => undefined);
   await lockClient.connect();
   try {
     await lockClient.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
