@@ -1,16 +1,19 @@
 /**
  * The client side of bench/fanout.ts, in its own process (forked, commands over IPC). It holds
- * named fleets of sockets: N graphql-ws clients each subscribed to the same operation, or N plain
- * `ws` clients. Per message the work is minimal (graphql-ws's own JSON parse, then a timestamp).
+ * named fleets of graphql-ws clients, each with one subscription to the same operation under the
+ * fixed id `fanout`, so the real server's `next` message and the bare server's broadcast of the
+ * same bytes are the same to every client. Per message the work is minimal (graphql-ws's own
+ * JSON parse and validation, then a timestamp), and the same whichever server sent it.
  *
  * Commands (each answered with a message of the same `op` and `fleet`):
- * - `connect`: opens `count` sockets, `batch` at a time, each batch connected (graphql-ws:
- *   acknowledged) before the next; graphql-ws clients subscribe right after creation.
- * - `arm`: the next message each socket gets counts; once every socket has one, a `landed`
+ * - `connect`: opens `count` clients, `batch` at a time, each batch acknowledged before the next;
+ *   each client subscribes right after creation.
+ * - `arm`: the next event each client gets counts; once every client has one, a `landed`
  *   message follows with the first, median and last arrival (`process.hrtime` in ms, the
- *   monotonic clock the parent shares) and, for graphql-ws, the payload the first client got.
- * - `status`: how many sockets have their message since `arm`, and how many closed unexpectedly.
- * - `close`: closes the fleet's sockets.
+ *   monotonic clock the parent shares) and the `next` message the first client got, as JSON
+ *   text (rebuilt from its payload: the server's own bytes, which it wrote with JSON.stringify).
+ * - `status`: how many clients have their event since `arm`, and how many closed unexpectedly.
+ * - `close`: closes the fleet's clients.
  * A subscription error or an unexpected close is reported as `failed`. The process exits when
  * the parent goes away.
  */
@@ -18,12 +21,12 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
 export type Command =
-  | { op: 'connect'; fleet: string; kind: 'graphql-ws' | 'ws'; url: string; count: number; batch: number; authorization?: string; query?: string; variables?: Record<string, unknown> }
+  | { op: 'connect'; fleet: string; url: string; count: number; batch: number; authorization?: string; query: string; variables: Record<string, unknown> }
   | { op: 'arm' | 'status' | 'close'; fleet: string };
 
 export type Reply =
   | { op: 'connect' | 'arm' | 'close'; fleet: string }
-  | { op: 'landed'; fleet: string; first: number; median: number; last: number; payload?: unknown }
+  | { op: 'landed'; fleet: string; first: number; median: number; last: number; message: string }
   | { op: 'status'; fleet: string; received: number; count: number; closed: number }
   | { op: 'failed'; fleet: string; message: string };
 
@@ -36,11 +39,13 @@ interface Fleet {
   armed: boolean;
   closing: boolean;
   closed: number;
-  /** the last payload client 0 got (graphql-ws) */
-  payload?: unknown;
+  /** the last `next` message client 0 got, as JSON */
+  message: string;
   closers: Array<() => unknown>;
 }
 
+/** every client's one subscription */
+const SUBSCRIPTION_ID = 'fanout';
 const fleets = new Map<string, Fleet>();
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const reply = (message: Reply) => process.send!(message);
@@ -52,7 +57,7 @@ function arrived(fleet: Fleet, i: number): void {
   if (--fleet.pending) return;
   fleet.armed = false;
   const sorted = fleet.arrivals.slice().sort();
-  reply({ op: 'landed', fleet: fleet.name, first: sorted[0], median: sorted[sorted.length >> 1], last: sorted[sorted.length - 1], payload: fleet.payload });
+  reply({ op: 'landed', fleet: fleet.name, first: sorted[0], median: sorted[sorted.length >> 1], last: sorted[sorted.length - 1], message: fleet.message });
 }
 
 function lost(fleet: Fleet, what: string): void {
@@ -61,7 +66,7 @@ function lost(fleet: Fleet, what: string): void {
   reply({ op: 'failed', fleet: fleet.name, message: what });
 }
 
-function openGraphqlWs(fleet: Fleet, i: number, command: Extract<Command, { op: 'connect' }>): Promise<void> {
+function open(fleet: Fleet, i: number, command: Extract<Command, { op: 'connect' }>): Promise<void> {
   return new Promise((resolve, reject) => {
     let connected = false;
     const client = createClient({
@@ -69,6 +74,7 @@ function openGraphqlWs(fleet: Fleet, i: number, command: Extract<Command, { op: 
       webSocketImpl: WebSocket,
       lazy: false,
       retryAttempts: 0,
+      generateID: () => SUBSCRIPTION_ID,
       connectionParams: { authorization: command.authorization },
       on: {
         connected: () => {
@@ -83,10 +89,10 @@ function openGraphqlWs(fleet: Fleet, i: number, command: Extract<Command, { op: 
       },
     });
     client.subscribe(
-      { query: command.query!, variables: command.variables },
+      { query: command.query, variables: command.variables },
       {
-        next: (result) => {
-          if (i === 0) fleet.payload = result;
+        next: (payload) => {
+          if (i === 0) fleet.message = JSON.stringify({ id: SUBSCRIPTION_ID, type: 'next', payload });
           arrived(fleet, i);
         },
         error: (error) => lost(fleet, `client ${i} subscription error: ${JSON.stringify(error)}`),
@@ -97,29 +103,18 @@ function openGraphqlWs(fleet: Fleet, i: number, command: Extract<Command, { op: 
   });
 }
 
-function openWs(fleet: Fleet, i: number, url: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-    socket.on('message', () => arrived(fleet, i));
-    socket.on('close', (code) => lost(fleet, `socket ${i} closed: ${code}`));
-    fleet.closers.push(() => socket.close());
-  });
-}
-
 async function handle(command: Command): Promise<void> {
   if (command.op === 'connect') {
     const { count } = command;
     const fleet: Fleet = {
       name: command.fleet, count, seen: new Uint8Array(count), arrivals: new Float64Array(count),
-      pending: 0, armed: false, closing: false, closed: 0, closers: [],
+      pending: 0, armed: false, closing: false, closed: 0, message: '', closers: [],
     };
     fleets.set(fleet.name, fleet);
     for (let start = 0; start < count; start += command.batch) {
       const opening: Promise<void>[] = [];
       for (let i = start; i < Math.min(count, start + command.batch); i++) {
-        opening.push(command.kind === 'ws' ? openWs(fleet, i, command.url) : openGraphqlWs(fleet, i, command));
+        opening.push(open(fleet, i, command));
       }
       await Promise.all(opening);
     }

@@ -3,9 +3,11 @@
  * (bench/fanout-clients.ts), all signed in as the bench admin and subscribed to
  * `workflowEvents(workflowId:)` of one workflow on the real server; each event is one mutation
  * (the workflow's only task claimed, or failed back to READY: one TASK_UPDATED event each).
- * Against it, in the same run, N plain `ws` clients of a bare `ws` server
- * (bench/bare-broadcast-server.ts) that broadcasts a message of the same bytes as the real one
- * (captured from the real server first) when the parent POSTs it to /broadcast.
+ * Against it, in the same run, N more of the same graphql-ws clients (same subscribe message)
+ * of a bare `ws` server (bench/bare-broadcast-server.ts: the graphql-ws handshake and nothing
+ * else) that, when the parent POSTs it to /broadcast, sends every socket the real server's
+ * `next` message, captured first: every client uses the subscription id `fanout`, so those are
+ * the same bytes, and the clients do the same work for either server.
  *
  * Per event: time from sending the mutation (or the broadcast request) until the LAST of the N
  * clients has it, on the monotonic clock both processes share; events one at a time, the two
@@ -18,7 +20,7 @@
  * BENCH_FANOUT_BATCH (200 sockets opened at a time), BENCH_FANOUT_IDLE_SECONDS (5: the wait
  * before each RSS reading), BENCH_CPU_PROF (a folder: the real server writes a --cpu-prof profile there).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command, Reply } from './fanout-clients.js';
@@ -213,34 +215,33 @@ async function run(n: number, databaseUrl: string): Promise<Result[]> {
     const clients = new Clients();
     stops.push(() => clients.stop());
     const source = await eventSource(server);
+    // Both fleets send the same subscribe message; the bare server ignores it.
+    const subscribe = { query: SUBSCRIPTION, variables: { id: source.workflowId } };
     let message = '';
     const sides: Side[] = [
       {
         name: 'server',
         pid: server.pid,
-        connect: {
-          kind: 'graphql-ws', url: `${server.url.replace(/^http/, 'ws')}/graphql`, authorization: server.headers.authorization,
-          query: SUBSCRIPTION, variables: { id: source.workflowId },
-        },
+        connect: { url: `${server.url.replace(/^http/, 'ws')}/graphql`, authorization: server.headers.authorization, ...subscribe },
         trigger: source.emit,
         database: server,
       },
       {
         name: 'bare',
         pid: bare.pid,
-        connect: { kind: 'ws', url: bare.url.replace(/^http/, 'ws') },
+        connect: { url: bare.url.replace(/^http/, 'ws'), ...subscribe },
         trigger: async () => {
           const response = await fetch(`${bare.url}/broadcast`, { method: 'POST', body: message });
           if (response.status !== 204) throw new Error(`broadcast failed: ${response.status}`);
         },
       },
     ];
-    // Warm-up: a few clients get a few events from each, then leave. The real server's payload,
-    // wrapped as graphql-ws sends it (a `next` message with a client's 36-character id), is the bare message.
+    // Warm-up: a few clients get a few events from each, then leave. The real server's `next`
+    // message (the real server goes first) is the bare message.
     for (const side of sides) {
       const fleet = `${side.name} warm-up`;
-      const { payload } = await connectFleet(clients, side, fleet, WARM_UP_CLIENTS);
-      message ||= JSON.stringify({ id: randomUUID(), type: 'next', payload });
+      const landed = await connectFleet(clients, side, fleet, WARM_UP_CLIENTS);
+      message ||= landed.message;
       for (let i = 0; i < 3; i++) await timedEvent(clients, side, fleet);
       await clients.request({ op: 'close', fleet });
     }
@@ -276,7 +277,7 @@ async function run(n: number, databaseUrl: string): Promise<Result[]> {
 
 const stat = (events: Event[], key: keyof Event, p: number) => percentile(events.map((e) => e[key]).sort((a, b) => a - b), p);
 const mean = (events: Event[], key: keyof Event) => events.reduce((sum, e) => sum + e[key], 0) / events.length;
-const LABEL: Record<string, string> = { server: 'server (graphql-ws, `workflowEvents`)', bare: 'bare `ws` broadcast' };
+const LABEL: Record<string, string> = { server: 'server (graphql-ws, `workflowEvents`)', bare: 'bare `ws` broadcast (graphql-ws handshake only)' };
 
 function report(results: Result[], startLoad: string): string {
   const lines = [
