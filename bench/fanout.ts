@@ -11,21 +11,25 @@
  *
  * Per event: time from sending the mutation (or the broadcast request) until the LAST of the N
  * clients has it, on the monotonic clock both processes share; events one at a time, the two
- * targets alternating. Memory: each server's RSS (from /proc) after a warm-up, then with the N
- * sockets connected and idle; the difference divided by N. A fresh server, bare server and
- * client process per N, on a fresh database `wf_bench_fanout` (DATABASE_URL's server),
- * dropped at the end. Prints Markdown for RESULTS.md.
+ * targets alternating. Memory, each server after a warm-up and then with the N sockets connected
+ * and idle, the difference divided by N, two ways: heap used + external after full GCs forced
+ * through the inspector (what the subscriptions hold; both servers run with --inspect on a free
+ * local port for this, nothing else differs from the product's flags), and RSS from /proc as it
+ * is (what the OS pays: the young generation's growth and garbage not yet collected included),
+ * read after a warm-up GC and an idle wait, then after connecting and an idle wait.
+ * A fresh server, bare server and client process per N, on a fresh database
+ * `wf_bench_fanout` (DATABASE_URL's server), dropped at the end. Prints Markdown for RESULTS.md.
  *
  * Settings: BENCH_FANOUT_CLIENTS ("1000,5000"), BENCH_FANOUT_EVENTS (20 per target and N),
  * BENCH_FANOUT_BATCH (200 sockets opened at a time), BENCH_FANOUT_IDLE_SECONDS (5: the wait
- * before each RSS reading), BENCH_CPU_PROF (a folder: the real server writes a --cpu-prof profile there).
+ * before each memory reading), BENCH_CPU_PROF (a folder: the real server writes a --cpu-prof profile there).
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command, Reply } from './fanout-clients.js';
 import { backendCpuStopwatch, cpuMs, fixed, machine, percentile, rssKb } from './measure.js';
-import { forkBenchScript, startBareBroadcastServer, startRealServer, type Target } from './processes.js';
+import { forkBenchScript, heapInspector, startBareBroadcastServer, startRealServer, type HeapAfterGc, type Target } from './processes.js';
 import { databaseOnServer, dropDatabase, recreateDatabase } from './seed.js';
 
 const env = process.env;
@@ -139,6 +143,8 @@ interface Side {
   trigger: () => Promise<void>;
   /** the real server's PostgreSQL backends */
   database?: Pick<Target, 'backendPids'>;
+  /** reads the heap after full GCs */
+  heap: () => Promise<HeapAfterGc>;
 }
 
 /** Connects `count` clients as `fleet` and sends events until every one of them has one (subscriptions are set up asynchronously). */
@@ -196,7 +202,20 @@ interface Result {
   connectSeconds: number;
   rssBeforeKb: number;
   rssAfterKb: number;
+  /** heap used + external after full GCs */
+  heapBeforeKb: number;
+  heapAfterKb: number;
   payloadBytes: number;
+}
+
+/** Each side's heap used + external (KB) after full GCs. */
+async function heapsKb(sides: Side[]): Promise<number[]> {
+  const heaps: number[] = [];
+  for (const side of sides) {
+    const heap = await side.heap();
+    heaps.push((heap.heapUsed + heap.external) / 1024);
+  }
+  return heaps;
 }
 
 /** One N: a fresh server, bare server and client process; warm-up, memory, then the events, alternating. */
@@ -204,13 +223,14 @@ async function run(n: number, databaseUrl: string): Promise<Result[]> {
   // What is running, stopped in reverse order whatever happens.
   const stops: Array<() => Promise<void>> = [];
   try {
+    const [serverHeap, bareHeap] = [await heapInspector(), await heapInspector()];
     const server = await startRealServer({
       databaseUrl,
       env: { SAMPLE_INTERVAL_SECONDS: '3600', ALERT_EVAL_INTERVAL_SECONDS: '3600' },
-      nodeArgs: env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [],
+      nodeArgs: [...serverHeap.nodeArgs, ...(env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [])],
     });
     stops.push(server.stop);
-    const bare = await startBareBroadcastServer();
+    const bare = await startBareBroadcastServer(bareHeap.nodeArgs);
     stops.push(bare.stop);
     const clients = new Clients();
     stops.push(() => clients.stop());
@@ -225,6 +245,7 @@ async function run(n: number, databaseUrl: string): Promise<Result[]> {
         connect: { url: `${server.url.replace(/^http/, 'ws')}/graphql`, authorization: server.headers.authorization, ...subscribe },
         trigger: source.emit,
         database: server,
+        heap: serverHeap.afterGc,
       },
       {
         name: 'bare',
@@ -234,6 +255,7 @@ async function run(n: number, databaseUrl: string): Promise<Result[]> {
           const response = await fetch(`${bare.url}/broadcast`, { method: 'POST', body: message });
           if (response.status !== 204) throw new Error(`broadcast failed: ${response.status}`);
         },
+        heap: bareHeap.afterGc,
       },
     ];
     // Warm-up: a few clients get a few events from each, then leave. The real server's `next`
@@ -245,8 +267,11 @@ async function run(n: number, databaseUrl: string): Promise<Result[]> {
       for (let i = 0; i < 3; i++) await timedEvent(clients, side, fleet);
       await clients.request({ op: 'close', fleet });
     }
+    // The GCs of the first heap reading are behind both RSS readings alike.
     await sleep(idleMs);
-    const before = sides.map((side) => rssKb(side.pid));
+    const heapBefore = await heapsKb(sides);
+    await sleep(idleMs);
+    const rssBefore = sides.map((side) => rssKb(side.pid));
 
     const connectSeconds: number[] = [];
     for (const side of sides) {
@@ -256,7 +281,8 @@ async function run(n: number, databaseUrl: string): Promise<Result[]> {
       connectSeconds.push((now() - started) / 1000);
     }
     await sleep(idleMs);
-    const after = sides.map((side) => rssKb(side.pid));
+    const rssAfter = sides.map((side) => rssKb(side.pid));
+    const heapAfter = await heapsKb(sides);
 
     const timed: Event[][] = sides.map(() => []);
     for (let i = 0; i < events; i++) {
@@ -268,7 +294,7 @@ async function run(n: number, databaseUrl: string): Promise<Result[]> {
     log(`N=${n}: done`);
     return sides.map((side, s) => ({
       n, side: side.name, events: timed[s], connectSeconds: connectSeconds[s],
-      rssBeforeKb: before[s], rssAfterKb: after[s], payloadBytes: Buffer.byteLength(message),
+      rssBeforeKb: rssBefore[s], rssAfterKb: rssAfter[s], heapBeforeKb: heapBefore[s], heapAfterKb: heapAfter[s], payloadBytes: Buffer.byteLength(message),
     }));
   } finally {
     for (const stop of stops.reverse()) await stop();
@@ -286,15 +312,17 @@ function report(results: Result[], startLoad: string): string {
     `${machine()} (at the start: ${startLoad}); ${events} events per target and N, one at a time, targets alternating; ` +
       `message ${results[0].payloadBytes} bytes; p99 of ${events} events (nearest rank) is their maximum`,
     '',
-    '| N | target | p50 ms | p99 ms | ratio to bare p50 / p99 | memory KB per subscription / connection |',
-    '| --- | --- | --- | --- | --- | --- |',
+    'Memory per subscription (bare: per connection), growth from after the warm-up to N idle, / N: RSS as it is, and heap used + external after full GCs.',
+    '',
+    '| N | target | p50 ms | p99 ms | ratio to bare p50 / p99 | RSS KB per subscription | heap after GC KB per subscription |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const result of results) {
     const bare = results.find((r) => r.n === result.n && r.side === 'bare')!;
     const ratio = result === bare ? '' : `**${fixed(stat(result.events, 'last', 50) / stat(bare.events, 'last', 50), 2)}** / **${fixed(stat(result.events, 'last', 99) / stat(bare.events, 'last', 99), 2)}**`;
     lines.push(
       `| ${result.n} | ${LABEL[result.side]} | ${fixed(stat(result.events, 'last', 50))} | ${fixed(stat(result.events, 'last', 99))} | ${ratio} ` +
-        `| ${fixed((result.rssAfterKb - result.rssBeforeKb) / result.n)} |`,
+        `| ${fixed((result.rssAfterKb - result.rssBeforeKb) / result.n)} | ${fixed((result.heapAfterKb - result.heapBeforeKb) / result.n)} |`,
     );
   }
   lines.push(
@@ -302,14 +330,14 @@ function report(results: Result[], startLoad: string): string {
     'Details: the same events. "first client" is trigger sent → the first of the N has it; "trigger response" is the ' +
       "mutation's (or the broadcast request's) own response time; CPU is per event (mean), from /proc, the server's and PostgreSQL's including the mutation.",
     '',
-    '| N | target | first client p50 ms | median client p50 ms | trigger response p50 ms | server CPU ms | PostgreSQL CPU ms | client process CPU ms | connect + subscribe s | server RSS before → idle MB |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| N | target | first client p50 ms | median client p50 ms | trigger response p50 ms | server CPU ms | PostgreSQL CPU ms | client process CPU ms | connect + subscribe s | server RSS before → idle MB | heap after GC before → idle MB |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const result of results) {
     lines.push(
       `| ${result.n} | ${result.side} | ${fixed(stat(result.events, 'first', 50))} | ${fixed(stat(result.events, 'median', 50))} | ${fixed(stat(result.events, 'response', 50))} ` +
         `| ${fixed(mean(result.events, 'serverCpu'))} | ${result.side === 'bare' ? '' : fixed(mean(result.events, 'databaseCpu'))} | ${fixed(mean(result.events, 'clientCpu'))} | ${fixed(result.connectSeconds)} ` +
-        `| ${fixed(result.rssBeforeKb / 1024)} → ${fixed(result.rssAfterKb / 1024)} |`,
+        `| ${fixed(result.rssBeforeKb / 1024)} → ${fixed(result.rssAfterKb / 1024)} | ${fixed(result.heapBeforeKb / 1024)} → ${fixed(result.heapAfterKb / 1024)} |`,
     );
   }
   return lines.join('\n');

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
 import { BENCH_ADMIN } from './seed.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -155,9 +156,9 @@ export async function startLimitServer(options: ServerOptions): Promise<Target> 
   };
 }
 
-/** The bare `ws` broadcast server of bench/fanout.ts, with the same node flags as the product. */
-export async function startBareBroadcastServer(): Promise<Pick<Target, 'name' | 'url' | 'pid' | 'stop'>> {
-  const started = await startProcess('bare', ['bench/bare-broadcast-server.ts'], {}, ROOT, startFlags());
+/** The bare `ws` broadcast server of bench/fanout.ts, with the same node flags as the product (and `nodeArgs`). */
+export async function startBareBroadcastServer(nodeArgs: string[] = []): Promise<Pick<Target, 'name' | 'url' | 'pid' | 'stop'>> {
+  const started = await startProcess('bare', ['bench/bare-broadcast-server.ts'], {}, ROOT, [...startFlags(), ...nodeArgs]);
   return { name: started.name, url: started.url, pid: started.child.pid!, stop: started.stop };
 }
 
@@ -165,4 +166,54 @@ export async function startBareBroadcastServer(): Promise<Pick<Target, 'name' | 
 export function forkBenchScript(script: string): { child: ChildProcess; stop: () => Promise<void> } {
   const child = fork(path.join(ROOT, script), [], { cwd: ROOT, execArgv: REGISTER, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return { child, stop: stopper(child) };
+}
+
+/** Bytes a Node process holds after full garbage collections. */
+export interface HeapAfterGc {
+  /** V8 heap in use (`Runtime.getHeapUsage` usedSize) */
+  heapUsed: number;
+  /** memory of C++ objects bound to JavaScript ones, ArrayBuffers and Buffers included (`process.memoryUsage()`) */
+  external: number;
+  arrayBuffers: number;
+}
+
+/**
+ * For benchmarks only: node flags that open a process's inspector on a free local port (its
+ * address is not printed), and a reader that connects to it, collects garbage (twice) and reads
+ * the heap, then disconnects.
+ */
+export async function heapInspector(): Promise<{ nodeArgs: string[]; afterGc: () => Promise<HeapAfterGc> }> {
+  const port = await freePort();
+  const afterGc = async (): Promise<HeapAfterGc> => {
+    const [target] = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+    const socket = new WebSocket(target.webSocketDebuggerUrl);
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    let lastId = 0;
+    const call = <R>(method: string, params: Record<string, unknown> = {}) =>
+      new Promise<R>((resolve, reject) => {
+        const id = ++lastId;
+        const onMessage = (data: WebSocket.RawData) => {
+          const message = JSON.parse(String(data)) as { id?: number; result?: R; error?: { message: string } };
+          if (message.id !== id) return;
+          socket.off('message', onMessage);
+          if (message.error) reject(new Error(`${method}: ${message.error.message}`));
+          else resolve(message.result!);
+        };
+        socket.on('message', onMessage);
+        socket.send(JSON.stringify({ id, method, params }));
+      });
+    try {
+      await call('HeapProfiler.collectGarbage');
+      await call('HeapProfiler.collectGarbage');
+      const { usedSize } = await call<{ usedSize: number }>('Runtime.getHeapUsage');
+      const { result } = await call<{ result: { value: string } }>('Runtime.evaluate', {
+        expression: 'JSON.stringify(process.memoryUsage())', includeCommandLineAPI: false, returnByValue: true,
+      });
+      const { external, arrayBuffers } = JSON.parse(result.value) as NodeJS.MemoryUsage;
+      return { heapUsed: usedSize, external, arrayBuffers };
+    } finally {
+      await new Promise((resolve) => socket.once('close', resolve).close());
+    }
+  };
+  return { nodeArgs: [`--inspect=127.0.0.1:${port}`, '--inspect-publish-uid=http'], afterGc };
 }
