@@ -44,7 +44,8 @@ export interface EventFeed {
   /**
    * The events of `topic` that pass `filter`: with `after`, every later one from the table
    * first, then live ones. Without it, every event committed after the returned promise
-   * resolves (the stream's start is fixed by then). `return()` ends it.
+   * resolves (the stream's start is fixed by then). `return()` ends it. A cursor whose event
+   * retention has deleted is BAD_USER_INPUT ("0" means the oldest event kept).
    */
   follow(topic: LogTopic, options: { after?: string | null; filter?: EventFilter }): Promise<AsyncIterableIterator<StoredEvent>>;
   /** streams open (started) on this replica */
@@ -227,6 +228,14 @@ export function createEventFeed(feedOptions: EventFeedOptions): EventFeed {
   return {
     async follow(topic, { after, filter = {} }) {
       const start = after == null ? null : parseEventCursor(after);
+      // Retention deletes the oldest events first: when the cursor's own event is gone, so may
+      // be some after it, and a silent resume would hide the gap.
+      if (start) {
+        const kept = await options.query('select 1 from events where id = ?', [start.toString()]);
+        if (!kept.length) {
+          throw badInput('after names an event older than the log keeps (EVENT_RETENTION_HOURS): load the current state, then subscribe without after', { field: 'after' });
+        }
+      }
       const tail = tailOf(topic);
       const follower: Follower = {
         filter,

@@ -2,6 +2,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_PRUNE_LOCK, pruneExpiredEvents } from '../../src/platform/event-retention.js';
+import { connect, WORKFLOW_EVENTS, type WorkflowEventData } from '../support/live.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { newWorkflow } from '../support/workflows.js';
 
@@ -45,6 +46,26 @@ describe('pruneExpiredEvents', () => {
       expect(await pruneExpiredEvents(server.app.orm.em, 24)).toBe(2);
     } finally {
       await other.end();
+    }
+  });
+
+  it('should refuse to resume from a cursor whose event was pruned, and resume from one kept', async () => {
+    for (const name of ['gone', 'kept', 'later']) await newWorkflow(server, server.adminToken, [], name);
+    const ids = await eventIds();
+    const [gone, kept] = ids.slice(-3);
+    await db.query("update events set created_at = now() - interval '25 hours' where id = $1", [gone]);
+    await pruneExpiredEvents(server.app.orm.em, 24);
+    const client = connect(server.url, { token: server.adminToken });
+    try {
+      const stale = client.subscribe(WORKFLOW_EVENTS, { after: gone });
+      await stale.done();
+      expect(stale.errors).toMatchObject([{ extensions: { code: 'BAD_USER_INPUT', field: 'after' } }]);
+      expect(stale.errors[0].message).toContain('EVENT_RETENTION_HOURS');
+      const resumed = client.subscribe<WorkflowEventData>(WORKFLOW_EVENTS, { after: kept });
+      const [later] = await resumed.take(1);
+      expect(later.workflowEvents).toMatchObject({ kind: 'CREATED', workflow: { name: 'later' } });
+    } finally {
+      await client.dispose();
     }
   });
 });
