@@ -11,13 +11,51 @@
  * per event object, the payload the first member to get there computed; the others reuse it.
  * Events one stream read on its own (a replay) are other objects and are executed for it alone.
  * The memory is weak: a payload goes once no stream holds its event any more.
+ *
+ * Members waiting for a payload are called back together when it is ready, rather than each
+ * awaiting it: at thousands of members per event, a promise per member is most of the cost.
  */
 
 export interface SubscriptionGroup {
-  /** The payload for `event`: from `compute` for the first member to ask, shared after that. */
-  payload(event: unknown, compute: () => Promise<string>): Promise<string>;
+  /**
+   * Calls `ready` with the payload for `event` (at once when it is known), or `failed`:
+   * `compute` runs for the first member to ask, the others share its result.
+   */
+  payload(event: unknown, compute: () => Promise<string>, ready: (json: string) => void, failed: (error: unknown) => void): void;
   /** Called by a member whose subscription has ended. */
   leave(): void;
+}
+
+/** The payload of one event for one group: known, failed, or awaited by these members. */
+interface Payload {
+  json?: string;
+  failure?: { error: unknown };
+  waiting: Array<[ready: (json: string) => void, failed: (error: unknown) => void]>;
+}
+
+function computePayload(compute: () => Promise<string>): Payload {
+  const payload: Payload = { waiting: [] };
+  // One member's callback failing must not keep the payload from the others.
+  const callEach = (call: (member: Payload['waiting'][number]) => void) => {
+    for (const member of payload.waiting.splice(0)) {
+      try {
+        call(member);
+      } catch (error) {
+        member[1](error);
+      }
+    }
+  };
+  compute().then(
+    (json) => {
+      payload.json = json;
+      callEach(([ready]) => ready(json));
+    },
+    (error: unknown) => {
+      payload.failure = { error };
+      callEach(([, failed]) => failed(error));
+    },
+  );
+  return payload;
 }
 
 export interface SubscriptionGroups {
@@ -33,18 +71,20 @@ export function createSubscriptionGroups(): SubscriptionGroups {
   let members = 0;
 
   const create = (key: string) => {
-    const payloads = new WeakMap<object, Promise<string>>();
+    const payloads = new WeakMap<object, Payload>();
     const entry = {
       members: 0,
       group: {
-        payload(event: unknown, compute: () => Promise<string>) {
-          if (typeof event !== 'object' || event === null) return compute();
-          let payload = payloads.get(event);
+        payload(event: unknown, compute: () => Promise<string>, ready: (json: string) => void, failed: (error: unknown) => void) {
+          const shareable = typeof event === 'object' && event !== null;
+          let payload = shareable ? payloads.get(event) : undefined;
           if (!payload) {
-            payload = compute();
-            payloads.set(event, payload);
+            payload = computePayload(compute);
+            if (shareable) payloads.set(event, payload);
           }
-          return payload;
+          if (payload.json !== undefined) ready(payload.json);
+          else if (payload.failure) failed(payload.failure.error);
+          else payload.waiting.push([ready, failed]);
         },
         leave() {
           members--;

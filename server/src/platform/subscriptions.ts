@@ -297,40 +297,54 @@ class Connection {
     return { requestId: randomUUID(), operationName: operationName ?? operation.name?.value ?? 'anonymous', type: operation.operation, started: performance.now() };
   }
 
-  /** Sends each event of `source` to the client, computed once per group of equal subscriptions. */
-  private async follow(id: string, { key, args, operation, source }: Subscription): Promise<void> {
+  /**
+   * Sends each event of `source` to the client, in order, computed once per group of equal
+   * subscriptions; resolves when the subscription ends. Callbacks rather than an async loop:
+   * per subscriber and event this is one promise (the source's), not five.
+   */
+  private follow(id: string, { key, args, operation, source }: Subscription): Promise<void> {
     // Completed by the client (or the socket closed) while the stream was starting.
-    if (!this.operations.has(id)) return void source.return?.();
+    if (!this.operations.has(id)) return Promise.resolve(void source.return?.());
     this.operations.set(id, source);
     const { options, groups } = this.shared;
     const viewer = this.viewer!;
     const group = groups.join(key);
     const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-    try {
-      for (;;) {
-        const event = await source.next();
-        if (event.done || !this.operations.has(id)) break;
-        const json = await group.payload(event.value, async () => {
-          const run = this.execution(operation, args.operationName);
-          const result = await execute({ ...args, rootValue: event.value, contextValue: options.createContext(viewer, run.requestId) });
-          options.onEventExecuted?.();
-          return payloadJson(result, run, this.shared);
-        });
-        if (!this.operations.has(id)) break;
+    return new Promise<void>((ended) => {
+      const end = (message?: string) => {
+        group.leave();
+        if (message && this.operations.has(id)) this.send(message);
+        this.operations.delete(id);
+        ended();
+      };
+      // The source stream itself failed: the subscription ends with an error.
+      const fail = (error: unknown) => {
+        void source.return?.();
+        const failure = error instanceof GraphQLError ? error : new GraphQLError(String((error as Error)?.message ?? error), { originalError: error as Error });
+        end(JSON.stringify({ id, type: MessageType.Error, payload: [formatError(failure, 'INTERNAL_SERVER_ERROR', '', this.shared)] }));
+      };
+      const sendAndTake = (json: string) => {
+        if (!this.operations.has(id)) return end();
         this.send(`${prefix}${json}}`);
         options.onEventSent?.();
-      }
-    } catch (error) {
-      // The source stream itself failed: the subscription ends with an error.
-      void source.return?.();
-      const failure = error instanceof GraphQLError ? error : new GraphQLError(String((error as Error)?.message ?? error), { originalError: error as Error });
-      if (this.operations.has(id)) this.send(JSON.stringify({ id, type: MessageType.Error, payload: [formatError(failure, 'INTERNAL_SERVER_ERROR', '', this.shared)] }));
-      this.operations.delete(id);
-      return;
-    } finally {
-      group.leave();
-    }
-    if (this.operations.has(id)) this.send(JSON.stringify({ id, type: MessageType.Complete }));
+        take();
+      };
+      const take = (): void =>
+        void source
+          .next()
+          .then((event) => {
+            if (event.done || !this.operations.has(id)) return end(JSON.stringify({ id, type: MessageType.Complete }));
+            const compute = async () => {
+              const run = this.execution(operation, args.operationName);
+              const result = await execute({ ...args, rootValue: event.value, contextValue: options.createContext(viewer, run.requestId) });
+              options.onEventExecuted?.();
+              return payloadJson(result, run, this.shared);
+            };
+            group.payload(event.value, compute, sendAndTake, fail);
+          })
+          .catch(fail);
+      take();
+    });
   }
 
   /** The document and operation of a subscribe message, or the errors that refuse it. */
