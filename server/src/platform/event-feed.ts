@@ -4,7 +4,8 @@
  *
  * Per replica and topic, one tail follows the table: it remembers the highest id it has read
  * and, whenever the bus rings (or a poll timer fires, or Redis reconnects), reads the rows
- * after it in id order and hands each to the streams whose filter matches. Event ids are
+ * after it in id order and hands each to the streams whose filter matches. (News that is the
+ * very next id is handed over as it came, without the read: nothing can precede it unseen.) Event ids are
  * handed out in commit order (see `appendEvents`), so reading "everything after N" never
  * skips a row that commits later. That makes delivery ordered, gap-free and duplicate-free
  * even when bus messages are lost, reordered across replicas, or delivered twice.
@@ -90,6 +91,8 @@ class Tail {
   high = 0n;
   readonly followers = new Set<Follower>();
   readonly ready: Promise<void>;
+  /** set once `high` has been read from the table */
+  private known = false;
   private reading = false;
   private again = false;
   private readonly timer: NodeJS.Timeout;
@@ -101,6 +104,7 @@ class Tail {
     this.ready = options.query('select coalesce(max(id), 0) as high from events where topic = ?', [topic]).then(
       (rows) => {
         this.high = BigInt(rows[0].high);
+        this.known = true;
       },
     );
     this.timer = setInterval(() => this.poke(), options.pollIntervalMs).unref();
@@ -109,6 +113,11 @@ class Tail {
   /** Reads the table after `high` unless `news` is already known; one read at a time per tail. */
   poke(news?: StoredEvent): void {
     if (news && BigInt(news.id) <= this.high) return;
+    // The id right after `high`: ids follow commit order, so nothing can be missing before it,
+    // and it is handed over as it came instead of being read back from the table.
+    if (news && this.known && !this.reading && BigInt(news.id) === this.high + 1n) {
+      return this.hand({ ...news, createdAt: new Date(news.createdAt) });
+    }
     if (this.reading) {
       this.again = true;
       return;
@@ -126,12 +135,15 @@ class Tail {
     do {
       this.again = false;
       const events = await readAfter(this.options.query, this.topic, this.high, this.options.batchSize);
-      for (const event of events) {
-        this.high = BigInt(event.id);
-        for (const follower of this.followers) if (matches(follower.filter, event)) follower.queue.push(event);
-      }
+      for (const event of events) this.hand(event);
       if (events.length === this.options.batchSize) this.again = true;
     } while (this.again && this.followers.size);
+  }
+
+  /** Passes the next event (by id) to the streams that want it. */
+  private hand(event: StoredEvent): void {
+    this.high = BigInt(event.id);
+    for (const follower of this.followers) if (matches(follower.filter, event)) follower.queue.push(event);
   }
 
   stop(): void {
