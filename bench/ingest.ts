@@ -6,15 +6,15 @@
  *
  * Settings: BENCH_BATCHES (200 batches of 1,000 per run), BENCH_CONCURRENCY (4 batches in
  * flight), BENCH_ROUNDS (3), BENCH_DATABASE_URL (default: DATABASE_URL's server, database
- * `wf_bench_ingest`, dropped and recreated), BENCH_CPU_PROF (a folder: the server writes a
- * --cpu-prof profile there).
+ * `wf_bench_ingest`, made afresh and dropped at the end), BENCH_CPU_PROF (a folder: the server
+ * writes a --cpu-prof profile there).
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import pg from 'pg';
 import { fixed, machine, median } from './measure.js';
 import { startRealServer } from './processes.js';
-import { recreateDatabase } from './seed.js';
+import { dropDatabase, recreateDatabase } from './seed.js';
 
 const env = process.env;
 const BATCH = 1_000;
@@ -139,4 +139,5 @@ try {
   agent.destroy();
   await pool.end();
   await server.stop();
+  await dropDatabase(url);
 }
