@@ -16,12 +16,18 @@
  * awaiting it: at thousands of members per event, a promise per member is most of the cost.
  */
 
+/** Who waits for a payload: called with it, or with the error computing it failed with. */
+export interface GroupMember {
+  ready(json: string): void;
+  failed(error: unknown): void;
+}
+
 export interface SubscriptionGroup {
   /**
-   * Calls `ready` with the payload for `event` (at once when it is known), or `failed`:
-   * `compute` runs for the first member to ask, the others share its result.
+   * Calls `member.ready` with the payload for `event` (at once when it is known), or
+   * `member.failed`: `compute` runs for the first member to ask, the others share its result.
    */
-  payload(event: unknown, compute: () => Promise<string>, ready: (json: string) => void, failed: (error: unknown) => void): void;
+  payload(event: unknown, compute: (event: unknown) => Promise<string>, member: GroupMember): void;
   /** Called by a member whose subscription has ended. */
   leave(): void;
 }
@@ -30,29 +36,29 @@ export interface SubscriptionGroup {
 interface Payload {
   json?: string;
   failure?: { error: unknown };
-  waiting: Array<[ready: (json: string) => void, failed: (error: unknown) => void]>;
+  waiting: GroupMember[];
 }
 
-function computePayload(compute: () => Promise<string>): Payload {
+function computePayload(event: unknown, compute: (event: unknown) => Promise<string>): Payload {
   const payload: Payload = { waiting: [] };
   // One member's callback failing must not keep the payload from the others.
-  const callEach = (call: (member: Payload['waiting'][number]) => void) => {
+  const callEach = (call: (member: GroupMember) => void) => {
     for (const member of payload.waiting.splice(0)) {
       try {
         call(member);
       } catch (error) {
-        member[1](error);
+        member.failed(error);
       }
     }
   };
-  compute().then(
+  compute(event).then(
     (json) => {
       payload.json = json;
-      callEach(([ready]) => ready(json));
+      callEach((member) => member.ready(json));
     },
     (error: unknown) => {
       payload.failure = { error };
-      callEach(([, failed]) => failed(error));
+      callEach((member) => member.failed(error));
     },
   );
   return payload;
@@ -75,16 +81,16 @@ export function createSubscriptionGroups(): SubscriptionGroups {
     const entry = {
       members: 0,
       group: {
-        payload(event: unknown, compute: () => Promise<string>, ready: (json: string) => void, failed: (error: unknown) => void) {
+        payload(event: unknown, compute: (event: unknown) => Promise<string>, member: GroupMember) {
           const shareable = typeof event === 'object' && event !== null;
           let payload = shareable ? payloads.get(event) : undefined;
           if (!payload) {
-            payload = computePayload(compute);
+            payload = computePayload(event, compute);
             if (shareable) payloads.set(event, payload);
           }
-          if (payload.json !== undefined) ready(payload.json);
-          else if (payload.failure) failed(payload.failure.error);
-          else payload.waiting.push([ready, failed]);
+          if (payload.json !== undefined) member.ready(payload.json);
+          else if (payload.failure) member.failed(payload.failure.error);
+          else payload.waiting.push(member);
         },
         leave() {
           members--;

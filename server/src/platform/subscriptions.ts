@@ -52,7 +52,7 @@ import type { Logger } from './logger.js';
 import type { RevokedCredential } from './pubsub.js';
 import { checkQueryLimits, type QueryLimits } from './query-limits.js';
 import { watchCredentials, type CredentialWatch } from './socket-credentials.js';
-import { subscriptionKey, type SubscriptionGroups } from './subscription-groups.js';
+import { subscriptionKey, type GroupMember, type SubscriptionGroups } from './subscription-groups.js';
 import type { RequestLimits } from '../config.js';
 
 /** Sent to every open socket on shutdown: reconnect (elsewhere). */
@@ -311,7 +311,10 @@ class Connection {
     const group = groups.join(key);
     const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
     return new Promise<void>((ended) => {
+      let over = false;
       const end = (message?: string) => {
+        if (over) return;
+        over = true;
         group.leave();
         if (message && this.operations.has(id)) this.send(message);
         this.operations.delete(id);
@@ -323,26 +326,32 @@ class Connection {
         const failure = error instanceof GraphQLError ? error : new GraphQLError(String((error as Error)?.message ?? error), { originalError: error as Error });
         end(JSON.stringify({ id, type: MessageType.Error, payload: [formatError(failure, 'INTERNAL_SERVER_ERROR', '', this.shared)] }));
       };
-      const sendAndTake = (json: string) => {
-        if (!this.operations.has(id)) return end();
-        this.send(`${prefix}${json}}`);
-        options.onEventSent?.();
-        take();
+      // Made once per subscription, not per event: at thousands of subscribers, allocations
+      // per event are what the garbage collector pays for.
+      const member: GroupMember = {
+        ready: (json) => {
+          if (!this.operations.has(id)) return end();
+          this.send(`${prefix}${json}}`);
+          options.onEventSent?.();
+          take();
+        },
+        failed: fail,
       };
-      const take = (): void =>
-        void source
-          .next()
-          .then((event) => {
-            if (event.done || !this.operations.has(id)) return end(JSON.stringify({ id, type: MessageType.Complete }));
-            const compute = async () => {
-              const run = this.execution(operation, args.operationName);
-              const result = await execute({ ...args, rootValue: event.value, contextValue: options.createContext(viewer, run.requestId) });
-              options.onEventExecuted?.();
-              return payloadJson(result, run, this.shared);
-            };
-            group.payload(event.value, compute, sendAndTake, fail);
-          })
-          .catch(fail);
+      const compute = async (event: unknown) => {
+        const run = this.execution(operation, args.operationName);
+        const result = await execute({ ...args, rootValue: event, contextValue: options.createContext(viewer, run.requestId) });
+        options.onEventExecuted?.();
+        return payloadJson(result, run, this.shared);
+      };
+      const next = (event: IteratorResult<unknown>) => {
+        try {
+          if (event.done || !this.operations.has(id)) return end(JSON.stringify({ id, type: MessageType.Complete }));
+          group.payload(event.value, compute, member);
+        } catch (error) {
+          fail(error);
+        }
+      };
+      const take = (): void => void source.next().then(next, fail);
       take();
     });
   }
