@@ -111,6 +111,11 @@ interface Prepared {
   operation: OperationDefinitionNode;
 }
 
+/** An operation of one socket; a subscription's has its source stream once started. */
+interface Operation {
+  source?: AsyncIterator<unknown>;
+}
+
 /** A subscription that has started: its group, how to execute its events, and where they come from. */
 interface Subscription {
   key: string;
@@ -182,8 +187,8 @@ class Connection {
   /** the credential the socket signed in with: its rate-limit budget */
   private token: string | null = null;
   private initialised = false;
-  /** operations running, by the client's id; a subscription's value is its source stream */
-  private readonly operations = new Map<string, AsyncIterator<unknown> | null>();
+  /** operations running, by the client's id (which a client may reuse once one has ended) */
+  private readonly operations = new Map<string, Operation>();
   private initTimer: NodeJS.Timeout | undefined;
   /** false from a ping until its pong */
   answered = true;
@@ -225,9 +230,9 @@ class Connection {
   /** The socket is gone: every operation ends. */
   closed(): void {
     clearTimeout(this.initTimer);
-    const streams = [...this.operations.values()];
+    const running = [...this.operations.values()];
     this.operations.clear();
-    for (const stream of streams) void stream?.return?.();
+    for (const operation of running) void operation.source?.return?.();
   }
 
   private async init(params: Record<string, unknown> | undefined): Promise<void> {
@@ -252,12 +257,13 @@ class Connection {
   private async subscribe(id: string, payload: SubscribePayload): Promise<void> {
     if (!this.viewer) return this.close(CloseCode.Unauthorized, 'Unauthorized');
     if (this.operations.has(id)) return this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
-    this.operations.set(id, null);
+    const operation: Operation = {};
+    this.operations.set(id, operation);
     try {
-      const subscription = await this.start(id, payload);
-      if (subscription) await this.follow(id, subscription);
+      const subscription = await this.start(id, operation, payload);
+      if (subscription) await this.follow(id, operation, subscription);
     } finally {
-      this.operations.delete(id);
+      if (this.running(id, operation)) this.operations.delete(id);
     }
   }
 
@@ -265,7 +271,7 @@ class Connection {
    * Answers a query or mutation, or a subscription that cannot start; else the started
    * subscription. A function of its own, so the context it starts with is not kept for hours.
    */
-  private async start(id: string, payload: SubscribePayload): Promise<Subscription | undefined> {
+  private async start(id: string, operation: Operation, payload: SubscribePayload): Promise<Subscription | undefined> {
     const retryAfter = await this.shared.options.overBudget(this.token!);
     const prepared = retryAfter === null ? this.prepare(payload) : [rateLimited(retryAfter)];
     if (!('document' in prepared)) {
@@ -281,12 +287,12 @@ class Connection {
     const run = this.execution(prepared.operation, payload.operationName);
     const contextValue = this.shared.options.createContext(this.viewer, run.requestId);
     if (prepared.operation.operation !== 'subscription') {
-      this.finish(id, payloadJson(await execute({ ...args, contextValue }), run, this.shared));
+      this.finish(id, operation, payloadJson(await execute({ ...args, contextValue }), run, this.shared));
       return;
     }
     const source = await createSourceEventStream({ ...args, contextValue });
     if (!(Symbol.asyncIterator in source)) {
-      this.finish(id, payloadJson(source, run, this.shared));
+      this.finish(id, operation, payloadJson(source, run, this.shared));
       return;
     }
     const key = subscriptionKey(audienceOf(this.viewer!), payload.query, payload.operationName, payload.variables);
@@ -302,10 +308,11 @@ class Connection {
    * subscriptions; resolves when the subscription ends. Callbacks rather than an async loop:
    * per subscriber and event this is one promise (the source's), not five.
    */
-  private follow(id: string, { key, args, operation, source }: Subscription): Promise<void> {
+  private follow(id: string, running: Operation, { key, args, operation, source }: Subscription): Promise<void> {
     // Completed by the client (or the socket closed) while the stream was starting.
-    if (!this.operations.has(id)) return Promise.resolve(void source.return?.());
-    this.operations.set(id, source);
+    if (!this.running(id, running)) return Promise.resolve(void source.return?.());
+    running.source = source;
+    const live = () => this.running(id, running);
     const { options, groups } = this.shared;
     const viewer = this.viewer!;
     const group = groups.join(key);
@@ -316,8 +323,10 @@ class Connection {
         if (over) return;
         over = true;
         group.leave();
-        if (message && this.operations.has(id)) this.send(message);
-        this.operations.delete(id);
+        if (live()) {
+          if (message) this.send(message);
+          this.operations.delete(id);
+        }
         ended();
       };
       // The source stream itself failed: the subscription ends with an error.
@@ -330,7 +339,7 @@ class Connection {
       // per event are what the garbage collector pays for.
       const member: GroupMember = {
         ready: (json) => {
-          if (!this.operations.has(id)) return end();
+          if (!live()) return end();
           this.send(`${prefix}${json}}`);
           options.onEventSent?.();
           take();
@@ -345,7 +354,7 @@ class Connection {
       };
       const next = (event: IteratorResult<unknown>) => {
         try {
-          if (event.done || !this.operations.has(id)) return end(JSON.stringify({ id, type: MessageType.Complete }));
+          if (event.done || !live()) return end(JSON.stringify({ id, type: MessageType.Complete }));
           group.payload(event.value, compute, member);
         } catch (error) {
           fail(error);
@@ -372,16 +381,21 @@ class Connection {
   }
 
   /** The single result of a query, a mutation or a subscription that could not start. */
-  private finish(id: string, json: string): void {
-    if (!this.operations.has(id)) return;
+  private finish(id: string, operation: Operation, json: string): void {
+    if (!this.running(id, operation)) return;
     this.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${json}}`);
     this.send(JSON.stringify({ id, type: MessageType.Complete }));
   }
 
   private complete(id: string): void {
-    const stream = this.operations.get(id);
+    const operation = this.operations.get(id);
     this.operations.delete(id);
-    void stream?.return?.();
+    void operation?.source?.return?.();
+  }
+
+  /** Whether `operation` is still the one running under `id` (not ended, not replaced). */
+  private running(id: string, operation: Operation): boolean {
+    return this.operations.get(id) === operation;
   }
 
   private send(data: string): void {

@@ -140,6 +140,23 @@ describe('graphql-transport-ws protocol', () => {
   });
 });
 
+describe('reusing an id', () => {
+  it('should run a subscription that reuses the id of one the client just completed', async () => {
+    const { socket, received } = await signedInSocket();
+    const before = server.app.services.feed.streamCount();
+    const subscribe = JSON.stringify({ id: 'a', type: 'subscribe', payload: { query: 'subscription { workflowEvents { kind workflow { name } } }' } });
+    socket.send(subscribe);
+    await until(() => server.app.services.feed.streamCount() === before + 1, 'the subscription to start');
+    // Back to back: the first one's end must not take the second one's place with it.
+    socket.send(JSON.stringify({ id: 'a', type: 'complete' }));
+    socket.send(subscribe);
+    await until(() => server.app.services.feed.streamCount() === before + 1, 'the second subscription to start');
+    await server.gqlOk('mutation { createWorkflow(input: { name: "reused", tasks: [{ name: "one" }] }) { id } }', {}, server.adminToken);
+    await until(() => received.some((m) => m.type === 'next'), 'the event on the reused id');
+    expect(received.filter((m) => m.id === 'a')).toEqual([{ id: 'a', type: 'next', payload: { data: { workflowEvents: { kind: 'CREATED', workflow: { name: 'reused' } } } } }]);
+  });
+});
+
 describe('credentials of open sockets', () => {
   it('should close every socket with 4403 once their API token is revoked, and no other', async () => {
     const user = await server.newUser('MEMBER');
