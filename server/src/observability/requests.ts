@@ -8,6 +8,8 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLContextBase } from '../platform/graphql.js';
 import type { Logger } from '../platform/logger.js';
 import type { WebSocketOperation } from '../platform/subscriptions.js';
+
+type TimedOperation = Omit<WebSocketOperation, 'type'> & { type: string };
 import type { RequestStats } from '../metrics/request-stats.js';
 import type { ServerMetrics } from './prometheus.js';
 import type { ErrorReporter } from './sentry.js';
@@ -21,18 +23,22 @@ export function createRequestObserver(stats: RequestStats, metrics: ServerMetric
   // Requests whose GraphQL response carried an internal error (HTTP status is still 200).
   const failed = new Set<string>();
 
+  /** One GraphQL operation, over HTTP or WebSocket: the duration histogram and a log line. */
+  const record = (operation: TimedOperation, fields: Record<string, unknown>, level: 'info' | 'debug' = 'info') => {
+    const { requestId, operationName, type, outcome, seconds } = operation;
+    metrics.operations.observe({ operation: operationName, type, outcome }, seconds);
+    logger[level]({ requestId, operationName, durationMs: Math.round(seconds * 100_000) / 100, outcome, ...fields }, 'graphql operation');
+  };
+
   const plugin: ApolloServerPlugin<GraphQLContextBase> = {
     async requestDidStart() {
       const started = performance.now();
       return {
         async willSendResponse({ contextValue, operationName, operation, errors, response }) {
-          const seconds = (performance.now() - started) / 1000;
-          const name = operationName ?? 'anonymous';
           const outcome = failed.has(contextValue.requestId) ? 'error' : errors?.length ? 'client_error' : 'ok';
-          metrics.operations.observe({ operation: name, type: operation?.operation ?? 'unknown', outcome }, seconds);
-          logger.info(
-            { requestId: contextValue.requestId, operationName: name, durationMs: Math.round(seconds * 100_000) / 100, outcome, status: response.http.status ?? 200 },
-            'graphql operation',
+          record(
+            { requestId: contextValue.requestId, operationName: operationName ?? 'anonymous', type: operation?.operation ?? 'unknown', outcome, seconds: (performance.now() - started) / 1000 },
+            { status: response.http.status ?? 200 },
           );
         },
       };
@@ -42,12 +48,9 @@ export function createRequestObserver(stats: RequestStats, metrics: ServerMetric
   return {
     plugin,
     /** An operation over WebSocket (a subscription: each event it executed), timed like HTTP's. */
-    webSocketOperation({ requestId, operationName, type, outcome, seconds }: WebSocketOperation): void {
-      metrics.operations.observe({ operation: operationName, type, outcome }, seconds);
-      const line = { requestId, operationName, durationMs: Math.round(seconds * 100_000) / 100, outcome, transport: 'websocket' };
+    webSocketOperation(operation: WebSocketOperation): void {
       // Events can be many: logged only when debugging.
-      if (type === 'subscription') logger.debug(line, 'graphql operation');
-      else logger.info(line, 'graphql operation');
+      record(operation, { transport: 'websocket' }, operation.type === 'subscription' ? 'debug' : 'info');
     },
     /** Called by the GraphQL layer with each error that is not the client's fault. */
     internalError(error: unknown, requestId: string | undefined, operationName: string | undefined): void {

@@ -90,13 +90,8 @@ export interface SubscriptionServerOptions<C> {
   onEventSent?: () => void;
 }
 
-export interface WebSocketOperation {
-  requestId: string;
-  operationName: string;
-  type: OperationTypeNode;
-  outcome: 'ok' | 'client_error' | 'error';
-  seconds: number;
-}
+/** An execution as monitoring sees it: how it ended and how long it took. */
+export type WebSocketOperation = Omit<Execution, 'started'> & { outcome: 'ok' | 'client_error' | 'error'; seconds: number };
 
 export interface SubscriptionServer {
   /** Closes (4403) every socket signed in with a credential that was just revoked. */
@@ -158,7 +153,8 @@ function formatError(error: GraphQLError, fallback: string, requestId: string, s
 function payloadJson(result: ExecutionResult, run: Execution, shared: Shared): string {
   const errors = result.errors?.map((e) => formatError(e, 'BAD_USER_INPUT', run.requestId, shared));
   const outcome = !errors?.length ? 'ok' : errors.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR') ? 'error' : 'client_error';
-  shared.options.onOperation?.({ ...run, outcome, seconds: (performance.now() - run.started) / 1000 });
+  const { started, ...execution } = run;
+  shared.options.onOperation?.({ ...execution, outcome, seconds: (performance.now() - started) / 1000 });
   return JSON.stringify(errors ? { ...result, errors } : result);
 }
 

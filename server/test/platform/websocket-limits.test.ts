@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { connect, until, WORKFLOW_EVENTS, type LiveClient } from '../support/live.js';
+import { connect, rawSocket, signedInSocket, until, WORKFLOW_EVENTS, type LiveClient } from '../support/live.js';
 import { expectHealthy } from '../support/hostile.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -21,25 +21,15 @@ function open(token: string): LiveClient {
   return client;
 }
 
-/** A bare socket speaking graphql-transport-ws, for what a well-behaved client never sends. */
-function rawSocket(protocols = ['graphql-transport-ws'], options: WebSocket.ClientOptions = {}): Promise<{ socket: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
-  const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/graphql`, protocols, options);
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
-  return new Promise((resolve, reject) => {
-    socket.once('open', () => resolve({ socket, closed }));
-    socket.once('error', reject);
-  });
-}
-
 describe('WebSocket limits', () => {
   it('should close a socket that does not initialise in time with 4408', async () => {
-    const { closed } = await rawSocket();
+    const { closed } = await rawSocket(server.url);
     expect((await closed).code).toBe(4408);
     await expectHealthy(server);
   });
 
   it('should close a socket that sends a message over MAX_BODY_BYTES with 1009', async () => {
-    const { socket, closed } = await rawSocket();
+    const { socket, closed } = await rawSocket(server.url);
     socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${server.adminToken}` } }));
     socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `{ viewer { id } } # ${'x'.repeat(5000)}` } }));
     expect((await closed).code).toBe(1009);
@@ -47,7 +37,7 @@ describe('WebSocket limits', () => {
   });
 
   it('should close a socket that sends garbage with 4400', async () => {
-    const { socket, closed } = await rawSocket();
+    const { socket, closed } = await rawSocket(server.url);
     socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${server.adminToken}` } }));
     socket.send('{"type": "subscribe", "id": 7, "payload": "\u0000"}');
     expect((await closed).code).toBe(4400);
@@ -68,30 +58,20 @@ describe('WebSocket limits', () => {
   });
 });
 
-/** A raw socket signed in as the admin, and every message it receives, parsed. */
-async function signedInSocket() {
-  const raw = await rawSocket();
-  const received: Array<Record<string, any>> = [];
-  raw.socket.on('message', (data) => received.push(JSON.parse(String(data))));
-  raw.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${server.adminToken}` } }));
-  await until(() => received.some((m) => m.type === 'connection_ack'), 'the connection to be acknowledged');
-  return { ...raw, received };
-}
-
 describe('graphql-transport-ws protocol', () => {
   it('should close a socket without the graphql-transport-ws subprotocol with 4406', async () => {
-    const { closed } = await rawSocket([]);
+    const { closed } = await rawSocket(server.url, []);
     expect((await closed).code).toBe(4406);
   });
 
   it('should close a socket that subscribes before it is acknowledged with 4401', async () => {
-    const { socket, closed } = await rawSocket();
+    const { socket, closed } = await rawSocket(server.url);
     socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ viewer { id } }' } }));
     expect((await closed).code).toBe(4401);
   });
 
   it('should answer ping with pong, and close a second connection_init with 4429', async () => {
-    const { socket, closed, received } = await signedInSocket();
+    const { socket, closed, received } = await signedInSocket(server.url, server.adminToken);
     socket.send(JSON.stringify({ type: 'ping', payload: { at: 1 } }));
     await until(() => received.some((m) => m.type === 'pong'), 'a pong');
     expect(received.find((m) => m.type === 'pong')).toEqual({ type: 'pong', payload: { at: 1 } });
@@ -100,7 +80,7 @@ describe('graphql-transport-ws protocol', () => {
   });
 
   it('should close a socket reusing the id of a running operation with 4409', async () => {
-    const { socket, closed } = await signedInSocket();
+    const { socket, closed } = await signedInSocket(server.url, server.adminToken);
     const subscribe = JSON.stringify({ id: 'same', type: 'subscribe', payload: { query: 'subscription { workflowEvents { kind } }' } });
     socket.send(subscribe);
     socket.send(subscribe);
@@ -109,14 +89,14 @@ describe('graphql-transport-ws protocol', () => {
   });
 
   it('should close a socket that sends a server message with 4400', async () => {
-    const { socket, closed } = await signedInSocket();
+    const { socket, closed } = await signedInSocket(server.url, server.adminToken);
     socket.send(JSON.stringify({ id: '1', type: 'next', payload: { data: {} } }));
     expect((await closed).code).toBe(4400);
   });
 
   it('should cut off a peer that stops answering pings, and keep one that answers', async () => {
-    const answering = await signedInSocket();
-    const silent = await rawSocket(['graphql-transport-ws'], { autoPong: false });
+    const answering = await signedInSocket(server.url, server.adminToken);
+    const silent = await rawSocket(server.url, ['graphql-transport-ws'], { autoPong: false });
     silent.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${server.adminToken}` } }));
     // Cut off without a close handshake: the client sees 1006.
     expect((await silent.closed).code).toBe(1006);
@@ -124,7 +104,7 @@ describe('graphql-transport-ws protocol', () => {
   });
 
   it('should stop a subscription the client completes, and keep the socket', async () => {
-    const { socket, received } = await signedInSocket();
+    const { socket, received } = await signedInSocket(server.url, server.adminToken);
     const before = server.app.services.feed.streamCount();
     socket.send(JSON.stringify({ id: 'a', type: 'subscribe', payload: { query: 'subscription { workflowEvents { kind } }' } }));
     await until(() => server.app.services.feed.streamCount() === before + 1, 'the subscription to start');
@@ -142,7 +122,7 @@ describe('graphql-transport-ws protocol', () => {
 
 describe('reusing an id', () => {
   it('should run a subscription that reuses the id of one the client just completed', async () => {
-    const { socket, received } = await signedInSocket();
+    const { socket, received } = await signedInSocket(server.url, server.adminToken);
     const before = server.app.services.feed.streamCount();
     const subscribe = JSON.stringify({ id: 'a', type: 'subscribe', payload: { query: 'subscription { workflowEvents { kind workflow { name } } }' } });
     socket.send(subscribe);

@@ -3,9 +3,8 @@
  * unsent messages pass WS_MAX_BUFFERED_BYTES it is cut off, and everyone else keeps going.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { expectHealthy } from '../support/hostile.js';
-import { connect, until, type LiveClient } from '../support/live.js';
+import { connect, signedInSocket, until, type LiveClient } from '../support/live.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -33,16 +32,11 @@ it('should cut off a client that stopped reading, and keep serving the others', 
   reader = connect(server.url, { token: server.adminToken });
   const probe = reader.subscribe<{ metricSampled: { value: number } }>('subscription { metricSampled(names: ["probe"]) { value } }');
 
-  const slow = new WebSocket(`${server.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
-  const received: string[] = [];
-  slow.on('message', (data) => received.push(String(data)));
-  await new Promise((resolve) => slow.once('open', resolve));
-  slow.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${server.adminToken}` } }));
-  await until(() => received.some((m) => m.includes('connection_ack')), 'the connection to be acknowledged');
+  const { socket: slow, received } = await signedInSocket(server.url, server.adminToken);
   slow.send(JSON.stringify({ id: 'slow', type: 'subscribe', payload: { query: `subscription { metricSampled(names: ["${NAME}"]) { name service value } }` } }));
   await until(async () => {
     await pushBatch(NAME, 1);
-    return received.some((m) => m.includes('"next"'));
+    return received.some((m) => m.type === 'next');
   }, 'the slow client to get a first sample');
   const open = server.app.services.liveConnections.count;
 

@@ -122,3 +122,28 @@ export async function liveWorkflowEvents(app: App, client: LiveClient, variables
   await until(() => app.services.feed.streamCount() > before, 'the subscription to start');
   return subscription;
 }
+
+export interface RawSocket {
+  socket: WebSocket;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+/** A bare socket speaking graphql-transport-ws, for what a well-behaved client never sends. */
+export function rawSocket(httpUrl: string, protocols = ['graphql-transport-ws'], options: WebSocket.ClientOptions = {}): Promise<RawSocket> {
+  const socket = new WebSocket(`${httpUrl.replace(/^http/, 'ws')}/graphql`, protocols, options);
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve({ socket, closed }));
+    socket.once('error', reject);
+  });
+}
+
+/** A raw socket signed in with `token`, and every message it receives, parsed. */
+export async function signedInSocket(httpUrl: string, token: string): Promise<RawSocket & { received: Array<Record<string, any>> }> {
+  const raw = await rawSocket(httpUrl);
+  const received: Array<Record<string, any>> = [];
+  raw.socket.on('message', (data) => received.push(JSON.parse(String(data))));
+  raw.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  await until(() => received.some((m) => m.type === 'connection_ack'), 'the connection to be acknowledged');
+  return { ...raw, received };
+}
