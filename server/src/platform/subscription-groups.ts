@@ -93,6 +93,8 @@ export function createSubscriptionGroups(): SubscriptionGroups {
           else payload.waiting.push(member);
         },
         leave() {
+          // A leave too many (from a group already gone) must not count against its successor.
+          if (entry.members === 0) return;
           members--;
           if (--entry.members === 0 && groups.get(key) === entry) groups.delete(key);
         },
