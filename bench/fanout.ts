@@ -16,13 +16,15 @@
  * through the inspector (what the subscriptions hold; both servers run with --inspect on a free
  * local port for this, nothing else differs from the product's flags), and RSS from /proc as it
  * is (what the OS pays: the young generation's growth and garbage not yet collected included),
- * read after a warm-up GC and an idle wait, then after connecting and an idle wait.
+ * read after a warm-up GC and an idle wait, then after connecting and an idle wait, and RSS
+ * right after the full GCs of each heap reading (V8 gives back the young generation's growth).
  * A fresh server, bare server and client process per N, on a fresh database
  * `wf_bench_fanout` (DATABASE_URL's server), dropped at the end. Prints Markdown for RESULTS.md.
  *
  * Settings: BENCH_FANOUT_CLIENTS ("1000,5000"), BENCH_FANOUT_EVENTS (20 per target and N),
  * BENCH_FANOUT_BATCH (200 sockets opened at a time), BENCH_FANOUT_IDLE_SECONDS (5: the wait
- * before each memory reading), BENCH_CPU_PROF (a folder: the real server writes a --cpu-prof profile there).
+ * before each memory reading), BENCH_CPU_PROF (a folder: the real server writes a --cpu-prof profile there),
+ * BENCH_BARE_SEND (`send` or `frame`: the bare server's loop, see bench/bare-broadcast-server.ts).
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -202,18 +204,20 @@ interface Result {
   connectSeconds: number;
   rssBeforeKb: number;
   rssAfterKb: number;
-  /** heap used + external after full GCs */
+  /** heap used + external after full GCs, and RSS right after them */
   heapBeforeKb: number;
   heapAfterKb: number;
+  rssGcBeforeKb: number;
+  rssGcAfterKb: number;
   payloadBytes: number;
 }
 
-/** Each side's heap used + external (KB) after full GCs. */
-async function heapsKb(sides: Side[]): Promise<number[]> {
-  const heaps: number[] = [];
+/** Each side's heap used + external (KB) after full GCs, and its RSS right after them. */
+async function heapsKb(sides: Side[]): Promise<Array<{ heap: number; rss: number }>> {
+  const heaps: Array<{ heap: number; rss: number }> = [];
   for (const side of sides) {
     const heap = await side.heap();
-    heaps.push((heap.heapUsed + heap.external) / 1024);
+    heaps.push({ heap: (heap.heapUsed + heap.external) / 1024, rss: heap.rss / 1024 });
   }
   return heaps;
 }
@@ -294,7 +298,8 @@ async function run(n: number, databaseUrl: string): Promise<Result[]> {
     log(`N=${n}: done`);
     return sides.map((side, s) => ({
       n, side: side.name, events: timed[s], connectSeconds: connectSeconds[s],
-      rssBeforeKb: rssBefore[s], rssAfterKb: rssAfter[s], heapBeforeKb: heapBefore[s], heapAfterKb: heapAfter[s], payloadBytes: Buffer.byteLength(message),
+      rssBeforeKb: rssBefore[s], rssAfterKb: rssAfter[s], heapBeforeKb: heapBefore[s].heap, heapAfterKb: heapAfter[s].heap,
+      rssGcBeforeKb: heapBefore[s].rss, rssGcAfterKb: heapAfter[s].rss, payloadBytes: Buffer.byteLength(message),
     }));
   } finally {
     for (const stop of stops.reverse()) await stop();
@@ -303,7 +308,8 @@ async function run(n: number, databaseUrl: string): Promise<Result[]> {
 
 const stat = (events: Event[], key: keyof Event, p: number) => percentile(events.map((e) => e[key]).sort((a, b) => a - b), p);
 const mean = (events: Event[], key: keyof Event) => events.reduce((sum, e) => sum + e[key], 0) / events.length;
-const LABEL: Record<string, string> = { server: 'server (graphql-ws, `workflowEvents`)', bare: 'bare `ws` broadcast (graphql-ws handshake only)' };
+const BARE_LOOP = env.BENCH_BARE_SEND === 'frame' ? 'one prebuilt frame written to each TCP socket' : '`socket.send` of one prebuilt buffer';
+const LABEL: Record<string, string> = { server: 'server (graphql-ws, `workflowEvents`)', bare: `bare \`ws\` broadcast (graphql-ws handshake only; ${BARE_LOOP})` };
 
 function report(results: Result[], startLoad: string): string {
   const lines = [
@@ -312,17 +318,17 @@ function report(results: Result[], startLoad: string): string {
     `${machine()} (at the start: ${startLoad}); ${events} events per target and N, one at a time, targets alternating; ` +
       `message ${results[0].payloadBytes} bytes; p99 of ${events} events (nearest rank) is their maximum`,
     '',
-    'Memory per subscription (bare: per connection), growth from after the warm-up to N idle, / N: RSS as it is, and heap used + external after full GCs.',
+    'Memory per subscription (bare: per connection), growth from after the warm-up to N idle, / N: heap used + external after full GCs, RSS right after those GCs, and RSS as it is after an idle wait.',
     '',
-    '| N | target | p50 ms | p99 ms | ratio to bare p50 / p99 | RSS KB per subscription | heap after GC KB per subscription |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| N | target | p50 ms | p99 ms | ratio to bare p50 / p99 | heap after GC KB per subscription | RSS after GC KB per subscription | RSS as it is KB per subscription |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const result of results) {
     const bare = results.find((r) => r.n === result.n && r.side === 'bare')!;
     const ratio = result === bare ? '' : `**${fixed(stat(result.events, 'last', 50) / stat(bare.events, 'last', 50), 2)}** / **${fixed(stat(result.events, 'last', 99) / stat(bare.events, 'last', 99), 2)}**`;
     lines.push(
       `| ${result.n} | ${LABEL[result.side]} | ${fixed(stat(result.events, 'last', 50))} | ${fixed(stat(result.events, 'last', 99))} | ${ratio} ` +
-        `| ${fixed((result.rssAfterKb - result.rssBeforeKb) / result.n)} | ${fixed((result.heapAfterKb - result.heapBeforeKb) / result.n)} |`,
+        `| ${fixed((result.heapAfterKb - result.heapBeforeKb) / result.n)} | ${fixed((result.rssGcAfterKb - result.rssGcBeforeKb) / result.n)} | ${fixed((result.rssAfterKb - result.rssBeforeKb) / result.n)} |`,
     );
   }
   lines.push(

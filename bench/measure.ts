@@ -1,6 +1,6 @@
 /** autocannon runs and the figures the benchmarks report from them. */
 import autocannon from 'autocannon';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { Target } from './processes.js';
 
@@ -28,6 +28,23 @@ export function cpuMs(pid: number): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** CPU time (ms) of a process and its child processes (the workers of a `WORKERS` > 1 server) so far. */
+export function treeCpuMs(pid: number): number {
+  let total = cpuMs(pid);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // pid (comm) state ppid …
+    if (Number(stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]) === pid) total += cpuMs(Number(entry));
+  }
+  return total;
 }
 
 /** Resident set size (KB) of a process now, from /proc (Linux). */
@@ -62,7 +79,7 @@ export function percentile(sorted: number[], p: number): number {
 export async function measure(target: Target, load: Load, connections: number, seconds: number): Promise<Figures> {
   const times: number[] = [];
   const databaseCpu = await backendCpuStopwatch(target);
-  const nodeBefore = cpuMs(target.pid);
+  const nodeBefore = treeCpuMs(target.pid);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -80,7 +97,7 @@ export async function measure(target: Target, load: Load, connections: number, s
     // autocannon's own histogram has no p95, so every response time is kept.
     instance.on('response', (_client, _status, _bytes, responseTime) => times.push(responseTime));
   });
-  const nodeCpu = cpuMs(target.pid) - nodeBefore;
+  const nodeCpu = treeCpuMs(target.pid) - nodeBefore;
   const databaseCpuUsed = await databaseCpu();
   times.sort((a, b) => a - b);
   const total = result.requests.total;

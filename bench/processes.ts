@@ -1,4 +1,4 @@
-/** Starts the real server, the limit server and other bench scripts as child processes (servers on free ports), for benchmarks. */
+/** Starts the real server, the limit servers, the peers and other bench scripts as child processes (servers on free ports), for benchmarks. */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -97,6 +97,9 @@ export interface ServerOptions {
   env?: Record<string, string>;
   /** extra node flags, e.g. --cpu-prof */
   nodeArgs?: string[];
+  /** the real server only: another checkout to run it from (an A/B against a baseline), and the target's name */
+  root?: string;
+  name?: string;
 }
 
 /** The bench admin's session token. */
@@ -116,13 +119,14 @@ async function login(url: string): Promise<string> {
 
 /** The product as `npm start` runs it, signed in as the benchmark admin. */
 export async function startRealServer(options: ServerOptions): Promise<Target> {
+  const name = options.name ?? 'server';
   const started = await startProcess(
-    'server',
+    name,
     ['src/main.ts'],
     {
       DATABASE_URL: options.databaseUrl,
       // node-pg reads PGAPPNAME: it tags the target's backends for CPU accounting.
-      PGAPPNAME: 'wf-bench-server',
+      PGAPPNAME: `wf-bench-${name}`,
       HOST: '127.0.0.1',
       ADMIN_EMAIL: BENCH_ADMIN.email,
       ADMIN_PASSWORD: BENCH_ADMIN.password,
@@ -133,7 +137,7 @@ export async function startRealServer(options: ServerOptions): Promise<Target> {
       SAMPLE_INTERVAL_SECONDS: '60',
       ...options.env,
     },
-    path.join(ROOT, 'server'),
+    path.join(options.root ?? ROOT, 'server'),
     [...startFlags(), ...(options.nodeArgs ?? [])],
   );
   const token = await login(started.url).catch(async (error) => {
@@ -142,19 +146,27 @@ export async function startRealServer(options: ServerOptions): Promise<Target> {
   });
   return {
     name: started.name, url: started.url, pid: started.child.pid!, stop: started.stop,
-    backendPids: backendPidsOf(options.databaseUrl, 'server'),
+    backendPids: backendPidsOf(options.databaseUrl, name),
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
   };
 }
 
-export async function startLimitServer(options: ServerOptions): Promise<Target> {
-  const started = await startProcess('limit', ['bench/limit-server.ts'], { DATABASE_URL: options.databaseUrl, PGAPPNAME: 'wf-bench-limit', ...options.env }, ROOT, options.nodeArgs ?? []);
+/** A bench server script (no auth) whose PostgreSQL backends are tagged `wf-bench-<name>`. */
+async function startBenchServer(name: string, script: string, options: ServerOptions): Promise<Target> {
+  const started = await startProcess(name, [script], { DATABASE_URL: options.databaseUrl, PGAPPNAME: `wf-bench-${name}`, ...options.env }, ROOT, [...startFlags(), ...(options.nodeArgs ?? [])]);
   return {
     name: started.name, url: started.url, pid: started.child.pid!, stop: started.stop,
-    backendPids: backendPidsOf(options.databaseUrl, 'limit'),
+    backendPids: backendPidsOf(options.databaseUrl, name),
     headers: { 'content-type': 'application/json' },
   };
 }
+
+/** The raw limit, its JSON built by PostgreSQL (`postgres`) or in Node from rows (`node`). */
+export const startLimitServer = (options: ServerOptions, json: 'node' | 'postgres'): Promise<Target> =>
+  startBenchServer(`limit-${json}`, 'bench/limit-server.ts', { ...options, env: { ...options.env, LIMIT_JSON: json } });
+
+/** Fastify + Mercurius + graphql-jit + loaders (bench/mercurius-server.ts). */
+export const startMercuriusServer = (options: ServerOptions): Promise<Target> => startBenchServer('mercurius', 'bench/mercurius-server.ts', options);
 
 /** The bare `ws` broadcast server of bench/fanout.ts, with the same node flags as the product (and `nodeArgs`). */
 export async function startBareBroadcastServer(nodeArgs: string[] = []): Promise<Pick<Target, 'name' | 'url' | 'pid' | 'stop'>> {
@@ -175,6 +187,8 @@ export interface HeapAfterGc {
   /** memory of C++ objects bound to JavaScript ones, ArrayBuffers and Buffers included (`process.memoryUsage()`) */
   external: number;
   arrayBuffers: number;
+  /** resident set size right after those collections */
+  rss: number;
 }
 
 /**
@@ -209,8 +223,8 @@ export async function heapInspector(): Promise<{ nodeArgs: string[]; afterGc: ()
       const { result } = await call<{ result: { value: string } }>('Runtime.evaluate', {
         expression: 'JSON.stringify(process.memoryUsage())', includeCommandLineAPI: false, returnByValue: true,
       });
-      const { external, arrayBuffers } = JSON.parse(result.value) as NodeJS.MemoryUsage;
-      return { heapUsed: usedSize, external, arrayBuffers };
+      const { external, arrayBuffers, rss } = JSON.parse(result.value) as NodeJS.MemoryUsage;
+      return { heapUsed: usedSize, external, arrayBuffers, rss };
     } finally {
       await new Promise((resolve) => socket.once('close', resolve).close());
     }

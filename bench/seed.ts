@@ -8,8 +8,8 @@
  */
 import 'reflect-metadata';
 import pg from 'pg';
-import { ENTITIES } from '../server/src/app.js';
-import { applyMigrations, openDatabase } from '../server/src/platform/db.js';
+import { ENTITIES } from '../server/src/app/entities.js';
+import { applyMigrations, openDatabase } from '../server/src/db/orm.js';
 import { hashPassword } from '../server/src/users/passwords.js';
 
 export const BENCH_ADMIN = { email: 'admin@bench.local', password: 'bench-password' };

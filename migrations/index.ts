@@ -5,8 +5,16 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261127000000_core } from './Migration20261127000000_core.js';
 import { Migration20261127100400_monitoring } from './Migration20261127100400_monitoring.js';
+import { Migration20261202070000_audit } from './Migration20261202070000_audit.js';
+import { Migration20261202073000_metric_rollups } from './Migration20261202073000_metric_rollups.js';
+import { Migration20261202081500_idempotency } from './Migration20261202081500_idempotency.js';
+import { Migration20261202090000_slow_query_snapshots } from './Migration20261202090000_slow_query_snapshots.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
   { name: 'Migration20261127100400_monitoring', class: Migration20261127100400_monitoring },
+  { name: 'Migration20261202070000_audit', class: Migration20261202070000_audit },
+  { name: 'Migration20261202073000_metric_rollups', class: Migration20261202073000_metric_rollups },
+  { name: 'Migration20261202081500_idempotency', class: Migration20261202081500_idempotency },
+  { name: 'Migration20261202090000_slow_query_snapshots', class: Migration20261202090000_slow_query_snapshots },
 ];

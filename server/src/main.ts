@@ -1,13 +1,14 @@
-/** Starts one replica from the environment; stops it cleanly on SIGINT / SIGTERM. */
+/** Starts one replica from the environment (or WORKERS of them on one port); stops it cleanly on SIGINT / SIGTERM. */
 import 'reflect-metadata';
-import { startApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './platform/logger.js';
+import cluster from 'node:cluster';
+import { ConfigError, loadConfig } from './app/config.js';
+import { createLogger } from './core/logger.js';
+import { superviseWorkers } from './app/workers.js';
 
 const startedAt = performance.now();
 let config;
 try {
-  config = loadConfig(process.env);
+  config = loadConfig(process.env, process.stdout.isTTY === true);
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
@@ -15,8 +16,50 @@ try {
   }
   throw error;
 }
-const logger = createLogger(config.logLevel);
-const app = await startApp(config, logger).catch((error) => {
+const logger = createLogger(config.logLevel, undefined, config.logFormat);
+
+// WORKERS > 1: this process only supervises the workers, each of which runs what follows.
+if (config.workers > 1 && cluster.isPrimary) await superviseWorkers(config.workers, logger, process.env.INSTANCE_ID?.trim() || undefined);
+// Loaded here, not above: a supervisor does not load the app it never runs.
+const { startApp } = await import('./app/start.js');
+const { EmbeddedPostgresError } = await import('./db/embedded-postgres.js');
+
+// Listening before startup finishes (the port is bound, then monitoring and the demo start):
+// a signal in that gap must stop the replica cleanly too, once it can be stopped.
+let stopSignal: NodeJS.Signals | null = null;
+let app: Awaited<ReturnType<typeof startApp>> | null = null;
+// SIGHUP: the terminal closed. The embedded PostgreSQL, in its own session, hears none of these.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => {
+    if (stopSignal) return;
+    stopSignal = signal;
+    logger.info({ signal }, 'shutting down');
+    if (app) stop(app, signal);
+  });
+}
+
+function stop(started: NonNullable<typeof app>, signal: NodeJS.Signals): void {
+  const stopStartedAt = performance.now();
+  const deadline = setTimeout(() => process.exit(1), 10_000);
+  deadline.unref();
+  started.stop().then(
+    () => {
+      logger.info({ signal, shutdownMs: Math.round(performance.now() - stopStartedAt) }, 'stopped');
+      process.exit(0);
+    },
+    (error) => {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+}
+
+app = await startApp(config, logger).catch((error) => {
+  if (error instanceof EmbeddedPostgresError) {
+    // Something the user must do: said in one line, without a stack trace.
+    console.error(error.message);
+    process.exit(1);
+  }
   logger.fatal({ err: error }, `could not start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
@@ -26,21 +69,4 @@ if (app.bootstrap?.generatedPassword) {
   console.log(`\n  Admin account created: ${app.bootstrap.email} / ${app.bootstrap.generatedPassword}\n`);
 }
 logger.info({ url: `http://localhost:${app.port}`, instance: config.instanceId, startupMs: Math.round(performance.now() - startedAt) }, 'Workflow Factory is serving');
-
-let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const deadline = setTimeout(() => process.exit(1), 10_000);
-    deadline.unref();
-    app.stop().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+if (stopSignal) stop(app, stopSignal);

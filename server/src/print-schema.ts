@@ -2,8 +2,8 @@
 import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
 import { lexicographicSortSchema, printSchema } from 'graphql';
-import { buildAppSchema } from './schema.js';
-import { SCHEMA_FILE } from './platform/schema-file.js';
+import { buildAppSchema } from './app/schema.js';
+import { SCHEMA_FILE } from './app/schema-file.js';
 
 const schema = await buildAppSchema();
 await writeFile(SCHEMA_FILE, printSchema(lexicographicSortSchema(schema)) + '\n');

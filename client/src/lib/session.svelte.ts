@@ -45,8 +45,3 @@ export async function signOut(): Promise<void> {
   // A full load drops every cached query and the live connection of the old session.
   window.location.assign('/login');
 }
-
-/** Where to go after signing in: only paths on this site. */
-export function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
-}

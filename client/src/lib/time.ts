@@ -1,10 +1,23 @@
-/** Times in the viewer's local zone, with the exact UTC time for a `title` (shown on hover). */
-const sameDay = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-const otherDay = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+/**
+ * Every time the dashboard shows, in the viewer's local zone and one style: the locale's clock
+ * (hour and minute, with seconds where a moment matters), the date in front when it is not
+ * today. Chart axes use the same formatter, so "9:13:44 PM" never sits beside "8:15pm".
+ * The exact UTC time goes in a `title` (shown on hover).
+ */
+const CLOCK = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit', second: '2-digit' });
+const CLOCK_MINUTES = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+const DAY = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
 
-export function localTime(iso: string): string {
-  const date = new Date(iso);
-  return date.toDateString() === new Date().toDateString() ? sameDay.format(date) : otherDay.format(date);
+/** `date` as the dashboard writes it: `seconds: false` for axis ticks and ranges. */
+export function clockTime(date: Date | number | string, { seconds = true } = {}): string {
+  const moment = new Date(date);
+  const clock = (seconds ? CLOCK : CLOCK_MINUTES).format(moment);
+  return moment.toDateString() === new Date().toDateString() ? clock : `${DAY.format(moment)}, ${clock}`;
+}
+
+/** Labels for a time axis spanning `spanMs`: days once it covers several of them, else the clock. */
+export function axisTimes(ticksMs: number[], spanMs: number): string[] {
+  return ticksMs.map((tick) => (spanMs > 2 * 86400_000 ? DAY.format(tick) : CLOCK_MINUTES.format(tick)));
 }
 
 export function utcTime(iso: string): string {

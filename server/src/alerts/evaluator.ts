@@ -6,13 +6,13 @@
  * The partial unique index keeps one open alert per rule and service even if leadership
  * changes hands in the middle of a tick.
  */
-import type { AppServices } from '../context.js';
+import type { AppServices } from '../app/context.js';
 import { checkHealth, healthSignature } from '../health/service.js';
-import type { EntityManager } from '../platform/db.js';
-import { leadership } from '../platform/leader.js';
-import { mutate } from '../platform/mutation.js';
-import { repeat } from '../platform/repeat.js';
-import { textArray } from '../platform/sql.js';
+import type { EntityManager } from '../db/orm.js';
+import { leadership } from '../db/leader.js';
+import { mutate } from '../live/mutate.js';
+import { repeat } from '../core/repeat.js';
+import { textArray } from '../db/sql.js';
 import { storeSamples } from '../metrics/ingest.js';
 import { alertFromRow, ruleFromRow } from './loaders.js';
 import { breaches } from './rules.js';
@@ -54,7 +54,7 @@ export async function evaluateRules(app: AppServices, now = new Date()): Promise
   const em = app.orm.em.fork() as EntityManager;
   const rules = (await em.execute('select * from alert_rules where enabled and deleted_at is null')).map(ruleFromRow);
   const latest = await latestValues(em, [...new Set(rules.map((r) => r.metric))], now);
-  return mutate(em, app.bus, async (tx, record) => {
+  return mutate({ em, app }, async (tx, record) => {
     let changes = 0;
     const open = new Map<string, Alert>();
     for (const row of await tx.execute(`select * from alerts where status <> 'RESOLVED' for update`)) {

@@ -1,8 +1,8 @@
 /** `alertEvents`: live (and resumable) changes of alerts, with the alert as it is now. */
 import { Arg, Ctx, FieldResolver, Resolver, Root, Subscription } from 'type-graphql';
-import type { Context } from '../context.js';
-import { eventCursor } from '../platform/event-feed.js';
-import type { StoredEvent } from '../platform/event-log.js';
+import type { Context } from '../app/context.js';
+import { eventCursor } from '../live/event-feed.js';
+import type { StoredEvent } from '../live/event-log.js';
 import { followAlertEvents } from './events.js';
 import { Alert, AlertEvent } from './types.js';
 
@@ -19,7 +19,7 @@ export class AlertEventResolver {
     return event;
   }
 
-  @FieldResolver(() => String, { description: 'resume point: pass it as `after`; cursors increase in the order events happened' })
+  @FieldResolver(() => String, { description: 'resume point: pass it as `after` to the same subscription; opaque (`<topic>:<position>`, positions increase in the order events happened)' })
   cursor(@Root() event: StoredEvent): string {
     return eventCursor(event);
   }

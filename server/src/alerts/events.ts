@@ -1,12 +1,23 @@
 /** The events alerts emit, on the `alert` topic: the kind is the status the alert moved to. */
-import type { Context } from '../context.js';
-import { requireViewer } from '../platform/auth.js';
-import type { NewEvent, StoredEvent } from '../platform/event-log.js';
+import type { Context } from '../app/context.js';
+import { requireViewer } from '../core/viewer.js';
+import type { NewEvent, StoredEvent } from '../live/event-log.js';
+import type { LogTopic } from '../live/bus/bus.js';
 import type { AlertStatus } from './types.js';
+
+declare module '../live/bus/bus.js' {
+  interface Topics {
+    /** an event-log topic: rows of `events` with topic 'alert' */
+    alert: StoredEvent;
+  }
+}
+
+/** The event-log topic of alerts. */
+export const ALERT_TOPIC = 'alert' satisfies LogTopic;
 
 export function alertEvent(kind: AlertStatus, alert: { id: string; ruleId: string; service: string }): NewEvent {
   return {
-    topic: 'alert',
+    topic: ALERT_TOPIC,
     kind,
     workflowId: null,
     taskId: null,

@@ -1,7 +1,7 @@
 /** Per-request batch loaders for rules, alerts and notifications (shared data: no scoping). */
 import DataLoader from 'dataloader';
-import type { Queryable } from '../platform/read-routing.js';
-import { groupBy, indexBy, toDate, uuidArray } from '../platform/sql.js';
+import type { Queryable } from '../db/read-routing.js';
+import { groupBy, indexBy, toDate, uuidArray } from '../db/sql.js';
 import { Alert, AlertNotification, AlertRule, type AlertStatus, type Severity } from './types.js';
 
 export function ruleFromRow(row: Record<string, any>): AlertRule {

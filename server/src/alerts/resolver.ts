@@ -1,8 +1,11 @@
 /** GraphQL surface of alert rules and alerts: thin — parse, call the service. */
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { Context } from '../context.js';
-import { requireViewer } from '../platform/auth.js';
-import { idOf, toGlobalId } from '../platform/ids.js';
+import type { Context } from '../app/context.js';
+import { requireViewer } from '../core/viewer.js';
+import { idOf, toGlobalId } from '../core/ids.js';
+import { MaxItems } from '../graphql/query-limits.js';
+import { CHANNELS } from './notifications/channels.js';
+import { NOTIFICATION_EVENTS } from './notifications/message.js';
 import { User } from '../users/entity.js';
 import * as rules from './rules.js';
 import * as alerts from './service.js';
@@ -15,7 +18,8 @@ export class AlertRuleResolver {
     return toGlobalId('AlertRule', rule.id);
   }
 
-  @Query(() => [AlertRule], { description: 'every rule, oldest first' })
+  @Query(() => [AlertRule], { description: `every rule, oldest first (at most ${rules.MAX_ALERT_RULES})` })
+  @MaxItems(rules.MAX_ALERT_RULES)
   alertRules(@Ctx() ctx: Context): Promise<AlertRule[]> {
     return rules.listRules(ctx);
   }
@@ -55,6 +59,8 @@ export class AlertResolver {
   }
 
   @FieldResolver(() => [AlertNotification], { description: 'messages sent (or being retried) about this alert' })
+  // An alert fires once and resolves once; each sends one message per channel.
+  @MaxItems(NOTIFICATION_EVENTS.length * CHANNELS.length)
   notifications(@Root() alert: Alert, @Ctx() ctx: Context): Promise<AlertNotification[]> {
     return ctx.loaders.notificationsByAlert.load(alert.id);
   }

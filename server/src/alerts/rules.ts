@@ -1,9 +1,10 @@
 /** Alert rules: validation and CRUD (admin only). Deleting keeps the row for past alerts. */
-import type { Context } from '../context.js';
-import { requireRole, requireViewer, Role } from '../platform/auth.js';
-import type { EntityManager } from '../platform/db.js';
-import { badInput, conflict, notFound } from '../platform/errors.js';
-import { mutate } from '../platform/mutation.js';
+import type { Context } from '../app/context.js';
+import { requireRole, requireViewer, Role } from '../core/viewer.js';
+import { isUniqueViolation, type EntityManager } from '../db/orm.js';
+import { badInput, conflict, notFound } from '../core/errors.js';
+import { mutate } from '../live/mutate.js';
+import { codePoints } from '../core/text.js';
 import { ruleFromRow } from './loaders.js';
 import { resolveOpenAlerts } from './state.js';
 import { Severity, type AlertRule, type AlertRuleInput } from './types.js';
@@ -42,7 +43,7 @@ function text(field: string, value: string | null | undefined, optional = false)
     if (optional) return null;
     throw badInput(`${field} must not be empty`, { field });
   }
-  if (trimmed.length > MAX_TEXT) throw badInput(`${field} is longer than ${MAX_TEXT} characters`, { field });
+  if (codePoints(trimmed) > MAX_TEXT) throw badInput(`${field} is longer than ${MAX_TEXT} characters`, { field });
   return trimmed;
 }
 
@@ -70,14 +71,17 @@ export function validateRule(input: AlertRuleInput): ValidRule {
 
 function uniqueName<T>(work: Promise<T>, name: string): Promise<T> {
   return work.catch((error) => {
-    if ((error as { code?: string }).code === '23505') throw conflict(`An alert rule named "${name}" exists`);
+    if (isUniqueViolation(error)) throw conflict(`An alert rule named "${name}" exists`);
     throw error;
   });
 }
 
+/** Rules kept at once: every evaluation reads them all, and `alertRules` lists them unpaged. */
+export const MAX_ALERT_RULES = 1_000;
+
 export async function listRules(ctx: Context): Promise<AlertRule[]> {
   requireViewer(ctx.viewer);
-  const rows = await ctx.em.execute('select * from alert_rules where deleted_at is null order by created_at, name');
+  const rows = await ctx.em.execute('select * from alert_rules where deleted_at is null order by created_at, name limit ?', [MAX_ALERT_RULES]);
   return rows.map(ruleFromRow);
 }
 
@@ -85,7 +89,9 @@ export async function createRule(ctx: Context, input: AlertRuleInput): Promise<A
   requireRole(ctx.viewer, Role.ADMIN);
   const rule = validateRule(input);
   return uniqueName(
-    mutate(ctx.em, ctx.app.bus, async (tx) => {
+    mutate(ctx, async (tx) => {
+      const [{ rules }] = await tx.execute('select count(*)::int as rules from alert_rules where deleted_at is null');
+      if (rules >= MAX_ALERT_RULES) throw conflict(`At most ${MAX_ALERT_RULES} alert rules; delete one first`);
       const [row] = await tx.execute(
         `insert into alert_rules (name, metric, service, comparator, threshold, for_seconds, severity, enabled)
          values (?, ?, ?, ?, ?, ?, ?, ?) returning *`,
@@ -107,7 +113,7 @@ export async function updateRule(ctx: Context, id: string, input: AlertRuleInput
   requireRole(ctx.viewer, Role.ADMIN);
   const rule = validateRule(input);
   return uniqueName(
-    mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+    mutate(ctx, async (tx, record) => {
       const before = await lockRule(tx, id);
       const [row] = await tx.execute(
         `update alert_rules set name = ?, metric = ?, service = ?, comparator = ?, threshold = ?, for_seconds = ?,
@@ -126,7 +132,7 @@ export async function updateRule(ctx: Context, id: string, input: AlertRuleInput
 
 export async function deleteRule(ctx: Context, id: string): Promise<void> {
   requireRole(ctx.viewer, Role.ADMIN);
-  await mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+  await mutate(ctx, async (tx, record) => {
     await lockRule(tx, id);
     await tx.execute('update alert_rules set deleted_at = now(), enabled = false, updated_at = now() where id = ?', [id]);
     await resolveOpenAlerts(tx, ctx.app.config, record, id);

@@ -1,11 +1,12 @@
 /** Alerts as people see them: the paged list, acknowledging and resolving by hand. */
-import type { Context } from '../context.js';
-import { requireRole, requireViewer, Role } from '../platform/auth.js';
-import type { EntityManager } from '../platform/db.js';
-import { conflict, notFound } from '../platform/errors.js';
-import { mutate } from '../platform/mutation.js';
-import { connectionOf, decodeCursor, keysetPage, pageSize } from '../platform/pagination.js';
-import { enumArray } from '../platform/sql.js';
+import type { Context } from '../app/context.js';
+import { requireViewer, requireWriter } from '../core/viewer.js';
+import type { EntityManager } from '../db/orm.js';
+import { conflict, notFound } from '../core/errors.js';
+import { mutate } from '../live/mutate.js';
+import { connectionOf, decodeCursor, keysetPage, pageSize } from '../db/pagination.js';
+import { mayRead } from '../graphql/selection.js';
+import { enumArray } from '../db/sql.js';
 import { alertFromRow, ruleFromRow } from './loaders.js';
 import { acknowledgeAlert as acknowledge, resolveAlert as resolve } from './state.js';
 import { AlertStatus, type Alert, type AlertConnection, type AlertsArgs } from './types.js';
@@ -14,17 +15,18 @@ import { AlertStatus, type Alert, type AlertConnection, type AlertsArgs } from '
 export async function listAlerts(ctx: Context, args: AlertsArgs): Promise<AlertConnection> {
   requireViewer(ctx.viewer);
   const first = pageSize(args.first);
-  const after = args.after ? decodeCursor(args.after) : null;
+  const after = args.after ? decodeCursor('alerts', args.after) : null;
   const filters: string[] = [];
   const params: unknown[] = [];
   if (args.status?.length) {
     filters.push('status = any(?::text[])');
     params.push(enumArray(args.status));
   }
-  const page = await keysetPage(ctx.read, { table: 'alerts', timeColumn: 'started_at', filters, params, first, after });
+  const count = mayRead(ctx.operation.selected, 'AlertConnection', 'totalCount');
+  const page = await keysetPage(ctx.read, { table: 'alerts', timeColumn: 'started_at', filters, params, first, after, count });
   const alerts = page.rows.map(alertFromRow);
   for (const alert of alerts) ctx.loaders.alertById.prime(alert.id, alert);
-  return connectionOf(alerts, (alert) => alert.startedAt, page, after);
+  return connectionOf('alerts', alerts, (alert) => alert.startedAt, page, after);
 }
 
 async function lockAlert(tx: EntityManager, id: string): Promise<Alert> {
@@ -35,8 +37,8 @@ async function lockAlert(tx: EntityManager, id: string): Promise<Alert> {
 
 /** A person takes a FIRING alert on; it stays open until the condition clears or they resolve it. */
 export async function acknowledgeAlert(ctx: Context, id: string): Promise<Alert> {
-  const viewer = requireRole(ctx.viewer, Role.ADMIN, Role.MEMBER);
-  return mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+  const viewer = requireWriter(ctx.viewer);
+  return mutate(ctx, async (tx, record) => {
     const alert = await lockAlert(tx, id);
     if (alert.status !== AlertStatus.FIRING) throw conflict(`Cannot acknowledge an alert that is ${alert.status}`);
     return acknowledge(tx, record, alert, viewer.id);
@@ -45,8 +47,8 @@ export async function acknowledgeAlert(ctx: Context, id: string): Promise<Alert>
 
 /** Closes an open alert by hand; if the condition still holds, the evaluator opens a new one. */
 export async function resolveAlert(ctx: Context, id: string): Promise<Alert> {
-  requireRole(ctx.viewer, Role.ADMIN, Role.MEMBER);
-  return mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+  requireWriter(ctx.viewer);
+  return mutate(ctx, async (tx, record) => {
     const alert = await lockAlert(tx, id);
     if (alert.status === AlertStatus.RESOLVED) throw conflict('The alert is already RESOLVED');
     const [ruleRow] = await tx.execute('select * from alert_rules where id = ?', [alert.ruleId]);

@@ -3,9 +3,9 @@
  * notifications it causes queued in the outbox of that same transaction (FIRING, and
  * RESOLVED of an alert that fired), so a crash can neither lose nor invent a message.
  */
-import type { Config } from '../config.js';
-import type { EntityManager } from '../platform/db.js';
-import type { RecordEvent } from '../platform/mutation.js';
+import type { Config } from '../app/config.js';
+import type { EntityManager } from '../db/orm.js';
+import type { RecordEvent } from '../live/mutate.js';
 import { alertEvent } from './events.js';
 import { alertFromRow, ruleFromRow } from './loaders.js';
 import { enqueueNotifications } from './notifications/outbox.js';

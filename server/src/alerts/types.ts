@@ -1,6 +1,8 @@
 /** GraphQL types of alert rules, alerts and their notifications. */
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Node, PageInfo } from '../platform/node.js';
+import { Node, PageInfo } from '../graphql/node.js';
+import { MAX_PAGE_SIZE } from '../db/pagination.js';
+import { MaxItems } from '../graphql/query-limits.js';
 
 export enum Severity {
   CRITICAL = 'CRITICAL',
@@ -83,14 +85,17 @@ export class AlertEdge {
 
 @ObjectType()
 export class AlertConnection {
-  @Field(() => [AlertEdge]) edges!: AlertEdge[];
+  @Field(() => [AlertEdge])
+  @MaxItems(MAX_PAGE_SIZE)
+  edges!: AlertEdge[];
   @Field(() => PageInfo) pageInfo!: PageInfo;
-  @Field(() => Int) totalCount!: number;
+  /** null only when the query does not select it (then it is not counted) */
+  @Field(() => Int) totalCount!: number | null;
 }
 
 @ArgsType()
 export class AlertsArgs {
-  @Field(() => Int, { nullable: true, description: 'page size, 0 to 100; defaults to 20' }) first?: number | null;
+  @Field(() => Int, { nullable: true, description: 'page size, 1 to 100; defaults to 20' }) first?: number | null;
   @Field(() => String, { nullable: true }) after?: string | null;
   @Field(() => [AlertStatus], { nullable: true }) status?: AlertStatus[] | null;
 }

@@ -3,9 +3,9 @@
  * shaped like real pipelines (chains, fan-in, retries) so the dashboard has something to show.
  */
 import { randomBytes } from 'node:crypto';
-import { createContext, type AppServices, type Context } from '../context.js';
-import { Role, type Viewer } from '../platform/auth.js';
-import type { EntityManager } from '../platform/db.js';
+import { createContext, type AppServices, type Context } from '../app/context.js';
+import { Role, type Viewer } from '../core/viewer.js';
+import type { EntityManager } from '../db/orm.js';
 import { User } from '../users/entity.js';
 import { insertUser } from '../users/service.js';
 import type { TaskInput } from '../workflows/inputs.js';
@@ -79,7 +79,7 @@ export async function demoViewer(em: EntityManager): Promise<Viewer> {
   const user =
     (await em.findOne(User, { email: DEMO_EMAIL })) ??
     (await insertUser(em, { email: DEMO_EMAIL, name: 'Demo worker', password: randomBytes(24).toString('base64url'), role: Role.MEMBER }));
-  return { id: user.id, email: user.email, name: user.name, role: user.role, credentialId: 'demo', credentialKind: 'api-token' };
+  return { id: user.id, email: user.email, name: user.name, role: user.role, credentialId: 'demo', credentialKind: 'api-token', credentialName: 'demo' };
 }
 
 export function demoContext(services: AppServices, viewer: Viewer): Context {
@@ -99,17 +99,20 @@ export async function seedDemoWorkflows(services: AppServices, viewer: Viewer): 
 }
 
 /**
- * Whether to run the demo: DEMO=1/0 decides; unset, it runs on the embedded database while it
- * holds no workflows but the demo's own (so it goes on after a restart, and stops once real
- * work arrives). Never on an external DATABASE_URL unless asked.
+ * Whether to run the demo, and why (logged at every start): DEMO=1/0 decides; unset, it runs on
+ * the embedded database while it holds no workflows but the demo's own (so it goes on after a
+ * restart, and stays off from the first start after real work arrives). Never on an external
+ * DATABASE_URL unless asked.
  */
-export async function demoWanted(services: AppServices): Promise<boolean> {
+export async function demoWanted(services: AppServices): Promise<{ on: boolean; reason: string }> {
   const { config, orm } = services;
-  if (config.demo !== undefined) return config.demo;
-  if (config.databaseUrl) return false;
+  if (config.demo !== undefined) return { on: config.demo, reason: `DEMO=${config.demo ? 1 : 0}` };
+  if (config.databaseUrl) return { on: false, reason: 'DATABASE_URL is set (DEMO=1 turns it on)' };
   const [row] = await orm.em.fork().execute(
     `select count(*)::int as others from workflows w join users u on u.id = w.owner_id where u.email <> ?`,
     [DEMO_EMAIL],
   );
-  return row.others === 0;
+  return row.others === 0
+    ? { on: true, reason: 'the embedded database holds no workflows of your own yet; it stays off from the first start after you create one (DEMO=0 turns it off now, DEMO=1 keeps it)' }
+    : { on: false, reason: `the database holds ${row.others} workflow(s) of your own (DEMO=1 turns it back on)` };
 }

@@ -4,10 +4,12 @@
  * workflow when everything is done, so a first run's dashboard moves within seconds. It goes
  * through the same services as the API, so every change is an event subscribers see.
  */
-import type { AppServices } from '../context.js';
+import type { AppServices } from '../app/context.js';
 import { recordMetrics } from '../metrics/ingest.js';
-import { AppError } from '../platform/errors.js';
-import { claimTask, completeTask, failTask } from '../tasks/service.js';
+import { AppError } from '../core/errors.js';
+import { enumArray } from '../db/sql.js';
+import { claimTask, completeTask, failTask } from '../workflows/task-service.js';
+import { FINISHED_WORKFLOW_STATUSES } from '../workflows/entity.js';
 import { deleteWorkflow } from '../workflows/service.js';
 import { createDemoWorkflow, demoContext, demoViewer, seedDemoWorkflows } from './seed.js';
 
@@ -93,9 +95,9 @@ export async function startDemo(services: AppServices, options: DemoOptions = {}
 
   const prune = async () => {
     const old = await services.orm.em.fork().execute(
-      `select id from workflows where owner_id = ? and status in ('SUCCEEDED', 'FAILED', 'CANCELLED')
+      `select id from workflows where owner_id = ? and status = any(?::text[])
         order by created_at desc offset ?`,
-      [viewer.id, keepWorkflows],
+      [viewer.id, enumArray(FINISHED_WORKFLOW_STATUSES), keepWorkflows],
     );
     for (const { id } of old) await deleteWorkflow(context(), id).catch(ignoreLostTask);
   };
@@ -132,7 +134,6 @@ export async function startDemo(services: AppServices, options: DemoOptions = {}
       });
   };
   loop();
-  logger.info({ account: viewer.email }, 'demo mode: a simulated worker is running the demo workflows (DEMO=0 turns it off)');
 
   return {
     async stop() {

@@ -1,7 +1,7 @@
 /** The `health` query (open to anyone, like `/api/health`) and the `healthChanged` subscription. */
 import { Ctx, Query, Resolver, Root, Subscription } from 'type-graphql';
-import type { Context } from '../context.js';
-import { followHealth } from './live.js';
+import type { Context } from '../app/context.js';
+import { followHealth } from './events.js';
 import { checkHealth } from './service.js';
 import { Health } from './types.js';
 

@@ -3,13 +3,11 @@
  * unhealthy); optional parts such as Redis, and the other replicas (known from their
  * heartbeats), make the report degraded when down, not unhealthy.
  */
-import type { AppServices } from '../context.js';
-import { ComponentHealth, Health } from './types.js';
+import type { AppServices } from '../app/context.js';
+import { ComponentHealth, Health, MAX_LISTED_REPLICAS, type ComponentCheck, type HealthChecks } from './types.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
 export const REPLICA_PREFIX = 'replica:';
-
-export type ComponentCheck = () => Promise<void>;
 
 async function timed(name: string, check: ComponentCheck): Promise<ComponentHealth> {
   const started = performance.now();
@@ -29,11 +27,6 @@ async function timed(name: string, check: ComponentCheck): Promise<ComponentHeal
   }
 }
 
-/** Checks that `/api/ready` and `health` use besides the database: registered by the app. */
-export interface HealthChecks {
-  optional: Record<string, ComponentCheck>;
-}
-
 /**
  * A replica is down once it missed three heartbeats (plus slack for a busy machine). One
  * that stopped cleanly removed its heartbeat and is simply gone.
@@ -44,7 +37,8 @@ export function heartbeatDeadlineSeconds(sampleIntervalSeconds: number): number 
 
 async function replicaComponents(app: AppServices): Promise<ComponentHealth[]> {
   const rows: Array<{ instance: string; age: number }> = await app.orm.em.getConnection().execute(
-    'select instance, extract(epoch from now() - last_seen_at)::float8 as age from heartbeats order by instance',
+    'select instance, extract(epoch from now() - last_seen_at)::float8 as age from heartbeats order by instance limit ?',
+    [MAX_LISTED_REPLICAS],
   );
   const deadline = heartbeatDeadlineSeconds(app.config.sampleIntervalSeconds);
   return rows.map((row) => ({
@@ -58,7 +52,11 @@ async function replicaComponents(app: AppServices): Promise<ComponentHealth[]> {
 export async function checkHealth(app: AppServices, checks: HealthChecks): Promise<Health> {
   const [database, ...optional] = await Promise.all([
     timed('database', async () => {
-      await app.orm.em.getConnection().execute('select 1');
+      // A health probe may be the first to see an outage.
+      await app.orm.em.getConnection().execute('select 1').catch((error) => {
+        app.outage.noted(error);
+        throw error;
+      });
     }),
     ...Object.entries(checks.optional).map(([name, check]) => timed(name, check)),
   ]);

@@ -3,12 +3,13 @@
  * A batch is checked whole before anything is written, then stored in ONE statement
  * (`unnest` over arrays), so a rejected batch leaves nothing behind.
  */
-import type { Context } from '../context.js';
-import { requireRole, Role } from '../platform/auth.js';
-import type { EntityManager } from '../platform/db.js';
-import { badInput } from '../platform/errors.js';
-import type { EventBus } from '../platform/pubsub.js';
-import { floatArray, textArray } from '../platform/sql.js';
+import type { Context } from '../app/context.js';
+import { requireWriter } from '../core/viewer.js';
+import type { EntityManager } from '../db/orm.js';
+import { badInput } from '../core/errors.js';
+import type { EventBus } from '../live/bus/bus.js';
+import { floatArray, textArray } from '../db/sql.js';
+import { codePoints } from '../core/text.js';
 import type { MetricSampleInput } from './types.js';
 
 export const MAX_BATCH = 10_000;
@@ -30,7 +31,7 @@ function checkText(index: number, field: string, value: string | null | undefine
     if (optional && (value === null || value === undefined)) return null;
     throw badInput(`samples[${index}].${field} must not be empty`, { index, field });
   }
-  if (trimmed.length > MAX_TEXT) throw badInput(`samples[${index}].${field} is longer than ${MAX_TEXT} characters`, { index, field });
+  if (codePoints(trimmed) > MAX_TEXT) throw badInput(`samples[${index}].${field} is longer than ${MAX_TEXT} characters`, { index, field });
   return trimmed;
 }
 
@@ -77,6 +78,6 @@ export async function storeSamples(em: EntityManager, bus: EventBus, samples: re
 
 /** `recordMetrics`: ADMIN and MEMBER push; a VIEWER only reads. */
 export async function recordMetrics(ctx: Context, inputs: readonly MetricSampleInput[]): Promise<number> {
-  requireRole(ctx.viewer, Role.ADMIN, Role.MEMBER);
+  requireWriter(ctx.viewer);
   return storeSamples(ctx.em, ctx.app.bus, validateSamples(inputs));
 }

@@ -1,21 +1,24 @@
 /** GraphQL surface of metrics: push samples, list names, read bucketed series. */
 import { Arg, Args, Ctx, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import type { Context } from '../context.js';
-import { requireViewer } from '../platform/auth.js';
+import type { Context } from '../app/context.js';
+import { requireViewer } from '../core/viewer.js';
 import { recordMetrics } from './ingest.js';
-import { followMetricPoints } from './live.js';
-import { metricNames, metricSeries } from './series.js';
+import { followMetricPoints } from './events.js';
+import { MaxItems } from '../graphql/query-limits.js';
+import { MAX_METRIC_NAMES, MAX_POINTS, metricNames, metricSeries } from './series.js';
 import { MetricPoint, MetricSampleInput, MetricSeriesArgs } from './types.js';
 
 @Resolver()
 export class MetricResolver {
-  @Query(() => [String], { description: 'every metric name with samples, sorted' })
+  @Query(() => [String], { description: `every metric name with samples, sorted (the first ${MAX_METRIC_NAMES})` })
+  @MaxItems(MAX_METRIC_NAMES)
   metricNames(@Ctx() ctx: Context): Promise<string[]> {
     requireViewer(ctx.viewer);
     return metricNames(ctx.em);
   }
 
   @Query(() => [MetricPoint], { description: 'bucketed samples, one series per service and instance' })
+  @MaxItems(MAX_POINTS)
   metricSeries(@Args() args: MetricSeriesArgs, @Ctx() ctx: Context): Promise<MetricPoint[]> {
     return metricSeries(ctx, args);
   }

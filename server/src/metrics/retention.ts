@@ -1,22 +1,25 @@
 /**
- * Retention: samples older than `METRIC_RETENTION_DAYS` are deleted, and heartbeats of
+ * Retention: samples older than `METRIC_RETENTION_DAYS` are deleted, 1-minute and 1-hour
+ * rollups older than `METRIC_ROLLUP_MINUTE_DAYS` and `METRIC_ROLLUP_HOUR_DAYS`, and heartbeats of
  * replicas gone for a day are forgotten. Every replica tries now and then; a transaction
  * advisory lock lets one prune at a time while the others skip.
  */
-import type { AppServices } from '../context.js';
-import { inTransaction, type EntityManager } from '../platform/db.js';
-import { repeat } from '../platform/repeat.js';
+import type { AppServices } from '../app/context.js';
+import { inTransaction, type EntityManager } from '../db/orm.js';
+import { repeat } from '../core/repeat.js';
+import { pruneRollups, type Tier } from './rollups.js';
 
 const RETENTION_LOCK = 7_316_040;
 const RETENTION_PERIOD_MS = 10 * 60_000;
 const HEARTBEAT_FORGET_HOURS = 24;
 
 /** Deletes what is past retention; null when another replica is pruning right now. */
-export async function pruneMetrics(em: EntityManager, retentionDays: number): Promise<number | null> {
+export async function pruneMetrics(em: EntityManager, retentionDays: number, rollupDays?: Record<Tier, number>): Promise<number | null> {
   return inTransaction(em, async (tx) => {
     const [{ locked }] = await tx.execute('select pg_try_advisory_xact_lock(?) as locked', [RETENTION_LOCK]);
     if (!locked) return null;
     const deleted = await tx.execute(`delete from metrics where time < now() - make_interval(days => ?)`, [retentionDays], 'run');
+    if (rollupDays) await pruneRollups(tx, rollupDays);
     await tx.execute(`delete from heartbeats where last_seen_at < now() - make_interval(hours => ?)`, [HEARTBEAT_FORGET_HOURS]);
     return (deleted as unknown as { affectedRows: number }).affectedRows;
   });
@@ -24,7 +27,10 @@ export async function pruneMetrics(em: EntityManager, retentionDays: number): Pr
 
 export function startRetention(app: AppServices) {
   return repeat('metric-retention', RETENTION_PERIOD_MS, async () => {
-    const deleted = await pruneMetrics(app.orm.em.fork() as EntityManager, app.config.metricRetentionDays);
+    const deleted = await pruneMetrics(app.orm.em.fork() as EntityManager, app.config.metricRetentionDays, {
+      minute: app.config.metricRollupMinuteDays,
+      hour: app.config.metricRollupHourDays,
+    });
     if (deleted) app.logger.info({ deleted }, 'pruned old metric samples');
   }, app);
 }

@@ -6,10 +6,11 @@
 import { statfs } from 'node:fs/promises';
 import os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { AppServices } from '../context.js';
-import type { EntityManager } from '../platform/db.js';
-import { poolUsage } from '../platform/db.js';
-import { repeat } from '../platform/repeat.js';
+import type { AppServices } from '../app/context.js';
+import type { EntityManager } from '../db/orm.js';
+import { poolUsage } from '../db/orm.js';
+import { repeat } from '../core/repeat.js';
+import { diskBusy } from './disk-io.js';
 import { storeSamples, type Sample } from './ingest.js';
 import type { RequestStats } from './request-stats.js';
 
@@ -53,6 +54,7 @@ export function startSampler(app: AppServices, requests: RequestStats) {
   let lastCpu = hostCpuTimes();
   let lastProcessCpu = process.cpuUsage();
   let lastWall = performance.now();
+  const diskIo = diskBusy(config.dataDir, app.logger);
 
   const measure = async (): Promise<Sample[]> => {
     const time = new Date();
@@ -75,6 +77,8 @@ export function startSampler(app: AppServices, requests: RequestStats) {
       disk_percent: await diskPercent(config.dataDir),
       ws_connections: app.liveConnections.count,
     };
+    const diskIoPercent = diskIo();
+    if (diskIoPercent !== null) values.disk_io_percent = diskIoPercent;
     lastCpu = cpu;
     lastProcessCpu = process.cpuUsage();
     lastWall = performance.now();
@@ -95,7 +99,9 @@ export function startSampler(app: AppServices, requests: RequestStats) {
       await job.stop();
       loopDelay.disable();
       // A replica that stops cleanly is gone, not down.
-      await app.orm.em.fork().execute('delete from heartbeats where instance = ?', [config.instanceId]).catch(() => undefined);
+      await app.orm.em.fork().execute('delete from heartbeats where instance = ?', [config.instanceId]).catch((error) => {
+        app.logger.warn({ err: error }, 'could not remove this replica\'s heartbeat: other replicas will report it down until it is forgotten');
+      });
     },
   };
 }

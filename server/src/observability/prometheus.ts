@@ -7,12 +7,12 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { bearerToken } from '../platform/auth.js';
-import { poolUsage } from '../platform/db.js';
-import { sendJson } from '../platform/http.js';
-import type { LiveConnections } from '../platform/live-connections.js';
-import type { EventBus } from '../platform/pubsub.js';
-import type { SubscriptionGroups } from '../platform/subscription-groups.js';
+import { bearerToken } from '../core/viewer.js';
+import { poolUsage } from '../db/orm.js';
+import { sendJson } from '../http/replies.js';
+import type { LiveConnections } from '../live/ws/connections.js';
+import type { EventBus } from '../live/bus/bus.js';
+import type { SubscriptionGroups } from '../live/ws/groups.js';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 

@@ -4,10 +4,10 @@
  * loaded when a DSN is given. Only internal errors are reported, tagged with the operation
  * name and request id; errors a client caused never are.
  */
-import type { Logger } from '../platform/logger.js';
+import type { Logger } from '../core/logger.js';
 
 export interface ErrorReporter {
-  report(error: unknown, tags: { requestId?: string; operationName?: string }): void;
+  report(error: unknown, tags: { requestId?: string; clientRequestId?: string; operationName?: string }): void;
   close(): Promise<void>;
 }
 
@@ -31,6 +31,7 @@ export async function createErrorReporter(dsn: string | undefined, instanceId: s
       const scope = new Sentry.Scope();
       scope.setClient(client);
       scope.setTags({ operationName: tags.operationName ?? 'unknown', requestId: tags.requestId ?? 'none', instance: instanceId });
+      if (tags.clientRequestId) scope.setTag('clientRequestId', tags.clientRequestId);
       scope.captureException(error);
     },
     async close() {

@@ -1,7 +1,8 @@
 /** GraphQL surface of API tokens. */
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { Context } from '../context.js';
-import { idOf, toGlobalId } from '../platform/ids.js';
+import type { Context } from '../app/context.js';
+import { idOf, toGlobalId } from '../core/ids.js';
+import { MaxItems } from '../graphql/query-limits.js';
 import * as tokens from './api-tokens.js';
 import { ApiTokenInfo } from './api-tokens.js';
 
@@ -12,7 +13,8 @@ export class ApiTokenResolver {
     return toGlobalId('ApiToken', token.id);
   }
 
-  @Query(() => [ApiTokenInfo], { description: "the viewer's API tokens that are not revoked, without their secrets" })
+  @Query(() => [ApiTokenInfo], { description: `the viewer's API tokens that are not revoked (at most ${tokens.MAX_API_TOKENS}), without their secrets` })
+  @MaxItems(tokens.MAX_API_TOKENS)
   apiTokens(@Ctx() ctx: Context): Promise<ApiTokenInfo[]> {
     return tokens.listApiTokens(ctx);
   }

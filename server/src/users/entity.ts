@@ -1,8 +1,8 @@
 /** Users, their sign-in sessions and API tokens. Tokens are only ever stored hashed. */
 import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
-import { Role } from '../platform/auth.js';
-import { Node } from '../platform/node.js';
+import { Role } from '../core/viewer.js';
+import { Node } from '../graphql/node.js';
 
 export { Role };
 

@@ -1,7 +1,7 @@
 /** Per-request batch loaders for users. */
 import DataLoader from 'dataloader';
-import type { Queryable } from '../platform/read-routing.js';
-import { asInstance, indexBy, toDate, uuidArray } from '../platform/sql.js';
+import type { Queryable } from '../db/read-routing.js';
+import { asInstance, indexBy, toDate, uuidArray } from '../db/sql.js';
 import { User, type Role } from './entity.js';
 
 export function userFromRow(row: Record<string, any>): User {

@@ -5,8 +5,8 @@
  * failures count.
  */
 import { createHash } from 'node:crypto';
-import type { Context } from '../context.js';
-import { rateLimited } from '../platform/errors.js';
+import type { Context } from '../app/context.js';
+import { rateLimited } from '../core/errors.js';
 
 const WINDOW_SECONDS = 15 * 60;
 

@@ -1,8 +1,8 @@
 /** GraphQL surface of users, sign-in and tokens. */
 import { Arg, Ctx, Field, FieldResolver, ID, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import type { Context } from '../context.js';
-import { Role } from '../platform/auth.js';
-import { toGlobalId } from '../platform/ids.js';
+import type { Context } from '../app/context.js';
+import { Role } from '../core/viewer.js';
+import { toGlobalId } from '../core/ids.js';
 import { User } from './entity.js';
 import * as users from './service.js';
 

@@ -1,9 +1,11 @@
 /** Users, sign-in and tokens: the rules behind the users resolver and the bootstrap admin. */
 import { randomBytes } from 'node:crypto';
-import type { Context } from '../context.js';
-import { Role, requireRole, requireViewer, type Viewer } from '../platform/auth.js';
-import type { EntityManager } from '../platform/db.js';
-import { badInput, conflict, unauthenticated } from '../platform/errors.js';
+import type { Context } from '../app/context.js';
+import { Role, requireRole, requireViewer, type Viewer } from '../core/viewer.js';
+import { isUniqueViolation, type EntityManager } from '../db/orm.js';
+import { badInput, conflict, unauthenticated } from '../core/errors.js';
+import { codePoints } from '../core/text.js';
+import { mutate } from '../live/mutate.js';
 import { Session, User } from './entity.js';
 import { countLoginAttempt } from './login-throttle.js';
 import { userFromRow } from './loaders.js';
@@ -18,11 +20,11 @@ export async function authenticate(em: EntityManager, token: string): Promise<Vi
   if (token.length > 200) return null;
   const hash = hashToken(token);
   const rows = await em.execute(
-    `select u.id, u.email, u.name, u.role, c.id as credential_id, c.kind from (
-       select id, user_id, 'session' as kind from sessions
+    `select u.id, u.email, u.name, u.role, c.id as credential_id, c.kind, c.name as credential_name from (
+       select id, user_id, 'session' as kind, null as name from sessions
         where token_hash = ? and revoked_at is null and expires_at > now()
        union all
-       select id, user_id, 'api-token' as kind from api_tokens
+       select id, user_id, 'api-token' as kind, name from api_tokens
         where token_hash = ? and revoked_at is null and (expires_at is null or expires_at > now())
      ) c join users u on u.id = c.user_id`,
     [hash, hash],
@@ -30,7 +32,7 @@ export async function authenticate(em: EntityManager, token: string): Promise<Vi
   const row = rows[0];
   if (!row) return null;
   recordLastUsed(em, row.kind, row.credential_id);
-  return { id: row.id, email: row.email, name: row.name, role: row.role, credentialId: row.credential_id, credentialKind: row.kind };
+  return { id: row.id, email: row.email, name: row.name, role: row.role, credentialId: row.credential_id, credentialKind: row.kind, credentialName: row.credential_name };
 }
 
 // Written at most once a minute per credential, off the request's path.
@@ -51,19 +53,21 @@ export async function login(ctx: Context, email: string, password: string): Prom
   if (!row || !valid) throw unauthenticated('Invalid email or password');
   await succeeded();
   const token = newToken('session');
-  const session = ctx.em.create(Session, {
-    userId: row.id,
-    tokenHash: hashToken(token),
-    expiresAt: new Date(Date.now() + ctx.app.config.sessionTtlHours * 3_600_000),
+  return mutate(ctx, async (tx) => {
+    const session = tx.create(Session, {
+      userId: row.id,
+      tokenHash: hashToken(token),
+      expiresAt: new Date(Date.now() + ctx.app.config.sessionTtlHours * 3_600_000),
+    });
+    await tx.persistAndFlush(session);
+    return { token, user: userFromRow(row) };
   });
-  await ctx.em.persistAndFlush(session);
-  return { token, user: userFromRow(row) };
 }
 
 export async function signOut(ctx: Context): Promise<boolean> {
   const viewer = requireViewer(ctx.viewer);
   const table = viewer.credentialKind === 'session' ? 'sessions' : 'api_tokens';
-  await ctx.em.execute(`update ${table} set revoked_at = now() where id = ? and revoked_at is null`, [viewer.credentialId]);
+  await mutate(ctx, (tx) => tx.execute(`update ${table} set revoked_at = now() where id = ? and revoked_at is null`, [viewer.credentialId]));
   ctx.app.bus.publish('credential', { kind: viewer.credentialKind, id: viewer.credentialId });
   return true;
 }
@@ -77,8 +81,9 @@ export interface NewUser {
 
 function validateNewUser(input: NewUser): void {
   if (!EMAIL.test(input.email.trim())) throw badInput('email is not an e-mail address', { field: 'email' });
-  if (!input.name.trim() || input.name.length > 200) throw badInput('name must be 1 to 200 characters', { field: 'name' });
-  if (input.password.length < 8 || input.password.length > 200) {
+  if (!input.name.trim() || codePoints(input.name) > 200) throw badInput('name must be 1 to 200 characters', { field: 'name' });
+  const passwordLength = codePoints(input.password);
+  if (passwordLength < 8 || passwordLength > 200) {
     throw badInput('password must be 8 to 200 characters', { field: 'password' });
   }
 }
@@ -98,9 +103,9 @@ export async function createUser(ctx: Context, input: NewUser): Promise<User> {
   requireRole(ctx.viewer, Role.ADMIN);
   validateNewUser(input);
   try {
-    return await insertUser(ctx.em, input);
+    return await mutate(ctx, (tx) => insertUser(tx, input));
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') throw conflict(`A user with email ${input.email} already exists`);
+    if (isUniqueViolation(error)) throw conflict(`A user with email ${input.email} already exists`);
     throw error;
   }
 }
@@ -110,29 +115,44 @@ export interface BootstrapResult {
   email: string;
   /** set only when the password was generated here and must be shown once */
   generatedPassword?: string;
+  /**
+   * What ADMIN_PASSWORD did: set on the account made now, matched it, was ignored because the
+   * account's own password differs (changed since, say), or reset it (ADMIN_PASSWORD_RESET)
+   */
+  password?: 'created' | 'matches' | 'kept' | 'reset';
+  /** an existing account that ADMIN_EMAIL made an admin */
+  promoted?: boolean;
 }
 
 /**
- * Makes sure the admin from the settings exists (its password follows the setting). With no
- * admin settings and no admin at all, creates one with a generated password.
+ * Makes sure the admin from the settings exists. ADMIN_PASSWORD is the password of an account
+ * made here; an existing account keeps its own unless `resetPassword` (ADMIN_PASSWORD_RESET),
+ * which also signs its sessions out. With no admin settings and no admin at all, creates one
+ * with a generated password.
  */
-export async function ensureAdmin(em: EntityManager, email?: string, password?: string): Promise<BootstrapResult | null> {
+export async function ensureAdmin(em: EntityManager, email?: string, password?: string, resetPassword = false): Promise<BootstrapResult | null> {
   if (email && password) {
     const existing = await em.findOne(User, { email });
-    if (existing) {
-      if (!(await verifyPassword(password, existing.passwordHash))) existing.passwordHash = await hashPassword(password);
-      existing.role = Role.ADMIN;
-      await em.flush();
-    } else {
+    if (!existing) {
       try {
         await insertUser(em, { email, name: 'Administrator', password, role: Role.ADMIN });
+        return { email, password: 'created' };
       } catch (error) {
-        // Another replica starting at the same moment created it first: update that one.
-        if ((error as { code?: string }).code !== '23505') throw error;
-        return ensureAdmin(em.fork(), email, password);
+        // Another replica starting at the same moment created it first: that one is it.
+        if (!isUniqueViolation(error)) throw error;
+        return ensureAdmin(em.fork(), email, password, resetPassword);
       }
     }
-    return { email };
+    const promoted = existing.role !== Role.ADMIN;
+    existing.role = Role.ADMIN;
+    let outcome: BootstrapResult['password'] = 'matches';
+    if (!(await verifyPassword(password, existing.passwordHash))) {
+      outcome = resetPassword ? 'reset' : 'kept';
+      if (resetPassword) existing.passwordHash = await hashPassword(password);
+    }
+    await em.flush();
+    if (outcome === 'reset') await em.execute('update sessions set revoked_at = now() where user_id = ? and revoked_at is null', [existing.id]);
+    return { email, password: outcome, promoted };
   }
   if (await em.count(User, { role: Role.ADMIN })) return null;
   const generatedPassword = randomBytes(12).toString('base64url');

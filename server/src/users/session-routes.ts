@@ -4,19 +4,21 @@
  * same cookie. POST `{email, password}` signs in; DELETE revokes the session and clears it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AppServices } from '../context.js';
-import { createContext } from '../context.js';
-import type { Viewer } from '../platform/auth.js';
-import { AppError, errorCode } from '../platform/errors.js';
-import { BodyTooLargeError, readBody, sendJson } from '../platform/http.js';
-import { clientIp } from '../platform/http-security.js';
+import type { AppServices } from '../app/context.js';
+import { createContext } from '../app/context.js';
+import type { Viewer } from '../core/viewer.js';
+import { auditOf } from '../audit/recorder.js';
+import { AppError, errorCode } from '../core/errors.js';
+import { BodyTooLargeError, readBody, sendJson } from '../http/replies.js';
+import { clientIp } from '../http/security.js';
 import { login, signOut } from './service.js';
 
 export const SESSION_COOKIE = 'wf_session';
 const BODY_LIMIT_BYTES = 16 * 1024;
 const STATUS_BY_CODE: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429 };
 
-function sessionCookie(req: IncomingMessage, value: string, maxAgeSeconds: number): string {
+/** The Set-Cookie value for a session token; `''` with max age 0 clears it. */
+export function sessionCookie(req: IncomingMessage, value: string, maxAgeSeconds: number): string {
   const secure = req.headers['x-forwarded-proto'] === 'https' || 'encrypted' in req.socket ? '; Secure' : '';
   // Strict: the browser never sends it with a request another site starts (forms, WebSockets).
   return `${SESSION_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${secure}`;
@@ -53,6 +55,8 @@ export async function sessionRoute(
       const credentials = await readCredentials(req);
       if (!credentials) return sendError(res, 'BAD_USER_INPUT', 'Send JSON with "email" and "password"');
       const context = createContext(services, null, requestId, clientIp(req, services.config.trustProxyHops));
+      // Audited as the GraphQL `login` is (audit/recorder.ts wraps only GraphQL mutations).
+      context.hooks = [auditOf(context, 'login', { email: credentials.email, password: credentials.password }, null)];
       const session = await login(context, credentials.email, credentials.password);
       const maxAge = services.config.sessionTtlHours * 3600;
       const user = { email: session.user.email, name: session.user.name, role: session.user.role };

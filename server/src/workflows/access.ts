@@ -1,13 +1,9 @@
 /** Who may change a workflow: ADMIN any, MEMBER its own, VIEWER none. */
-import { Role, requireRole, type Viewer } from '../platform/auth.js';
-import type { EntityManager } from '../platform/db.js';
-import { notFound } from '../platform/errors.js';
+import { Role, type Viewer } from '../core/viewer.js';
+import type { EntityManager } from '../db/orm.js';
+import { notFound } from '../core/errors.js';
 import { Workflow } from './entity.js';
 import { workflowFromRow } from './loaders.js';
-
-export function requireWriter(viewer: Viewer | null): Viewer {
-  return requireRole(viewer, Role.ADMIN, Role.MEMBER);
-}
 
 /**
  * Locks the workflow row for the rest of the transaction. Every lifecycle change takes this

@@ -1,7 +1,7 @@
 /** A workflow: a named set of tasks owned by one user, moving through its lifecycle. */
 import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Node } from '../platform/node.js';
+import { Node } from '../graphql/node.js';
 
 export enum WorkflowStatus {
   DRAFT = 'DRAFT',

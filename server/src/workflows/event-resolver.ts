@@ -1,10 +1,10 @@
 /** `workflowEvents`: live (and resumable) changes of the workflows the viewer may see. */
 import { Arg, Ctx, Field, FieldResolver, ID, ObjectType, Resolver, Root, Subscription } from 'type-graphql';
-import type { Context } from '../context.js';
-import { eventCursor } from '../platform/event-feed.js';
-import type { StoredEvent } from '../platform/event-log.js';
-import { toGlobalId } from '../platform/ids.js';
-import { Task } from '../tasks/entity.js';
+import type { Context } from '../app/context.js';
+import { eventCursor } from '../live/event-feed.js';
+import type { StoredEvent } from '../live/event-log.js';
+import { toGlobalId } from '../core/ids.js';
+import { Task } from './task-entity.js';
 import { Workflow } from './entity.js';
 import { followWorkflowEvents } from './events.js';
 
@@ -28,7 +28,7 @@ export class WorkflowEventResolver {
     return event;
   }
 
-  @FieldResolver(() => String, { description: 'resume point: pass it as `after`; cursors increase in the order events happened' })
+  @FieldResolver(() => String, { description: 'resume point: pass it as `after` to the same subscription; opaque (`<topic>:<position>`, positions increase in the order events happened)' })
   cursor(@Root() event: StoredEvent): string {
     return eventCursor(event);
   }

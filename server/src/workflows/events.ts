@@ -1,10 +1,22 @@
 /** The events workflows and their tasks emit, on the `workflow` topic, and following them live. */
-import type { Context } from '../context.js';
-import { requireViewer, workflowScope } from '../platform/auth.js';
-import { notFound } from '../platform/errors.js';
-import type { EventFilter } from '../platform/event-feed.js';
-import type { NewEvent, StoredEvent } from '../platform/event-log.js';
-import { idOf } from '../platform/ids.js';
+import type { Context } from '../app/context.js';
+import { requireViewer } from '../core/viewer.js';
+import { workflowScope } from './visibility.js';
+import { notFound } from '../core/errors.js';
+import type { EventFilter } from '../live/event-feed.js';
+import type { NewEvent, StoredEvent } from '../live/event-log.js';
+import { idOf } from '../core/ids.js';
+import type { LogTopic } from '../live/bus/bus.js';
+
+declare module '../live/bus/bus.js' {
+  interface Topics {
+    /** an event-log topic: rows of `events` with topic 'workflow' */
+    workflow: StoredEvent;
+  }
+}
+
+/** The event-log topic of workflows and their tasks. */
+export const WORKFLOW_TOPIC = 'workflow' satisfies LogTopic;
 
 export enum WorkflowEventKind {
   CREATED = 'CREATED',
@@ -19,7 +31,7 @@ export function workflowEvent(
   task?: { id: string; status: string },
 ): NewEvent {
   return {
-    topic: 'workflow',
+    topic: WORKFLOW_TOPIC,
     kind,
     workflowId: workflow.id,
     ownerId: workflow.ownerId,

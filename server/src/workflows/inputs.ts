@@ -1,6 +1,8 @@
 /** GraphQL inputs and pages for workflows. */
 import { ArgsType, Field, InputType, Int, ObjectType } from 'type-graphql';
-import { PageInfo } from '../platform/node.js';
+import { PageInfo } from '../graphql/node.js';
+import { MAX_PAGE_SIZE } from '../db/pagination.js';
+import { MaxItems } from '../graphql/query-limits.js';
 import { Workflow, WorkflowStatus } from './entity.js';
 
 @InputType({ description: 'A task of a new workflow' })
@@ -22,6 +24,8 @@ export class CreateWorkflowInput {
   @Field() name!: string;
   @Field(() => String, { nullable: true }) description?: string | null;
   @Field(() => [TaskInput], { nullable: true }) tasks?: TaskInput[] | null;
+  @Field(() => String, { nullable: true, description: 'as the Idempotency-Key header: a retry with the same key answers the first result' })
+  idempotencyKey?: string | null;
 }
 
 @ArgsType()
@@ -47,7 +51,10 @@ export class WorkflowEdge {
 
 @ObjectType()
 export class WorkflowConnection {
-  @Field(() => [WorkflowEdge]) edges!: WorkflowEdge[];
+  @Field(() => [WorkflowEdge])
+  @MaxItems(MAX_PAGE_SIZE)
+  edges!: WorkflowEdge[];
   @Field(() => PageInfo) pageInfo!: PageInfo;
-  @Field(() => Int) totalCount!: number;
+  /** null only when the query does not select it (then it is not counted) */
+  @Field(() => Int) totalCount!: number | null;
 }

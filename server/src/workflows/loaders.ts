@@ -3,9 +3,10 @@
  * a workflow outside the viewer's scope loads as null on every path.
  */
 import DataLoader from 'dataloader';
-import { workflowScope, type Viewer } from '../platform/auth.js';
-import type { Queryable } from '../platform/read-routing.js';
-import { asInstance, indexBy, toDate, uuidArray } from '../platform/sql.js';
+import type { Viewer } from '../core/viewer.js';
+import { workflowScope } from './visibility.js';
+import type { Queryable } from '../db/read-routing.js';
+import { asInstance, indexBy, toDate, uuidArray } from '../db/sql.js';
 import { TaskCounts, Workflow, type WorkflowStatus } from './entity.js';
 
 export function workflowFromRow(row: Record<string, any>): Workflow {

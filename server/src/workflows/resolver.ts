@@ -1,14 +1,16 @@
 /** GraphQL surface of workflows: thin — parse, check access in the service, return. */
 import { Arg, Args, Ctx, Extensions, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { Context } from '../context.js';
-import { requireViewer } from '../platform/auth.js';
-import { idOf, toGlobalId } from '../platform/ids.js';
-import { WORKFLOW_SCOPED_CACHE } from '../platform/response-cache.js';
-import { Task, TaskStatus } from '../tasks/entity.js';
+import type { Context } from '../app/context.js';
+import { requireViewer } from '../core/viewer.js';
+import { idOf, toGlobalId } from '../core/ids.js';
+import { MaxItems } from '../graphql/query-limits.js';
+import { WORKFLOW_SCOPED_CACHE } from './cache.js';
+import { Task, TaskStatus } from './task-entity.js';
 import { User } from '../users/entity.js';
 import { TaskCounts, Workflow } from './entity.js';
 import { CreateWorkflowInput, WorkflowConnection, WorkflowsArgs } from './inputs.js';
 import * as workflows from './service.js';
+import { LIMITS } from './validation.js';
 
 @Resolver(() => Workflow)
 export class WorkflowResolver {
@@ -23,6 +25,7 @@ export class WorkflowResolver {
   }
 
   @FieldResolver(() => [Task])
+  @MaxItems(LIMITS.tasksPerWorkflow)
   async tasks(
     @Root() workflow: Workflow,
     @Ctx() ctx: Context,

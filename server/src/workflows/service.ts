@@ -1,14 +1,17 @@
 /** Workflows: listing what the viewer may see, creating, starting, cancelling, deleting. */
 import { randomUUID } from 'node:crypto';
-import type { Context } from '../context.js';
-import { requireViewer, workflowScope } from '../platform/auth.js';
-import { notFound, conflict } from '../platform/errors.js';
-import { mutate } from '../platform/mutation.js';
-import { connectionOf, decodeCursor, keysetPage, pageSize } from '../platform/pagination.js';
-import { enumArray } from '../platform/sql.js';
-import { Task, TaskDependency, TaskStatus } from '../tasks/entity.js';
-import { advanceWorkflow, cancelOpenTasks, setWorkflowStatus } from '../tasks/service.js';
-import { lockWorkflow, requireWriter } from './access.js';
+import type { Context } from '../app/context.js';
+import { requireViewer, requireWriter } from '../core/viewer.js';
+import { workflowScope } from './visibility.js';
+import { notFound, conflict } from '../core/errors.js';
+import { mutate } from '../live/mutate.js';
+import { connectionOf, decodeCursor, keysetPage, pageSize } from '../db/pagination.js';
+import { mayRead } from '../graphql/selection.js';
+import { enumArray } from '../db/sql.js';
+import { truncate } from '../core/text.js';
+import { Task, TaskDependency, TaskStatus } from './task-entity.js';
+import { advanceWorkflow, cancelOpenTasks, setWorkflowStatus } from './task-service.js';
+import { lockWorkflow } from './access.js';
 import { Workflow, WorkflowStatus } from './entity.js';
 import { workflowEvent, WorkflowEventKind } from './events.js';
 import type { CreateWorkflowInput, WorkflowConnection, WorkflowsArgs } from './inputs.js';
@@ -23,7 +26,7 @@ function escapeLike(text: string): string {
 export async function listWorkflows(ctx: Context, args: WorkflowsArgs): Promise<WorkflowConnection> {
   const viewer = requireViewer(ctx.viewer);
   const first = pageSize(args.first);
-  const after = args.after ? decodeCursor(args.after) : null;
+  const after = args.after ? decodeCursor('workflows', args.after) : null;
   const filters: string[] = [];
   const params: unknown[] = [];
   const scope = workflowScope(viewer);
@@ -35,21 +38,22 @@ export async function listWorkflows(ctx: Context, args: WorkflowsArgs): Promise<
     filters.push('status = any(?::text[])');
     params.push(enumArray(args.status));
   }
-  const search = args.search?.trim().slice(0, 200);
+  const search = args.search ? truncate(args.search.trim(), 200) : '';
   if (search) {
     filters.push(`(name ilike ? or description ilike ?)`);
     params.push(`%${escapeLike(search)}%`, `%${escapeLike(search)}%`);
   }
-  const page = await keysetPage(ctx.read, { table: 'workflows', timeColumn: 'created_at', filters, params, first, after });
+  const count = mayRead(ctx.operation.selected, 'WorkflowConnection', 'totalCount');
+  const page = await keysetPage(ctx.read, { table: 'workflows', timeColumn: 'created_at', filters, params, first, after, count });
   const workflows = page.rows.map(workflowFromRow);
   for (const workflow of workflows) ctx.loaders.workflowById.prime(workflow.id, workflow);
-  return connectionOf(workflows, (workflow) => workflow.createdAt, page, after);
+  return connectionOf('workflows', workflows, (workflow) => workflow.createdAt, page, after);
 }
 
 export async function createWorkflow(ctx: Context, input: CreateWorkflowInput): Promise<Workflow> {
   const viewer = requireWriter(ctx.viewer);
   const valid = validateWorkflow(input);
-  return mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+  return mutate(ctx, async (tx, record) => {
     // Ids are made here so dependencies can name tasks before they are inserted.
     const workflow = tx.create(Workflow, {
       id: randomUUID(),
@@ -79,7 +83,7 @@ export async function createWorkflow(ctx: Context, input: CreateWorkflowInput): 
 
 export async function startWorkflow(ctx: Context, id: string): Promise<Workflow> {
   const viewer = requireWriter(ctx.viewer);
-  return mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+  return mutate(ctx, async (tx, record) => {
     const workflow = await lockWorkflow(tx, viewer, id);
     if (workflow.status !== WorkflowStatus.DRAFT) throw conflict(`Cannot start a workflow that is ${workflow.status}`);
     const pending = await setWorkflowStatus(tx, workflow, WorkflowStatus.PENDING, record);
@@ -89,7 +93,7 @@ export async function startWorkflow(ctx: Context, id: string): Promise<Workflow>
 
 export async function cancelWorkflow(ctx: Context, id: string): Promise<Workflow> {
   const viewer = requireWriter(ctx.viewer);
-  return mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+  return mutate(ctx, async (tx, record) => {
     const workflow = await lockWorkflow(tx, viewer, id);
     if (![WorkflowStatus.DRAFT, WorkflowStatus.PENDING, WorkflowStatus.RUNNING].includes(workflow.status)) {
       throw conflict(`Cannot cancel a workflow that is ${workflow.status}`);
@@ -101,7 +105,7 @@ export async function cancelWorkflow(ctx: Context, id: string): Promise<Workflow
 
 export async function deleteWorkflow(ctx: Context, id: string): Promise<void> {
   const viewer = requireWriter(ctx.viewer);
-  await mutate(ctx.em, ctx.app.bus, async (tx, record) => {
+  await mutate(ctx, async (tx, record) => {
     const workflow = await lockWorkflow(tx, viewer, id);
     await tx.execute('delete from workflows where id = ?', [workflow.id]);
     record(workflowEvent(WorkflowEventKind.DELETED, workflow));

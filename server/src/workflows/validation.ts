@@ -1,5 +1,6 @@
 /** Checks a new workflow's input: names, limits, dependencies that exist and form no cycle. */
-import { badInput } from '../platform/errors.js';
+import { badInput } from '../core/errors.js';
+import { codePoints } from '../core/text.js';
 import type { CreateWorkflowInput, TaskInput } from './inputs.js';
 
 export const LIMITS = {
@@ -28,16 +29,22 @@ export interface ValidWorkflow {
 function validName(value: string, field: string): string {
   const name = value.trim();
   if (!name) throw badInput(`${field} must not be empty`, { field });
-  if (name.length > LIMITS.nameLength) throw badInput(`${field} is longer than ${LIMITS.nameLength} characters`, { field });
+  if (codePoints(name) > LIMITS.nameLength) throw badInput(`${field} is longer than ${LIMITS.nameLength} characters`, { field });
   return name;
+}
+
+/** A queue name, trimmed: what tasks are created with and what `claimTask` asks for. */
+export function validQueue(value: string, field: string): string {
+  const queue = value.trim();
+  if (!queue || queue.length > LIMITS.queueLength || !QUEUE.test(queue)) {
+    throw badInput(`${field} must be 1 to ${LIMITS.queueLength} letters, digits or _ . : -`, { field });
+  }
+  return queue;
 }
 
 function validTask(task: TaskInput, index: number): ValidTask {
   const field = `tasks[${index}]`;
-  const queue = (task.queue ?? 'default').trim();
-  if (!queue || queue.length > LIMITS.queueLength || !QUEUE.test(queue)) {
-    throw badInput(`${field}.queue must be 1 to ${LIMITS.queueLength} letters, digits or _ . : -`, { field: `${field}.queue` });
-  }
+  const queue = validQueue(task.queue ?? 'default', `${field}.queue`);
   const maxAttempts = task.maxAttempts ?? 1;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > LIMITS.maxAttempts) {
     throw badInput(`${field}.maxAttempts must be 1 to ${LIMITS.maxAttempts}`, { field: `${field}.maxAttempts` });
@@ -64,7 +71,7 @@ function rejectCycles(tasks: ValidTask[]): void {
 
 export function validateWorkflow(input: CreateWorkflowInput): ValidWorkflow {
   const description = input.description?.trim() || null;
-  if (description && description.length > LIMITS.descriptionLength) {
+  if (description && codePoints(description) > LIMITS.descriptionLength) {
     throw badInput(`description is longer than ${LIMITS.descriptionLength} characters`, { field: 'description' });
   }
   const inputs = input.tasks ?? [];

@@ -87,7 +87,7 @@ function liveSuite(mode: 'in-process' | 'redis', env: () => Record<string, strin
       await push(a, [{ name: 'live_alert', service: 'svc', value: 1 }]);
       const events = await live.take(3);
       expect(events.map((e) => e.alertEvents.kind)).toEqual(['FIRING', 'ACKNOWLEDGED', 'RESOLVED']);
-      const cursors = events.map((e) => BigInt(e.alertEvents.cursor));
+      const cursors = events.map((e) => BigInt(e.alertEvents.cursor.replace(/^alert:/, '')));
       expect(cursors).toEqual([...cursors].sort((x, y) => (x < y ? -1 : 1)));
 
       const resumed = open(b, member).subscribe<any>(ALERT_EVENTS, { after: events[0].alertEvents.cursor });

@@ -30,14 +30,15 @@ describe('default alert rules', () => {
       ['error_rate_percent', '>', 1, 'HIGH'],
       ['db_connections_percent', '>', 80, 'HIGH'],
       ['component_up', '<', 1, 'CRITICAL'],
+      ['disk_io_percent', '>', 80, 'HIGH'],
     ]));
-    expect(alertRules).toHaveLength(6);
+    expect(alertRules).toHaveLength(7);
   });
 
   it('should not come back after a restart on the same database', async () => {
     const again = await startTestServer({}, server.database);
     try {
-      expect((await again.gqlOk(LIST, {}, again.adminToken)).alertRules).toHaveLength(6);
+      expect((await again.gqlOk(LIST, {}, again.adminToken)).alertRules).toHaveLength(7);
     } finally {
       await again.app.stop();
     }

@@ -146,6 +146,21 @@ describe('dashboard in Chromium', () => {
     await browser.screenshot('health');
   });
 
+  it('should show the audit log to an admin, filtered by mutation', async () => {
+    const { page } = browser;
+    await page.getByRole('link', { name: 'Audit', exact: true }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    const actions = page.locator('tbody td code:not(.small)');
+    await expect.poll(async () => (await actions.allTextContents()).includes('createWorkflow')).toBe(true);
+    await browser.screenshot('audit');
+    await page.getByLabel('Mutation').fill('startWorkflow');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => actions.allTextContents()).toEqual(['startWorkflow']);
+    await expect.poll(() => page.locator('tbody tr').first().textContent()).toContain(ADMIN.email);
+    await page.locator('tbody tr').first().getByRole('link', { name: 'workflow' }).click();
+    await page.getByRole('heading', { name: workflow.name }).waitFor();
+  });
+
   it('should sign out and stay signed out after a reload', async () => {
     const { page } = browser;
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -153,6 +168,17 @@ describe('dashboard in Chromium', () => {
     await page.reload();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/login');
+  });
+
+  it('should send a browser with a stale session cookie to sign in, and drop the cookie', async () => {
+    const { page, context } = browser;
+    await context.addCookies([{ name: 'wf_session', value: 'wfs_expired-or-revoked', url: server.url, httpOnly: true, sameSite: 'Strict' }]);
+    await page.goto(`${server.url}/workflows`);
+    await page.waitForURL(/\/login\?next=%2Fworkflows$/);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect((await context.cookies(server.url)).some((c) => c.name === 'wf_session')).toBe(false);
+    // The server's 401 for the stale cookie is the one error the browser logs.
+    expect(browser.consoleErrors.splice(0)).toEqual([expect.stringContaining('401')]);
   });
 
   it('should log no console errors and request nothing from another host', () => {

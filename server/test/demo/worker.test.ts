@@ -47,19 +47,20 @@ describe('demo mode', () => {
 
     const embedded = (demo?: boolean) => ({ ...server.app.services, config: { ...server.app.services.config, databaseUrl: undefined, demo } });
 
-    it('should follow DEMO when set, and stay off on an external database when unset', async () => {
-      expect(await demoWanted(embedded(true))).toBe(true);
-      expect(await demoWanted(embedded(false))).toBe(false);
-      expect(await demoWanted({ ...server.app.services, config: { ...server.app.services.config, demo: undefined } })).toBe(false);
+    it('should follow DEMO when set, and stay off on an external database when unset, saying why', async () => {
+      expect(await demoWanted(embedded(true))).toEqual({ on: true, reason: 'DEMO=1' });
+      expect(await demoWanted(embedded(false))).toEqual({ on: false, reason: 'DEMO=0' });
+      expect(await demoWanted({ ...server.app.services, config: { ...server.app.services.config, demo: undefined } }))
+        .toEqual({ on: false, reason: 'DATABASE_URL is set (DEMO=1 turns it on)' });
     });
 
-    it('should be on for an embedded database holding only demo workflows, and off once real work exists', async () => {
-      expect(await demoWanted(embedded())).toBe(true);
+    it('should be on for an embedded database holding only demo workflows, and off once real work exists, saying so', async () => {
+      expect(await demoWanted(embedded())).toMatchObject({ on: true, reason: expect.stringContaining('no workflows of your own yet') });
       const demo = await startDemo(server.app.services, { tickMs: 60_000 });
       await demo.stop();
-      expect(await demoWanted(embedded())).toBe(true);
+      expect((await demoWanted(embedded())).on).toBe(true);
       await newWorkflow(server, server.adminToken, [{ name: 'real' }], 'real work');
-      expect(await demoWanted(embedded())).toBe(false);
+      expect(await demoWanted(embedded())).toEqual({ on: false, reason: 'the database holds 1 workflow(s) of your own (DEMO=1 turns it back on)' });
     });
   });
 

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pruneMetrics } from '../../src/metrics/retention.js';
-import type { EntityManager } from '../../src/platform/db.js';
+import type { EntityManager } from '../../src/db/orm.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { waitFor } from '../support/wait.js';
 
@@ -9,7 +9,7 @@ let server: TestServer;
 
 const SELF_METRICS = [
   'cpu_percent', 'memory_percent', 'event_loop_lag_ms', 'requests_per_second', 'response_time_p95_ms',
-  'error_rate_percent', 'db_connections_percent', 'disk_percent', 'ws_connections',
+  'error_rate_percent', 'db_connections_percent', 'disk_percent', 'disk_io_percent', 'ws_connections',
 ];
 
 beforeAll(async () => {
@@ -31,7 +31,7 @@ describe('self-sampling', () => {
       expect(row, name).toMatchObject({ service: 'api', instance: 'sampler-test-1' });
       expect(Number.isFinite(row!.value), name).toBe(true);
     }
-    for (const name of ['cpu_percent', 'memory_percent', 'db_connections_percent', 'disk_percent', 'error_rate_percent']) {
+    for (const name of ['cpu_percent', 'memory_percent', 'db_connections_percent', 'disk_percent', 'disk_io_percent', 'error_rate_percent']) {
       const value = (await latest(name))!.value;
       expect(value, name).toBeGreaterThanOrEqual(0);
       expect(value, name).toBeLessThanOrEqual(100);

@@ -54,6 +54,7 @@ async function internalError(requestId: string) {
     });
     const body = await response.json();
     expect(body.errors[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
+    return response.headers.get('x-request-id')!;
   } finally {
     await sql('alter table alert_rules_moved rename to alert_rules');
   }
@@ -65,9 +66,9 @@ describe('Sentry', () => {
     expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect((await server.gql('{ alertRules { id } }')).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
 
-    await internalError('req-sentry-1');
+    const requestId = await internalError('req-sentry-1');
     const [event] = await waitFor('an envelope', async () => (envelopes().length ? envelopes() : null));
-    expect(event.tags).toMatchObject({ operationName: 'BrokenRules', requestId: 'req-sentry-1' });
+    expect(event.tags).toMatchObject({ operationName: 'BrokenRules', requestId, clientRequestId: 'req-sentry-1' });
     expect(JSON.stringify(event.exception)).toMatch(/alert_rules/);
     // Give a wrongly reported client error time to arrive too.
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -164,8 +165,38 @@ describe('logs', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}`, 'x-request-id': 'req-log-1' },
       body: JSON.stringify({ query: 'query LogMe { viewer { id } }' }),
     });
-    const line = await waitFor('the log line', async () => logs.find((l) => l.requestId === 'req-log-1'));
-    expect(line).toMatchObject({ level: 30, operationName: 'LogMe', outcome: 'ok', msg: 'graphql operation' });
+    const line = await waitFor('the log line', async () => logs.find((l) => l.clientRequestId === 'req-log-1'));
+    expect(line).toMatchObject({ level: 30, operationName: 'LogMe', outcome: 'ok', msg: 'graphql operation', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(line.durationMs).toBeGreaterThan(0);
+  });
+
+  it('should account each request on its own when callers send the same X-Request-Id (issue 11, defect 8)', async () => {
+    const PAIRS = 40;
+    const ask = (query: string) => fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.adminToken}`, 'x-request-id': 'same-id' },
+      body: JSON.stringify({ query }),
+    });
+    const before = await scrape(server.url, METRICS_TOKEN);
+    const count = (samples: Map<string, number>, operation: string, outcome: string) =>
+      samples.get(`graphql_operation_duration_seconds_count{operation="${operation}",type="query",outcome="${outcome}"}`) ?? 0;
+    await sql('alter table alert_rules rename to alert_rules_moved');
+    let responses: Response[];
+    try {
+      // Interleaved: each fine request runs while failing ones with its id are in flight.
+      responses = await Promise.all(Array.from({ length: PAIRS }, (_, i) => [ask('query BrokenRules { alertRules { id } }'), ask(`query Fine${i % 2} { viewer { id } }`)]).flat());
+    } finally {
+      await sql('alter table alert_rules_moved rename to alert_rules');
+    }
+    const ids = responses.map((response) => response.headers.get('x-request-id'));
+    expect(new Set(ids).size).toBe(PAIRS * 2);
+    const after = await scrape(server.url, METRICS_TOKEN);
+    expect(count(after, 'BrokenRules', 'error') - count(before, 'BrokenRules', 'error')).toBe(PAIRS);
+    for (const name of ['Fine0', 'Fine1']) {
+      expect(count(after, name, 'ok') - count(before, name, 'ok'), name).toBe(PAIRS / 2);
+      expect(count(after, name, 'error'), name).toBe(0);
+    }
+    const lines = logs.filter((l) => l.clientRequestId === 'same-id' && l.msg === 'graphql operation');
+    expect(new Set(lines.map((l) => l.requestId))).toEqual(new Set(ids));
   });
 });

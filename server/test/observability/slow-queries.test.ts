@@ -3,8 +3,8 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/platform/embedded-postgres.js';
-import { createLogger } from '../../src/platform/logger.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded-postgres.js';
+import { createLogger } from '../../src/core/logger.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const QUERY = '{ slowQueries(limit: 3) { query calls meanMs maxMs totalMs rows } }';
@@ -34,6 +34,11 @@ describe('slowQueries without pg_stat_statements', () => {
   it('should be for admins only', async () => {
     const member = await server.newUser('MEMBER');
     expect((await server.gql(QUERY, {}, member.token)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('should refuse a snapshot, and list none', async () => {
+    expect((await server.gql('mutation { snapshotSlowQueries }', {}, server.adminToken)).errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect((await server.gqlOk('{ slowQuerySnapshots }', {}, server.adminToken)).slowQuerySnapshots).toEqual([]);
   });
 
   it('should reject a limit out of range', async () => {
@@ -69,5 +74,33 @@ describe('slowQueries on the embedded PostgreSQL', () => {
     expect(slowQueries[0].meanMs).toBeGreaterThanOrEqual(200);
     const means = slowQueries.map((q: any) => q.meanMs);
     expect(means).toEqual([...means].sort((a, b) => b - a));
+  });
+
+  it('should give each statement its calls and mean time since a snapshot, against its mean before', async () => {
+    const em = server.app.orm.em.fork();
+    await em.execute('select pg_stat_statements_reset()');
+    for (let i = 0; i < 2; i++) await em.execute('select pg_sleep(0.05)');
+    const { snapshotSlowQueries: taken } = await server.gqlOk('mutation { snapshotSlowQueries }', {}, server.adminToken);
+    for (let i = 0; i < 2; i++) await em.execute('select pg_sleep(0.15)');
+    const { slowQuerySnapshots } = await server.gqlOk('{ slowQuerySnapshots }', {}, server.adminToken);
+    expect(slowQuerySnapshots).toEqual([taken]);
+
+    const TRENDS = 'query ($since: DateTime) { slowQueries(limit: 5, since: $since) { queryId query calls meanMs trend { since calls meanMs previousMeanMs changePercent } } }';
+    const { slowQueries } = await server.gqlOk(TRENDS, { since: new Date().toISOString() }, server.adminToken);
+    const sleep = slowQueries.find((q: any) => /pg_sleep/.test(q.query));
+    expect(sleep.calls).toBe(4);
+    expect(sleep.trend).toMatchObject({ since: taken, calls: 2 });
+    expect(sleep.trend.previousMeanMs).toBeGreaterThanOrEqual(50);
+    expect(sleep.trend.previousMeanMs).toBeLessThan(150);
+    expect(sleep.trend.meanMs).toBeGreaterThanOrEqual(150);
+    expect(sleep.trend.changePercent).toBeCloseTo(((sleep.trend.meanMs - sleep.trend.previousMeanMs) / sleep.trend.previousMeanMs) * 100, 6);
+    // Before the oldest snapshot there is nothing to compare with.
+    const early = await server.gqlOk(TRENDS, { since: new Date(Date.parse(taken) - 60_000).toISOString() }, server.adminToken);
+    expect(early.slowQueries.every((q: any) => q.trend === null)).toBe(true);
+    // After a reset the counters are below the snapshot's: no trend rather than a negative one.
+    await em.execute('select pg_stat_statements_reset()');
+    await em.execute('select pg_sleep(0.01)');
+    const reset = await server.gqlOk(TRENDS, { since: new Date().toISOString() }, server.adminToken);
+    expect(reset.slowQueries.find((q: any) => /pg_sleep/.test(q.query)).trend).toBeNull();
   });
 });

@@ -7,8 +7,8 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../../src/platform/embedded-postgres.js';
-import { createLogger } from '../../src/platform/logger.js';
+import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
+import { createLogger } from '../../src/core/logger.js';
 import { freePort } from './ports.js';
 import { findRedis } from './redis-setup.js';
 

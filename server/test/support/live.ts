@@ -4,7 +4,7 @@
  */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { App } from '../../src/app.js';
+import type { App } from '../../src/app/start.js';
 import type { GraphQLResult } from './server.js';
 import { waitFor } from './wait.js';
 

@@ -4,6 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, inject } from 'vitest';
 import { freePort } from './ports.js';
 
@@ -24,12 +27,20 @@ export function uniqueRedisPrefix(): string {
 /** A private redis-server on its own port, to kill and bring back mid-test. */
 export class ThrowawayRedis {
   private child: ChildProcess | null = null;
-  private constructor(readonly port: number) {}
+  private constructor(readonly port: number, private readonly args: string[]) {}
 
-  static async start(): Promise<ThrowawayRedis> {
-    const redis = new ThrowawayRedis(await freePort());
+  /**
+   * `args` are more redis-server options (`--replicaof …`, `--cluster-enabled yes`); a
+   * sentinel's are its config file first, then `--sentinel`.
+   */
+  static async start(args: string[] = []): Promise<ThrowawayRedis> {
+    const redis = new ThrowawayRedis(await freePort(), args);
     await redis.restart();
     return redis;
+  }
+
+  private get snapshotFile(): string {
+    return `wf-test-redis-${this.port}.rdb`;
   }
 
   get url(): string {
@@ -38,7 +49,13 @@ export class ThrowawayRedis {
 
   /** Starts redis-server on the same port again; resolves once it accepts connections. */
   async restart(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    // A config file must come first; a sentinel says its id where a server says it is ready.
+    const [file, rest] = this.args[0]?.endsWith('.conf') ? [[this.args[0]], this.args.slice(1)] : [[], this.args];
+    // A replica writes the snapshot it syncs from its primary even with `--save ''`: into the temp
+    // folder under its own name, not into the test's working directory.
+    const snapshot = ['--dir', os.tmpdir(), '--dbfilename', this.snapshotFile];
+    const options = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...snapshot];
+    const child = spawn('redis-server', [...file, ...options, ...rest], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     this.child = child;
@@ -46,7 +63,7 @@ export class ThrowawayRedis {
       let output = '';
       child.stdout!.on('data', (chunk) => {
         output += chunk;
-        if (output.includes('Ready to accept connections')) resolve();
+        if (output.includes('Ready to accept connections') || output.includes('Sentinel ID is')) resolve();
       });
       child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)));
     });
@@ -62,5 +79,6 @@ export class ThrowawayRedis {
       child.once('exit', resolve);
       child.kill('SIGKILL');
     });
+    rmSync(path.join(os.tmpdir(), this.snapshotFile), { force: true });
   }
 }

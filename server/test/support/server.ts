@@ -3,9 +3,9 @@
  * tests a GraphQL client over real HTTP plus helpers to make users of each role.
  */
 import 'reflect-metadata';
-import { startApp, type App } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { createLogger, type Logger } from '../../src/platform/logger.js';
+import { startApp, type App } from '../../src/app/start.js';
+import { loadConfig } from '../../src/app/config.js';
+import { createLogger, type Logger } from '../../src/core/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const ADMIN = { email: 'admin@test.local', password: 'admin-password' };

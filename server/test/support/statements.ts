@@ -1,5 +1,5 @@
 /** Counts the SQL statements the app sends while `work` runs (every pool connection). */
-import type { App } from '../../src/app.js';
+import type { App } from '../../src/app/start.js';
 
 export async function countStatements(app: App, work: () => Promise<unknown>): Promise<{ count: number; sql: string[] }> {
   const knex = app.orm.em.getConnection().getKnex();

@@ -2,6 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/users/passwords.js';
 import { ensureAdmin } from '../../src/users/service.js';
+import { codeOf, postGraphQL } from '../support/hostile.js';
+import { rawSocket } from '../support/live.js';
 import { ADMIN, startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -74,12 +76,69 @@ describe('sessions and API tokens', () => {
     expect(rows[0].token_hash).not.toContain(createApiToken.slice(4, 20));
   });
 
-  it('should treat unknown and malformed tokens as anonymous', async () => {
-    for (const token of ['wft_unknown', 'x'.repeat(5000)]) {
-      const result = await server.gql('{ workflows { totalCount } }', {}, token);
-      expect(result.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+});
+
+describe('credentials that do not authenticate', () => {
+  /** Session tokens that were good once, and tokens that never were. */
+  async function badTokens(): Promise<Record<string, string>> {
+    const expired = await server.login(ADMIN.email, ADMIN.password);
+    const signedOut = await server.login(ADMIN.email, ADMIN.password);
+    const { createApiToken: revoked } = await server.gqlOk('mutation { createApiToken(name: "to revoke") }', {}, server.adminToken);
+    const { apiTokens } = await server.gqlOk('{ apiTokens { id name } }', {}, server.adminToken);
+    const revokedId = apiTokens.find((t: { name: string }) => t.name === 'to revoke').id;
+    await server.gqlOk('mutation ($id: ID!) { revokeApiToken(id: $id) }', { id: revokedId }, server.adminToken);
+    await server.gqlOk('mutation { signOut }', {}, signedOut);
+    const db = new pg.Client({ connectionString: server.database.url });
+    await db.connect();
+    await db.query(`update sessions set expires_at = now() - interval '1 second' where token_hash = $1`, [hashToken(expired)]);
+    await db.end();
+    return { forged: `wfs_${'A'.repeat(43)}`, unknownApiToken: 'wft_unknown', huge: 'x'.repeat(5000), expired, signedOut, revoked };
+  }
+
+  const OPERATIONS = ['{ viewer { email } }', '{ health { status } }', '{ workflows { totalCount } }', 'mutation { signOut }', 'mutation { login(email: "a@b.c", password: "x") { token } }'];
+
+  it('should answer 401 UNAUTHENTICATED with WWW-Authenticate to every operation, never as anonymous', async () => {
+    const tokens = { ...(await badTokens()), malformedHeader: '' };
+    for (const [what, token] of Object.entries(tokens)) {
+      for (const query of OPERATIONS) {
+        const response = await postGraphQL(server, { query }, undefined, { authorization: token ? `Bearer ${token}` : 'Bearer' });
+        expect(response.status, `${what}: ${query}`).toBe(401);
+        expect(response.headers['www-authenticate'], what).toMatch(/^Bearer realm="workflow-factory", error="invalid_token"/);
+        expect(codeOf(response.json()), what).toBe('UNAUTHENTICATED');
+        expect(response.json().data, what).toBeUndefined();
+      }
     }
-    expect((await server.gqlOk(VIEWER_QUERY, {}, 'wft_unknown')).viewer).toBeNull();
+  });
+
+  it('should answer a stale session cookie with 401 and clear it', async () => {
+    const { expired, signedOut, forged } = await badTokens();
+    for (const token of [expired, signedOut, forged, '%E0%A4%A']) {
+      const response = await postGraphQL(server, { query: '{ viewer { email } }' }, undefined, { cookie: `wf_session=${token}` });
+      expect(response.status).toBe(401);
+      expect(codeOf(response.json())).toBe('UNAUTHENTICATED');
+      expect(response.headers['www-authenticate']).toMatch(/^Bearer /);
+      expect(response.headers['set-cookie']?.[0]).toMatch(/^wf_session=; .*Max-Age=0/);
+    }
+  });
+
+  it('should leave a request with another scheme, or no credential, anonymous', async () => {
+    for (const headers of [{}, { authorization: 'Basic YTpi' }, { cookie: 'other=1' }] as Array<Record<string, string>>) {
+      const response = await postGraphQL(server, { query: '{ viewer { email } }' }, undefined, headers);
+      expect(response.status).toBe(200);
+      expect(response.json()).toEqual({ data: { viewer: null } });
+    }
+  });
+
+  it('should close a WebSocket whose connection_init or cookie carries one with 4403', async () => {
+    const { forged, expired, signedOut, revoked } = await badTokens();
+    for (const token of [forged, expired, signedOut, revoked]) {
+      const byParams = await rawSocket(server.url);
+      byParams.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+      expect((await byParams.closed).code).toBe(4403);
+      const byCookie = await rawSocket(server.url, undefined, { headers: { cookie: `wf_session=${token}` } });
+      byCookie.socket.send(JSON.stringify({ type: 'connection_init' }));
+      expect((await byCookie.closed).code).toBe(4403);
+    }
   });
 });
 
@@ -128,8 +187,26 @@ describe('ensureAdmin', () => {
   it('should let replicas starting together make sure of the same admin, creating it once', async () => {
     const email = 'bootstrap-race@test.local';
     const results = await Promise.all([1, 2, 3].map(() => ensureAdmin(server.app.orm.em.fork(), email, 'password-123')));
-    expect(results).toEqual([{ email }, { email }, { email }]);
+    expect(results.map((r) => r?.email)).toEqual([email, email, email]);
+    expect(results.filter((r) => r?.password === 'created')).toHaveLength(1);
     const [{ n }] = await server.app.orm.em.fork().execute('select count(*)::int as n from users where email = ?', [email]);
     expect(n).toBe(1);
+  });
+
+  it('should set ADMIN_PASSWORD only on a new account: an existing admin keeps its own unless ADMIN_PASSWORD_RESET, which signs it out', async () => {
+    const email = 'bootstrap-keep@test.local';
+    expect(await ensureAdmin(server.app.orm.em.fork(), email, 'first-password')).toEqual({ email, password: 'created' });
+    const session = await server.login(email, 'first-password');
+    // Next start, same settings: nothing to do.
+    expect(await ensureAdmin(server.app.orm.em.fork(), email, 'first-password')).toEqual({ email, password: 'matches', promoted: false });
+    // The settings now name another password (the admin changed theirs, or the setting was edited): kept.
+    expect(await ensureAdmin(server.app.orm.em.fork(), email, 'other-password')).toEqual({ email, password: 'kept', promoted: false });
+    expect(await server.login(email, 'first-password')).toMatch(/^wfs_/);
+    expect((await server.gqlOk(VIEWER_QUERY, {}, session)).viewer.email).toBe(email);
+
+    expect(await ensureAdmin(server.app.orm.em.fork(), email, 'other-password', true)).toEqual({ email, password: 'reset', promoted: false });
+    expect(await server.login(email, 'other-password')).toMatch(/^wfs_/);
+    const old = await server.gql(VIEWER_QUERY, {}, session);
+    expect(old.data?.viewer ?? null).toBeNull(); // signed out (anonymous, or UNAUTHENTICATED)
   });
 });

@@ -97,8 +97,8 @@ describe('workflows connection', () => {
     expect(none.workflows.totalCount).toBe(0);
   });
 
-  it('should refuse a page size over 100, a negative one and a bad cursor', async () => {
-    for (const query of ['{ workflows(first: 101) { totalCount } }', '{ workflows(first: -1) { totalCount } }', '{ workflows(after: "bogus") { totalCount } }']) {
+  it('should refuse a page size over 100, zero, a negative one and a bad cursor', async () => {
+    for (const query of ['{ workflows(first: 101) { totalCount } }', '{ workflows(first: 0) { totalCount } }', '{ workflows(first: -1) { totalCount } }', '{ workflows(after: "bogus") { totalCount } }', '{ alerts(first: 0) { totalCount } }']) {
       const result = await server.gql(query, {}, server.adminToken);
       expect(result.errors?.[0].extensions?.code, query).toBe('BAD_USER_INPUT');
     }

@@ -4,10 +4,11 @@
  */
 import { createHmac } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Config } from '../../config.js';
+import type { Config } from '../../app/config.js';
 import type { AlertMessage } from './message.js';
 
-export type Channel = 'slack' | 'webhook' | 'email';
+export const CHANNELS = ['slack', 'webhook', 'email'] as const;
+export type Channel = (typeof CHANNELS)[number];
 const SEND_TIMEOUT_MS = 10_000;
 
 /** The channels the settings turn on. */

@@ -1,8 +1,9 @@
 /** What a notification says: one JSON document per event, the same for every channel. */
-import { toGlobalId } from '../../platform/ids.js';
+import { toGlobalId } from '../../core/ids.js';
 import type { Alert, AlertRule } from '../types.js';
 
-export type NotificationEvent = 'FIRING' | 'RESOLVED';
+export const NOTIFICATION_EVENTS = ['FIRING', 'RESOLVED'] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 export interface AlertMessage {
   event: NotificationEvent;

@@ -5,10 +5,11 @@
  * exponential backoff. A receiver that is down for a while gets everything once it is
  * back; a replica that dies mid-send leaves a lease that runs out, and the row is retried.
  */
-import type { Config } from '../../config.js';
-import type { AppServices } from '../../context.js';
-import type { EntityManager } from '../../platform/db.js';
-import { repeat } from '../../platform/repeat.js';
+import type { Config } from '../../app/config.js';
+import type { AppServices } from '../../app/context.js';
+import type { EntityManager } from '../../db/orm.js';
+import { repeat } from '../../core/repeat.js';
+import { truncate } from '../../core/text.js';
 import type { Alert, AlertRule } from '../types.js';
 import { configuredChannels, createSenders, type Channel } from './channels.js';
 import { alertMessage, type AlertMessage, type NotificationEvent } from './message.js';
@@ -66,7 +67,7 @@ export async function deliverDue(app: AppServices, senders: ReturnType<typeof cr
       await em.execute(`update alert_notifications set status = 'DELIVERED', delivered_at = now(), last_error = null where id = ?`, [row.id]);
       return true;
     } catch (error) {
-      const message = (error instanceof Error ? error.message : String(error)).slice(0, 500);
+      const message = truncate(error instanceof Error ? error.message : String(error), 500);
       const gaveUp = row.attempts >= MAX_ATTEMPTS;
       await em.execute(
         `update alert_notifications set status = ?, last_error = ?, next_attempt_at = now() + make_interval(secs => ?) where id = ?`,

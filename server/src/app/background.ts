@@ -1,0 +1,33 @@
+/**
+ * The replica's background monitoring: self-sampling, metric retention, the alert evaluator
+ * (one leader across replicas) and notification delivery (every replica). `stop()` ends them
+ * all, waiting for work in flight, before the app closes its database pool.
+ */
+import { startEvaluator } from '../alerts/evaluator.js';
+import { startAuditRetention } from '../audit/service.js';
+import { startIdempotencyPruning } from '../graphql/idempotency.js';
+import { startDelivery } from '../alerts/notifications/outbox.js';
+import type { AppServices } from './context.js';
+import type { RequestStats } from '../metrics/request-stats.js';
+import { startRetention } from '../metrics/retention.js';
+import { startRollups } from '../metrics/rollups.js';
+import { startSampler } from '../metrics/sampler.js';
+import { startSlowQuerySnapshots } from '../observability/slow-queries.js';
+
+/** `directUrl` reaches PostgreSQL without a transaction-mode pooler: the evaluator's leader lock needs a session. */
+export function startMonitoring(app: AppServices, requests: RequestStats, directUrl: string) {
+  const sampler = startSampler(app, requests);
+  const retention = startRetention(app);
+  const auditRetention = startAuditRetention(app);
+  const idempotency = startIdempotencyPruning(app);
+  const rollups = startRollups(app, directUrl);
+  const snapshots = startSlowQuerySnapshots(app, directUrl);
+  const delivery = startDelivery(app);
+  const evaluator = startEvaluator(app, directUrl, delivery.poke);
+  return {
+    async stop() {
+      await Promise.all([sampler.stop(), retention.stop(), auditRetention.stop(), idempotency.stop(), rollups.stop(), snapshots.stop(), evaluator.stop()]);
+      await delivery.stop();
+    },
+  };
+}

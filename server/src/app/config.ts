@@ -1,0 +1,277 @@
+/**
+ * Every setting the server reads, parsed and validated once at start.
+ * `main.ts` passes `process.env` in; nothing else reads the environment, so tests build
+ * configs from plain objects. A bad value throws a `ConfigError` whose message is one line
+ * naming the variable.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RedisNode, RedisTarget } from '../core/redis.js';
+import type { RequestLimits } from '../core/limits.js';
+import type { LogFormat, LogLevel } from '../core/logger.js';
+import { codePoints } from '../core/text.js';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** unset: embedded PostgreSQL in `dataDir` */
+  databaseUrl?: string;
+  /**
+   * PostgreSQL itself, for the work that needs a session (the migration lock, leader
+   * election) when `databaseUrl` goes through a transaction-mode pooler; defaults to `databaseUrl`
+   */
+  databaseDirectUrl?: string;
+  databaseReadUrl?: string;
+  dataDir: string;
+  /** port of the embedded PostgreSQL (never 5432, which the machine's own server may use) */
+  embeddedPostgresPort: number;
+  /** unset: no Redis (in-process bus, limiter and cache) */
+  redis?: RedisTarget;
+  /** prefix of every Redis key and channel, so replicas of one deployment share them and nothing else does */
+  redisPrefix: string;
+  /** how often each replica re-reads new events even without news from the bus (lost messages) */
+  eventPollIntervalMs: number;
+  adminEmail?: string;
+  adminPassword?: string;
+  /** ADMIN_PASSWORD replaces the password of an admin that exists already (else only a new account gets it) */
+  adminPasswordReset: boolean;
+  sentryDsn?: string;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  dbPoolMin: number;
+  dbPoolMax: number;
+  sampleIntervalSeconds: number;
+  alertEvalIntervalSeconds: number;
+  rateLimitPerMinute: number;
+  loginAttemptsPer15Min: number;
+  cacheTtlSeconds: number;
+  metricsToken?: string;
+  slackWebhookUrl?: string;
+  alertWebhookUrl?: string;
+  alertWebhookSecret?: string;
+  smtpUrl?: string;
+  alertEmailTo?: string;
+  /** sender of alert e-mails */
+  alertEmailFrom: string;
+  /** undefined: on for an empty embedded database, off otherwise */
+  demo?: boolean;
+  sessionTtlHours: number;
+  eventRetentionHours: number;
+  metricRetentionDays: number;
+  /** audit entries older than this are deleted */
+  auditRetentionDays: number;
+  /** how long an Idempotency-Key answers with its first result */
+  idempotencyHours: number;
+  /** 1-minute and 1-hour metric rollups older than these are pruned */
+  metricRollupMinuteDays: number;
+  metricRollupHourDays: number;
+  corsOrigins: string[];
+  /** id of this replica: metrics `instance`, health components, logs */
+  instanceId: string;
+  /** processes serving the one port (node:cluster), each a replica of its own; 1: this process serves */
+  workers: number;
+  /** where the built dashboard lives (default: the repository's client/build); missing: the API alone is served */
+  clientBuildDir: string;
+  /** proxies in front of the server whose X-Forwarded-For entries are trusted (0: the socket's address) */
+  trustProxyHops: number;
+  limits: RequestLimits;
+}
+
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`Invalid setting ${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `expected ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got ${parsed.protocol}`);
+  }
+  return raw;
+}
+
+function flag(env: Env, name: string): boolean | undefined {
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `expected 1 or 0, got "${raw}"`);
+}
+
+function redisPrefix(env: Env): string {
+  const prefix = text(env, 'REDIS_PREFIX') ?? 'wf:';
+  if (!/^[\w:.-]{1,64}$/.test(prefix)) throw new ConfigError('REDIS_PREFIX', 'expected 1 to 64 letters, digits or _ : . -');
+  return prefix;
+}
+
+const redisUrlSetting = (env: Env) => url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+
+function redisNodes(env: Env, name: string): RedisNode[] | undefined {
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  return raw.split(',').map((entry) => {
+    const match = entry.trim().match(/^(\[[0-9a-fA-F:]+\]|[^\s:/]+):(\d{1,5})$/);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) throw new ConfigError(name, `expected host:port,host:port…, got "${entry.trim()}"`);
+    return { host: match[1].replace(/^\[|\]$/g, ''), port };
+  });
+}
+
+/** One of REDIS_URL, REDIS_SENTINELS (+ REDIS_SENTINEL_NAME) or REDIS_CLUSTER_NODES, or none. */
+function redisTarget(env: Env): RedisTarget | undefined {
+  const url = redisUrlSetting(env);
+  const sentinels = redisNodes(env, 'REDIS_SENTINELS');
+  const cluster = redisNodes(env, 'REDIS_CLUSTER_NODES');
+  const name = text(env, 'REDIS_SENTINEL_NAME');
+  const password = env.REDIS_PASSWORD || undefined;
+  const given = [url && 'REDIS_URL', sentinels && 'REDIS_SENTINELS', cluster && 'REDIS_CLUSTER_NODES'].filter(Boolean);
+  if (given.length > 1) throw new ConfigError(given[1] as string, `set only one of ${given.join(' and ')}`);
+  if (name && !sentinels) throw new ConfigError('REDIS_SENTINEL_NAME', 'needs REDIS_SENTINELS');
+  if (password && url) throw new ConfigError('REDIS_PASSWORD', 'put the password in REDIS_URL (redis://:password@host:port)');
+  if (url) return { kind: 'server', url };
+  if (sentinels) {
+    if (!name) throw new ConfigError('REDIS_SENTINEL_NAME', 'required with REDIS_SENTINELS (the name the sentinels monitor the primary by)');
+    return { kind: 'sentinel', sentinels, name, password };
+  }
+  return cluster ? { kind: 'cluster', nodes: cluster, password } : undefined;
+}
+
+const DEFAULT_CLIENT_BUILD_DIR = fileURLToPath(new URL('../../../client/build', import.meta.url));
+const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_FORMATS: LogFormat[] = ['json', 'pretty'];
+const POSTGRES = ['postgres:', 'postgresql:'];
+
+/** `terminal`: whether stdout is one (logs are then pretty unless LOG_FORMAT says otherwise). */
+export function loadConfig(env: Env, terminal = false): Config {
+  const logLevel = (text(env, 'LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = (text(env, 'LOG_FORMAT') ?? (terminal ? 'pretty' : 'json')).toLowerCase() as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) throw new ConfigError('LOG_FORMAT', `expected one of ${LOG_FORMATS.join(', ')}`);
+
+  const adminEmail = text(env, 'ADMIN_EMAIL');
+  if (adminEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) {
+    throw new ConfigError('ADMIN_EMAIL', 'not an e-mail address');
+  }
+  const adminPassword = env.ADMIN_PASSWORD;
+  if (adminPassword !== undefined && codePoints(adminPassword) < 8) {
+    throw new ConfigError('ADMIN_PASSWORD', 'must be at least 8 characters');
+  }
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    throw new ConfigError(adminEmail ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL', 'ADMIN_EMAIL and ADMIN_PASSWORD go together');
+  }
+
+  const dbPoolMin = integer(env, 'DB_POOL_MIN', 2, 0, 1000);
+  const dbPoolMax = integer(env, 'DB_POOL_MAX', 10, 1, 1000);
+  if (dbPoolMin > dbPoolMax) throw new ConfigError('DB_POOL_MIN', `must not exceed DB_POOL_MAX (${dbPoolMax})`);
+
+  const alertWebhookUrl = url(env, 'ALERT_WEBHOOK_URL', ['http:', 'https:']);
+  const smtpUrl = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
+  const alertEmailTo = text(env, 'ALERT_EMAIL_TO');
+  if (smtpUrl && !alertEmailTo) throw new ConfigError('ALERT_EMAIL_TO', 'required when SMTP_URL is set');
+
+  const databaseUrl = url(env, 'DATABASE_URL', POSTGRES);
+  const databaseDirectUrl = url(env, 'DATABASE_DIRECT_URL', POSTGRES);
+  // The embedded PostgreSQL is reached directly already; a direct URL beside it would name another server.
+  if (databaseDirectUrl && !databaseUrl) throw new ConfigError('DATABASE_DIRECT_URL', 'needs DATABASE_URL');
+
+  const clientBuildDir = text(env, 'CLIENT_BUILD_DIR');
+  const redis = redisTarget(env);
+  const workers = integer(env, 'WORKERS', 1, 1, 64);
+  // Each worker is a replica: what replicas share (events, the response cache, rate limits)
+  // goes through Redis, and the embedded PostgreSQL belongs to one process.
+  if (workers > 1 && !redis) throw new ConfigError('WORKERS', 'more than 1 needs Redis: REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES (workers share events, the response cache and rate limits through it)');
+  if (workers > 1 && !databaseUrl) throw new ConfigError('WORKERS', 'more than 1 needs DATABASE_URL (the embedded PostgreSQL serves one process)');
+
+  return {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    host: text(env, 'HOST') ?? '0.0.0.0',
+    databaseUrl,
+    databaseDirectUrl: databaseDirectUrl ?? databaseUrl,
+    databaseReadUrl: url(env, 'DATABASE_READ_URL', POSTGRES),
+    dataDir: path.resolve(text(env, 'DATA_DIR') ?? './.data'),
+    embeddedPostgresPort: integer(env, 'EMBEDDED_POSTGRES_PORT', 5433, 1, 65535),
+    redis,
+    redisPrefix: redisPrefix(env),
+    eventPollIntervalMs: integer(env, 'EVENT_POLL_INTERVAL_MS', 5_000, 50, 600_000),
+    adminEmail: adminEmail?.toLowerCase(),
+    adminPassword,
+    adminPasswordReset: flag(env, 'ADMIN_PASSWORD_RESET') ?? false,
+    sentryDsn: url(env, 'SENTRY_DSN', ['http:', 'https:']),
+    logLevel,
+    logFormat,
+    dbPoolMin,
+    dbPoolMax,
+    sampleIntervalSeconds: integer(env, 'SAMPLE_INTERVAL_SECONDS', 10, 1, 86400),
+    alertEvalIntervalSeconds: integer(env, 'ALERT_EVAL_INTERVAL_SECONDS', 15, 1, 86400),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
+    loginAttemptsPer15Min: integer(env, 'LOGIN_ATTEMPTS_PER_15_MIN', 10, 1),
+    cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 30, 0, 86400),
+    metricsToken: text(env, 'METRICS_TOKEN'),
+    slackWebhookUrl: url(env, 'SLACK_WEBHOOK_URL', ['http:', 'https:']),
+    alertWebhookUrl,
+    alertWebhookSecret: text(env, 'ALERT_WEBHOOK_SECRET'),
+    smtpUrl,
+    alertEmailTo,
+    alertEmailFrom: text(env, 'ALERT_EMAIL_FROM') ?? 'Workflow Factory <alerts@workflow-factory.localhost>',
+    demo: flag(env, 'DEMO'),
+    sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 24 * 7, 1, 24 * 365),
+    eventRetentionHours: integer(env, 'EVENT_RETENTION_HOURS', 24, 1, 24 * 365),
+    metricRetentionDays: integer(env, 'METRIC_RETENTION_DAYS', 7, 1, 3650),
+    auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 1, 3650),
+    idempotencyHours: integer(env, 'IDEMPOTENCY_HOURS', 24, 1, 24 * 30),
+    metricRollupMinuteDays: integer(env, 'METRIC_ROLLUP_MINUTE_DAYS', 35, 1, 3650),
+    metricRollupHourDays: integer(env, 'METRIC_ROLLUP_HOUR_DAYS', 400, 1, 36500),
+    corsOrigins: (text(env, 'CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    instanceId: text(env, 'INSTANCE_ID') ?? `${os.hostname()}-${process.pid}`,
+    workers,
+    clientBuildDir: clientBuildDir ? path.resolve(clientBuildDir) : DEFAULT_CLIENT_BUILD_DIR,
+    trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    limits: {
+      bodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+      variablesBytes: integer(env, 'MAX_VARIABLES_BYTES', 1024 * 1024, 16, 100 * 1024 * 1024),
+      queryDepth: integer(env, 'QUERY_MAX_DEPTH', 10, 1, 1000),
+      queryAliases: integer(env, 'QUERY_MAX_ALIASES', 30, 0, 100_000),
+      queryTokens: integer(env, 'QUERY_MAX_TOKENS', 5000, 10, 1_000_000),
+      queryDirectives: integer(env, 'QUERY_MAX_DIRECTIVES', 20, 0, 100_000),
+      // A worst case, not what runs: 100 workflows with their tasks and dependencies bound at
+      // ~1e8 and are ordinary; a task's workflow's tasks' workflow's tasks (~1e9) is refused.
+      // What an admitted query really builds is held by MAX_RESPONSE_BYTES and QUERY_TIMEOUT_MS.
+      queryCost: integer(env, 'QUERY_MAX_COST', 200_000_000, 1),
+      responseBytes: integer(env, 'MAX_RESPONSE_BYTES', 16 * 1024 * 1024, 1024),
+      queryTimeoutMs: integer(env, 'QUERY_TIMEOUT_MS', 15_000, 10, 3_600_000),
+      introspection: flag(env, 'INTROSPECTION') ?? true,
+      wsInitTimeoutMs: integer(env, 'WS_INIT_TIMEOUT_MS', 3_000, 100, 600_000),
+      wsMaxSubscriptions: integer(env, 'WS_MAX_SUBSCRIPTIONS', 100, 1, 10_000),
+      wsCredentialRecheckMs: integer(env, 'WS_CREDENTIAL_RECHECK_MS', 30_000, 50, 3_600_000),
+      wsKeepaliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 50, 3_600_000),
+      wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024),
+    },
+  };
+}

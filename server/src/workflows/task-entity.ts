@@ -1,0 +1,86 @@
+/** A task: one step of a workflow, claimed and run by workers, possibly after other tasks. */
+import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Node } from '../graphql/node.js';
+
+export enum TaskStatus {
+  PENDING = 'PENDING',
+  READY = 'READY',
+  RUNNING = 'RUNNING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+  CANCELLED = 'CANCELLED',
+}
+registerEnumType(TaskStatus, { name: 'TaskStatus' });
+
+@Entity({ tableName: 'tasks' })
+// simpleResolvers (here and on the other types of the workflow list): plain fields are read by
+// graphql's default resolver, which graphql-jit inlines, instead of through type-graphql's
+// per-field wrapper (it only serves middlewares, which this schema does not use).
+@ObjectType({ implements: Node, simpleResolvers: true })
+export class Task {
+  [OptionalProps]?: 'createdAt' | 'updatedAt' | 'attempts' | 'maxAttempts';
+
+  @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
+  id!: string;
+
+  @Property({ type: 'uuid' })
+  workflowId!: string;
+
+  @Property({ type: 'text' })
+  @Field()
+  name!: string;
+
+  /** order of the task in the workflow's input */
+  @Property({ type: 'integer' })
+  position!: number;
+
+  @Property({ type: 'text' })
+  @Field(() => TaskStatus)
+  status!: TaskStatus;
+
+  @Property({ type: 'text' })
+  @Field()
+  queue!: string;
+
+  @Property({ type: 'integer' })
+  @Field(() => Int)
+  attempts = 0;
+
+  @Property({ type: 'integer' })
+  @Field(() => Int)
+  maxAttempts = 1;
+
+  @Property({ type: 'text', nullable: true })
+  @Field(() => String, { nullable: true })
+  error?: string | null;
+
+  @Property({ type: 'Date', nullable: true })
+  readyAt?: Date | null;
+
+  @Property({ type: 'Date', nullable: true })
+  @Field(() => Date, { nullable: true })
+  startedAt?: Date | null;
+
+  @Property({ type: 'Date', nullable: true })
+  @Field(() => Date, { nullable: true })
+  finishedAt?: Date | null;
+
+  @Property({ type: 'Date' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'Date' })
+  updatedAt: Date = new Date();
+
+  /** ids of the tasks this one waits for, when it was read through the task loaders (not stored here) */
+  dependsOnIds?: string[];
+}
+
+@Entity({ tableName: 'task_dependencies' })
+export class TaskDependency {
+  @PrimaryKey({ type: 'uuid' })
+  taskId!: string;
+
+  @PrimaryKey({ type: 'uuid' })
+  dependsOnId!: string;
+}

@@ -1,0 +1,121 @@
+/** Per-request batch loaders for tasks. A task is visible exactly when its workflow is. */
+import DataLoader from 'dataloader';
+import type { Viewer } from '../core/viewer.js';
+import { workflowScope } from './visibility.js';
+import type { Queryable } from '../db/read-routing.js';
+import { columnsFor, type ColumnPlan } from '../graphql/selection.js';
+import { asInstance, groupBy, toDate, uuidArray } from '../db/sql.js';
+import { Task, type TaskStatus } from './task-entity.js';
+
+export function taskFromRow(row: Record<string, any>): Task {
+  return asInstance(Task, {
+    id: row.id,
+    workflowId: row.workflow_id,
+    name: row.name,
+    position: row.position,
+    status: row.status as TaskStatus,
+    queue: row.queue,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    error: row.error,
+    readyAt: toDate(row.ready_at),
+    startedAt: toDate(row.started_at),
+    finishedAt: toDate(row.finished_at),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+    dependsOnIds: row.depends_on_ids === undefined ? undefined : row.depends_on_ids ? row.depends_on_ids.split(',') : [],
+  });
+}
+
+// Each task row carries the ids it depends on (one index probe per row), so `dependsOn` of a
+// loaded list resolves from the loader cache without another statement.
+// (As text: splitting 'a,b' is cheaper than pg's generic array parser, and uuids hold no commas.)
+const DEPENDS_ON_IDS = "array_to_string(array(select d.depends_on_id from task_dependencies d where d.task_id = t.id), ',') as depends_on_ids";
+
+const TASK_PLAN: ColumnPlan = {
+  columns: ['id', 'workflow_id', 'name', 'position', 'status', 'queue', 'attempts', 'max_attempts', 'error', 'ready_at', 'started_at', 'finished_at', 'created_at', 'updated_at'],
+  // keys, declaration order, and what `Workflow.tasks(status:)` filters by
+  always: ['id', 'workflow_id', 'position', 'status'],
+  derived: { workflow: ['workflow_id'], durationMs: ['started_at', 'finished_at'], dependsOn: [DEPENDS_ON_IDS] },
+};
+
+/** The select list for the Task fields a query asks for (every column when unknown). */
+function taskColumns(fields: ReadonlySet<string> | undefined): string {
+  const columns = columnsFor(TASK_PLAN, fields);
+  return columns ? columns.map((column) => (column === DEPENDS_ON_IDS ? column : `t.${column}`)).join(', ') : `t.*, ${DEPENDS_ON_IDS}`;
+}
+
+const byPosition = (a: Task, b: Task) => a.position - b.position;
+
+/** `fields`: the Task fields the operation selects, when known (queries), asked when a batch runs. */
+export function createTaskLoaders(em: Queryable, viewer: Viewer | null, fields: () => ReadonlySet<string> | undefined = () => undefined) {
+  const scope = viewer ? workflowScope(viewer) : null;
+  // Every task this request has loaded (all visible to the viewer), for synchronous lookups.
+  const loaded = new Map<string, Task>();
+  const remember = (task: Task) => {
+    loaded.set(task.id, task);
+    return task;
+  };
+
+  // Tasks a list already brought in are answered from `loaded`, not primed one by one.
+  const taskById = new DataLoader<string, Task | null>(async (ids) => {
+    const missing = ids.filter((id) => !loaded.has(id));
+    if (missing.length) {
+      const rows = await em.execute(
+        scope
+          ? `select ${taskColumns(fields())} from tasks t join workflows w on w.id = t.workflow_id where t.id = any(?::uuid[]) and w.owner_id = ?`
+          : `select ${taskColumns(fields())} from tasks t where t.id = any(?::uuid[])`,
+        scope ? [uuidArray(missing), scope] : [uuidArray(missing)],
+      );
+      for (const row of rows) remember(taskFromRow(row));
+    }
+    return ids.map((id) => loaded.get(id) ?? null);
+  });
+
+  /** The tasks each task waits for (always in the same workflow, so equally visible). */
+  const dependenciesByTask = new DataLoader<string, Task[]>(async (ids) => {
+    const tasks = await taskById.loadMany(ids);
+    const dependencyIds = tasks.map((task) => (task && !(task instanceof Error) ? (task.dependsOnIds ?? []) : []));
+    await taskById.loadMany([...new Set(dependencyIds.flat())]);
+    return dependencyIds.map(knownTasks);
+  });
+
+  /** The loaded tasks among `ids` (the visible ones), in declaration order. */
+  const knownTasks = (ids: string[]): Task[] => {
+    const tasks: Task[] = [];
+    for (const id of ids) {
+      const task = loaded.get(id);
+      if (task) tasks.push(task);
+    }
+    return tasks.length > 1 ? tasks.sort(byPosition) : tasks;
+  };
+
+  return {
+    taskById,
+
+    /** All tasks of (visible) workflows, in the order they were declared. */
+    tasksByWorkflow: new DataLoader<string, Task[]>(async (ids) => {
+      const rows = await em.execute(`select ${taskColumns(fields())} from tasks t where t.workflow_id = any(?::uuid[]) order by t.position`, [uuidArray(ids)]);
+      const tasks = rows.map((row) => remember(taskFromRow(row)));
+      return groupBy(ids, tasks, (t) => t.workflowId);
+    }),
+
+    dependenciesByTask,
+
+    /**
+     * A task's dependencies, in declaration order. For a task of a list this request loaded,
+     * they are known already and come back without a promise or a batch (one per task adds
+     * up on large lists); otherwise (a mutation's result) through `dependenciesByTask`.
+     */
+    dependenciesOf(task: Task): Task[] | Promise<Task[]> {
+      const ids = task.dependsOnIds;
+      if (ids && loaded.has(task.id)) {
+        const known = knownTasks(ids);
+        if (known.length === ids.length) return known;
+      }
+      return dependenciesByTask.load(task.id);
+    },
+  };
+}
+
+export type TaskLoaders = ReturnType<typeof createTaskLoaders>;

@@ -1,0 +1,66 @@
+/** GraphQL surface of tasks and the worker mutations. */
+import { Arg, Ctx, Extensions, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../app/context.js';
+import { requireViewer } from '../core/viewer.js';
+import { notFound } from '../core/errors.js';
+import { idOf, toGlobalId } from '../core/ids.js';
+import { MaxItems } from '../graphql/query-limits.js';
+import { WORKFLOW_SCOPED_CACHE } from './cache.js';
+import { Workflow } from './entity.js';
+import { LIMITS } from './validation.js';
+import { Task } from './task-entity.js';
+import * as tasks from './task-service.js';
+
+@Resolver(() => Task)
+export class TaskResolver {
+  @FieldResolver(() => ID)
+  id(@Root() task: Task): string {
+    return toGlobalId('Task', task.id);
+  }
+
+  @FieldResolver(() => Workflow)
+  async workflow(@Root() task: Task, @Ctx() ctx: Context): Promise<Workflow> {
+    const workflow = await ctx.loaders.workflowById.load(task.workflowId);
+    if (!workflow) throw notFound('Workflow');
+    return workflow;
+  }
+
+  @FieldResolver(() => [Task])
+  // Siblings only: every other task of the workflow at most.
+  @MaxItems(LIMITS.tasksPerWorkflow - 1)
+  dependsOn(@Root() task: Task, @Ctx() ctx: Context): Task[] | Promise<Task[]> {
+    return ctx.loaders.dependenciesOf(task);
+  }
+
+  @FieldResolver(() => Int, { nullable: true, description: 'from start to finish of the last attempt' })
+  durationMs(@Root() task: Task): number | null {
+    return task.startedAt && task.finishedAt ? task.finishedAt.getTime() - task.startedAt.getTime() : null;
+  }
+
+  @Extensions(WORKFLOW_SCOPED_CACHE)
+  @Query(() => Task, { nullable: true, description: 'null when it does not exist or the viewer may not see it' })
+  task(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Task | null> {
+    requireViewer(ctx.viewer);
+    return ctx.loaders.taskById.load(idOf('Task', id));
+  }
+
+  @Mutation(() => Task, { nullable: true, description: 'a worker takes the next READY task, or null when there is none' })
+  claimTask(@Arg('queue', () => String, { nullable: true }) queue: string | null, @Ctx() ctx: Context): Promise<Task | null> {
+    return tasks.claimTask(ctx, queue);
+  }
+
+  @Mutation(() => Task)
+  completeTask(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Task> {
+    return tasks.completeTask(ctx, idOf('Task', id));
+  }
+
+  @Mutation(() => Task, { description: 'retried while attempts < maxAttempts' })
+  failTask(@Arg('id', () => ID) id: string, @Arg('error') error: string, @Ctx() ctx: Context): Promise<Task> {
+    return tasks.failTask(ctx, idOf('Task', id), error);
+  }
+
+  @Mutation(() => Task)
+  retryTask(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Task> {
+    return tasks.retryTask(ctx, idOf('Task', id));
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * docker-compose.yml cannot run here (no Docker engine), so this checks its shape: the
+ * services, three replicas behind nginx with WebSocket upgrade, and the health checks.
+ */
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+const root = new URL('../../../', import.meta.url);
+const read = (file: string) => readFile(new URL(file, root), 'utf8');
+
+describe('docker-compose.yml', async () => {
+  const compose = parse(await read('docker-compose.yml'));
+  const { postgres, redis, server, lb } = compose.services;
+
+  it('should run PostgreSQL, Redis, the server and a load balancer', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['lb', 'postgres', 'redis', 'server']);
+    expect(postgres.image).toMatch(/^postgres:/);
+    expect(redis.image).toMatch(/^redis:/);
+    expect(lb.image).toMatch(/^nginx:/);
+  });
+
+  it('should run the server as 3 replicas on PostgreSQL and Redis, reachable only through the load balancer', () => {
+    expect(server.deploy.replicas).toBe(3);
+    expect(server.ports).toBeUndefined();
+    expect(server.build).toBe('.');
+    expect(new URL(server.environment.DATABASE_URL).hostname).toBe('postgres');
+    expect(new URL(server.environment.REDIS_URL).hostname).toBe('redis');
+    expect(server.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    expect(lb.ports).toEqual(['${HTTP_PORT:-8080}:80']);
+  });
+
+  it('should check health on /api/health per replica and readiness on /api/ready at the entry point', () => {
+    expect(server.healthcheck.test.join(' ')).toContain('http://127.0.0.1:4000/api/health');
+    expect(lb.healthcheck.test.join(' ')).toContain('/api/ready');
+    expect(lb.depends_on.server.condition).toBe('service_healthy');
+    expect(postgres.healthcheck.test.join(' ')).toContain('pg_isready');
+    expect(redis.healthcheck.test).toEqual(['CMD', 'redis-cli', 'ping']);
+  });
+
+  it('should give replicas longer than the 10 s drain before Docker kills them', async () => {
+    expect(Number.parseInt(server.stop_grace_period, 10)).toBeGreaterThan(10);
+    expect(await read('Dockerfile')).toMatch(/STOPSIGNAL SIGTERM[\s\S]*CMD \[.*"src\/main\.ts"\]/);
+  });
+
+  it('should pass WebSocket upgrades through nginx to every replica, with no sticky sessions', async () => {
+    expect(lb.volumes).toContain('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro');
+    const nginx = await read('deploy/nginx.conf');
+    expect(nginx).toMatch(/upstream workflow_factory \{[^}]*server server:4000 resolve [^;]*;/);
+    expect(nginx).toContain('proxy_pass http://workflow_factory;');
+    expect(nginx).toContain('proxy_http_version 1.1;');
+    expect(nginx).toContain('proxy_set_header Upgrade $http_upgrade;');
+    expect(nginx).toContain('proxy_set_header Connection $connection_upgrade;');
+    expect(nginx).not.toMatch(/^\s*(ip_hash|sticky|hash)\b/m);
+  });
+});

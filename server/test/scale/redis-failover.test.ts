@@ -1,0 +1,75 @@
+/**
+ * A Sentinel failover during a stream of mutations: two replicas of the server on a primary,
+ * a replica and three sentinels (real redis-server processes); the primary is killed with
+ * SIGKILL, the sentinels promote the replica, the server follows it, and subscribers (one that
+ * stays connected, one that resumes with `after`) end with every event exactly once, in order.
+ * The table poll is set to ten minutes: what arrives came through Redis, or through the
+ * catch-up that its return triggers.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { connect, liveWorkflowEvents, WORKFLOW_EVENTS, type WorkflowEventData } from '../support/live.js';
+import { describeRedis, uniqueRedisPrefix } from '../support/redis.js';
+import { startSentinelTopology, type SentinelTopology } from '../support/redis-topology.js';
+import { createdIds, createdInOrder, pairOnTopology, uuidOf } from '../support/replica-pair.js';
+import type { TestServer } from '../support/server.js';
+import { waitFor } from '../support/wait.js';
+import { newWorkflow } from '../support/workflows.js';
+
+describeRedis('Redis Sentinel', () => {
+  describe('a failover during a stream of mutations', () => {
+    const pair = pairOnTopology(startSentinelTopology);
+    const clients = pair.clients;
+    let topology: SentinelTopology;
+    let a: TestServer;
+    let b: TestServer;
+    beforeAll(() => ({ topology, a, b } = pair));
+
+    it('should promote the replica, follow it, and lose nothing', async () => {
+      const client = connect(a.url, { token: a.adminToken });
+      clients.push(client);
+      const live = await liveWorkflowEvents(a.app, client);
+      const first = await newWorkflow(b, b.adminToken, [], 'before the failover');
+      const [firstEvent] = await live.take(1);
+
+      let killed = false;
+      const stream = (async () => {
+        for (let i = 0; i < 60; i++) {
+          // Mutations never wait for Redis: the event is in the table, the news follows.
+          await newWorkflow(i % 2 ? a : b, a.adminToken, [], `during ${i}`);
+          if (i === 10) {
+            await topology.primary.kill();
+            killed = true;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      })();
+      await waitFor('the sentinels to promote the replica', async () => killed && (await topology.currentPrimaryPort()) === topology.replica.port, 20_000, 100);
+      await stream;
+      await waitFor('both replicas to be ready on the new primary', async () => {
+        const statuses = await Promise.all([a, b].map(async (s) => (await fetch(`${s.url}/api/ready`)).status));
+        return statuses.every((status) => status === 200);
+      }, 20_000, 100);
+      // After the failover, news crosses again without any table poll.
+      const last = await newWorkflow(b, b.adminToken, [], 'after the failover');
+
+      const created = await createdInOrder(a.database.url);
+      expect(created.at(-1)).toBe(uuidOf(last.id));
+      await waitFor('the subscriber on A to see the last event', async () => createdIds(live.values).at(-1) === created.at(-1), 15_000, 20);
+      expect(createdIds(live.values)).toEqual(created.slice(created.indexOf(uuidOf(first.id))));
+      expect(live.errors).toEqual([]);
+
+      // A subscriber that resumes from the first cursor on B gets the same, exactly once.
+      const other = connect(b.url, { token: b.adminToken });
+      clients.push(other);
+      const resumed = other.subscribe<WorkflowEventData>(WORKFLOW_EVENTS, { after: firstEvent.workflowEvents.cursor });
+      const later = created.slice(created.indexOf(uuidOf(first.id)) + 1);
+      await resumed.take(later.length);
+      expect(createdIds(resumed.values)).toEqual(later);
+
+      // The limiter counts on the new primary again.
+      const key = `test:${uniqueRedisPrefix()}`;
+      expect((await a.app.services.limiter.hit(key, 60)).count).toBe(1);
+      expect((await b.app.services.limiter.hit(key, 60)).count).toBe(2);
+    });
+  });
+});
