@@ -92,7 +92,8 @@ describe('recordMetrics', () => {
 });
 
 describe('metricSeries', () => {
-  const base = Date.UTC(2026, 10, 26, 12, 0, 0);
+  // A whole hour a day ago: inside the raw samples' retention on whatever day the test runs.
+  const base = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 24 * 3_600_000;
   const at = (seconds: number) => new Date(base + seconds * 1000).toISOString();
 
   beforeAll(async () => {

@@ -15,8 +15,10 @@ const em = () => server.app.orm.em.fork() as EntityManager;
 
 const HOUR = 3_600_000;
 const NAME = 'rolled_metric';
-// Four whole hours ending at least one hour ago: all of it within the raw retention.
-const base = Math.floor(Date.now() / HOUR) * HOUR - 5 * HOUR;
+// Four whole hours ending at least two hours ago: all of it within the raw retention. `base` is
+// on a 2 h boundary so that buckets of every width tested (up to 2 h) start at it, whatever the
+// hour the test runs in.
+const base = Math.floor(Date.now() / (2 * HOUR)) * 2 * HOUR - 6 * HOUR;
 const SERIES = [
   { service: 'svc-a', instance: 'h1' },
   { service: 'svc-a', instance: 'h2' },
