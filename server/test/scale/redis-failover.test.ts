@@ -45,10 +45,16 @@ describeRedis('Redis Sentinel', () => {
       })();
       await waitFor('the sentinels to promote the replica', async () => killed && (await topology.currentPrimaryPort()) === topology.replica.port, 20_000, 100);
       await stream;
+      // Generous: on a loaded 2-core machine a replica's reconnection has taken over 20 s; a
+      // timeout says which component of which replica was still not ready.
       await waitFor('both replicas to be ready on the new primary', async () => {
-        const statuses = await Promise.all([a, b].map(async (s) => (await fetch(`${s.url}/api/ready`)).status));
-        return statuses.every((status) => status === 200);
-      }, 20_000, 100);
+        const replies = await Promise.all([a, b].map(async (s) => {
+          const reply = await fetch(`${s.url}/api/ready`);
+          return { status: reply.status, body: await reply.text() };
+        }));
+        if (replies.some((r) => r.status !== 200)) throw new Error(replies.map((r) => `${r.status} ${r.body}`).join(' / '));
+        return true;
+      }, 45_000, 100);
       // After the failover, news crosses again without any table poll.
       const last = await newWorkflow(b, b.adminToken, [], 'after the failover');
 
@@ -70,6 +76,6 @@ describeRedis('Redis Sentinel', () => {
       const key = `test:${uniqueRedisPrefix()}`;
       expect((await a.app.services.limiter.hit(key, 60)).count).toBe(1);
       expect((await b.app.services.limiter.hit(key, 60)).count).toBe(2);
-    });
+    }, 120_000);
   });
 });
