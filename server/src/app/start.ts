@@ -56,7 +56,8 @@ import { workflowCachePolicy } from '../workflows/cache.js';
 /** The domains' event-log topics: a topic a domain adds and this does not list fails to compile. */
 const LOG_TOPICS = Object.keys({ [WORKFLOW_TOPIC]: true, [ALERT_TOPIC]: true } satisfies Record<LogTopic, true>) as LogTopic[];
 export { SESSION_COOKIE };
-const SHUTDOWN_GRACE_MS = 8_000;
+/** Connections still open this long after SIGTERM are cut; the deployments in deploy/ and railway.json wait longer before SIGKILL. */
+export const SHUTDOWN_GRACE_MS = 8_000;
 const EVENT_PRUNE_INTERVAL_MS = 10 * 60_000;
 
 export interface App {
