@@ -1,17 +1,38 @@
 /**
- * A throwaway PgBouncer (Debian's binary) in transaction mode in front of one test database,
+ * A throwaway PgBouncer (Debian's binary, the repository's pgbouncer.ini) in front of one test database,
  * on a free port with its ini in a temporary folder, plus its admin console (`SHOW …`).
  * As root it switches to the `postgres` OS user (it refuses to run as root).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './ports.js';
 
 export const PGBOUNCER = '/usr/sbin/pgbouncer';
+export const PGBOUNCER_INI = new URL('../../../deploy/pgbouncer/pgbouncer.ini', import.meta.url);
+
+/**
+ * The repository's deploy/pgbouncer/pgbouncer.ini for one test database: its [databases] become
+ * that database, it listens on 127.0.0.1:`port`, trusts its clients (the machine's PostgreSQL
+ * trusts them too; compose's userlist is not here), opens its admin console to `postgres`, and
+ * pools `poolSize` server connections. Everything else (pool mode, limits) is the file's.
+ */
+function templated(ini: string, { database, server, port, poolSize }: { database: string; server: string; port: number; poolSize: number }): string {
+  const [, settings] = ini.split(/^\[pgbouncer\]$/m);
+  const set = (text: string, pattern: RegExp, value: string) => {
+    if (!pattern.test(text)) throw new Error(`deploy/pgbouncer/pgbouncer.ini has no line ${pattern}: update the test's template`);
+    return text.replace(pattern, value);
+  };
+  let replaced = set(settings, /^listen_addr = .*$/m, 'listen_addr = 127.0.0.1');
+  replaced = set(replaced, /^listen_port = .*$/m, `listen_port = ${port}`);
+  replaced = set(replaced, /^auth_type = .*$/m, 'auth_type = any\nadmin_users = postgres');
+  replaced = set(replaced, /^auth_file = .*\n/m, '');
+  replaced = set(replaced, /^default_pool_size = .*$/m, `default_pool_size = ${poolSize}`);
+  return `[databases]\n${database} = ${server}\n[pgbouncer]${replaced}`;
+}
 
 /**
  * Whether the PgBouncer tests can run. Missing binary: with `REQUIRE_PGBOUNCER=1` (CI) this
@@ -51,22 +72,7 @@ export async function startPgBouncer(databaseUrl: string, poolSize: number): Pro
   let port: number;
   for (let attempt = 1; ; attempt++) {
     port = await freePort();
-    await writeFile(ini, [
-      '[databases]',
-      `${database} = ${server}`,
-      '[pgbouncer]',
-      'listen_addr = 127.0.0.1',
-      `listen_port = ${port}`,
-      'unix_socket_dir =',
-      'auth_type = any',
-      'admin_users = postgres',
-      'pool_mode = transaction',
-      `default_pool_size = ${poolSize}`,
-      'max_client_conn = 500',
-      'logfile =',
-      'pidfile =',
-      '',
-    ].join('\n'));
+    await writeFile(ini, templated(await readFile(PGBOUNCER_INI, 'utf8'), { database, server, port, poolSize }));
     child = spawn(PGBOUNCER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     try {
       await ready(child);
