@@ -1,9 +1,11 @@
-/** Who may change a workflow: ADMIN any, MEMBER its own, VIEWER none. */
+/** Who may change a workflow or its tasks: ADMIN any, MEMBER its own, VIEWER none. */
 import { Role, type Viewer } from '../core/viewer.js';
 import type { EntityManager } from '../db/orm.js';
 import { notFound } from '../core/errors.js';
 import { Workflow } from './entity.js';
 import { workflowFromRow } from './loaders.js';
+import type { Task } from './task-entity.js';
+import { taskFromRow } from './task-loaders.js';
 
 /**
  * Locks the workflow row for the rest of the transaction. Every lifecycle change takes this
@@ -16,4 +18,15 @@ export async function lockWorkflow(tx: EntityManager, viewer: Viewer, workflowId
   const workflow = rows[0] ? workflowFromRow(rows[0]) : null;
   if (!workflow || (viewer.role !== Role.ADMIN && workflow.ownerId !== viewer.id)) throw notFound(asked);
   return workflow;
+}
+
+/** Locks a task and its workflow (workflow first, as everywhere) for a lifecycle change; hidden as its workflow is. */
+export async function lockTask(tx: EntityManager, viewer: Viewer, taskId: string): Promise<{ task: Task; workflow: Workflow }> {
+  const [owner] = await tx.execute('select workflow_id from tasks where id = ?', [taskId]);
+  if (!owner) throw notFound('Task');
+  // Only "hidden" becomes NOT_FOUND: a deadlock here must reach the transaction retry.
+  const workflow = await lockWorkflow(tx, viewer, owner.workflow_id, 'Task');
+  const [row] = await tx.execute('select * from tasks where id = ? for update', [taskId]);
+  if (!row) throw notFound('Task');
+  return { task: taskFromRow(row), workflow };
 }

@@ -3,14 +3,14 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from '../app/context.js';
 import { requireViewer, requireWriter } from '../core/viewer.js';
 import { workflowScope } from './visibility.js';
-import { notFound, conflict } from '../core/errors.js';
+import { notFound } from '../core/errors.js';
 import { mutate } from '../live/mutate.js';
 import { connectionOf, decodeCursor, keysetPage, pageSize } from '../db/pagination.js';
 import { mayRead } from '../graphql/selection.js';
 import { enumArray } from '../db/sql.js';
 import { truncate } from '../core/text.js';
 import { Task, TaskDependency, TaskStatus } from './task-entity.js';
-import { advanceWorkflow, cancelOpenTasks, setWorkflowStatus } from './task-service.js';
+import * as lifecycle from './lifecycle.js';
 import { lockWorkflow } from './access.js';
 import { Workflow, WorkflowStatus } from './entity.js';
 import { workflowEvent, WorkflowEventKind } from './events.js';
@@ -85,9 +85,7 @@ export async function startWorkflow(ctx: Context, id: string): Promise<Workflow>
   const viewer = requireWriter(ctx.viewer);
   return mutate(ctx, async (tx, record) => {
     const workflow = await lockWorkflow(tx, viewer, id);
-    if (workflow.status !== WorkflowStatus.DRAFT) throw conflict(`Cannot start a workflow that is ${workflow.status}`);
-    const pending = await setWorkflowStatus(tx, workflow, WorkflowStatus.PENDING, record);
-    return advanceWorkflow(tx, pending, record);
+    return lifecycle.startWorkflow(tx, workflow, record);
   });
 }
 
@@ -95,11 +93,7 @@ export async function cancelWorkflow(ctx: Context, id: string): Promise<Workflow
   const viewer = requireWriter(ctx.viewer);
   return mutate(ctx, async (tx, record) => {
     const workflow = await lockWorkflow(tx, viewer, id);
-    if (![WorkflowStatus.DRAFT, WorkflowStatus.PENDING, WorkflowStatus.RUNNING].includes(workflow.status)) {
-      throw conflict(`Cannot cancel a workflow that is ${workflow.status}`);
-    }
-    await cancelOpenTasks(tx, workflow, true, record);
-    return setWorkflowStatus(tx, workflow, WorkflowStatus.CANCELLED, record);
+    return lifecycle.cancelWorkflow(tx, workflow, record);
   });
 }
 

@@ -142,6 +142,15 @@ describe('server/src layout', () => {
     for (const room of [...SHARED_ROOMS, 'app', 'workflows', 'users']) expect(rooms).toContain(room);
   });
 
+  it('should keep the workflow lifecycle below the services that use it (neither service imports the other)', async () => {
+    const graph = await importGraph(SRC);
+    const imports = (file: string) => graph.get(path.join('workflows', file)) ?? [];
+    expect(imports('service.ts')).not.toContain(path.join('workflows', 'task-service.ts'));
+    expect(imports('task-service.ts')).not.toContain(path.join('workflows', 'service.ts'));
+    for (const file of ['service.ts', 'task-service.ts']) expect(imports(file)).toContain(path.join('workflows', 'lifecycle.ts'));
+    expect(imports('lifecycle.ts').filter((target) => /service\.ts$/.test(target))).toEqual([]);
+  });
+
   describe('on a tree that breaks the rules', () => {
     it('should name each cycle (type-only imports included) and each shared room importing a domain or app/', async () => {
       const root = await mkdtemp(path.join(os.tmpdir(), 'layout-'));
