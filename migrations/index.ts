@@ -9,6 +9,7 @@ import { Migration20261202070000_audit } from './Migration20261202070000_audit.j
 import { Migration20261202073000_metric_rollups } from './Migration20261202073000_metric_rollups.js';
 import { Migration20261202081500_idempotency } from './Migration20261202081500_idempotency.js';
 import { Migration20261202090000_slow_query_snapshots } from './Migration20261202090000_slow_query_snapshots.js';
+import { Migration20261202223000_task_leases } from './Migration20261202223000_task_leases.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -17,4 +18,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202073000_metric_rollups', class: Migration20261202073000_metric_rollups },
   { name: 'Migration20261202081500_idempotency', class: Migration20261202081500_idempotency },
   { name: 'Migration20261202090000_slow_query_snapshots', class: Migration20261202090000_slow_query_snapshots },
+  { name: 'Migration20261202223000_task_leases', class: Migration20261202223000_task_leases },
 ];

@@ -1,7 +1,8 @@
 /**
- * The replica's background monitoring: self-sampling, metric retention, the alert evaluator
- * (one leader across replicas) and notification delivery (every replica). `stop()` ends them
- * all, waiting for work in flight, before the app closes its database pool.
+ * The replica's background jobs: self-sampling, metric retention, the alert evaluator and the
+ * expiry of lost task attempts (each one leader across replicas) and notification delivery
+ * (every replica). `stop()` ends them all, waiting for work in flight, before the app closes
+ * its database pool.
  */
 import { startEvaluator } from '../alerts/evaluator.js';
 import { startAuditRetention } from '../audit/service.js';
@@ -13,8 +14,9 @@ import { startRetention } from '../metrics/retention.js';
 import { startRollups } from '../metrics/rollups.js';
 import { startSampler } from '../metrics/sampler.js';
 import { startSlowQuerySnapshots } from '../observability/slow-queries.js';
+import { startAttemptExpiry } from '../workflows/expiry.js';
 
-/** `directUrl` reaches PostgreSQL without a transaction-mode pooler: the evaluator's leader lock needs a session. */
+/** `directUrl` reaches PostgreSQL without a transaction-mode pooler: the leader locks need a session. */
 export function startMonitoring(app: AppServices, requests: RequestStats, directUrl: string) {
   const sampler = startSampler(app, requests);
   const retention = startRetention(app);
@@ -24,9 +26,10 @@ export function startMonitoring(app: AppServices, requests: RequestStats, direct
   const snapshots = startSlowQuerySnapshots(app, directUrl);
   const delivery = startDelivery(app);
   const evaluator = startEvaluator(app, directUrl, delivery.poke);
+  const expiry = startAttemptExpiry(app, directUrl);
   return {
     async stop() {
-      await Promise.all([sampler.stop(), retention.stop(), auditRetention.stop(), idempotency.stop(), rollups.stop(), snapshots.stop(), evaluator.stop()]);
+      await Promise.all([sampler.stop(), retention.stop(), auditRetention.stop(), idempotency.stop(), rollups.stop(), snapshots.stop(), evaluator.stop(), expiry.stop()]);
       await delivery.stop();
     },
   };

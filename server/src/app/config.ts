@@ -43,6 +43,8 @@ export interface Config {
   dbPoolMax: number;
   sampleIntervalSeconds: number;
   alertEvalIntervalSeconds: number;
+  /** how often the leading replica ends task attempts whose lease lapsed or that timed out */
+  taskExpiryIntervalMs: number;
   rateLimitPerMinute: number;
   loginAttemptsPer15Min: number;
   cacheTtlSeconds: number;
@@ -230,6 +232,7 @@ export function loadConfig(env: Env, terminal = false): Config {
     dbPoolMax,
     sampleIntervalSeconds: integer(env, 'SAMPLE_INTERVAL_SECONDS', 10, 1, 86400),
     alertEvalIntervalSeconds: integer(env, 'ALERT_EVAL_INTERVAL_SECONDS', 15, 1, 86400),
+    taskExpiryIntervalMs: integer(env, 'TASK_EXPIRY_INTERVAL_MS', 1000, 100, 3_600_000),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
     loginAttemptsPer15Min: integer(env, 'LOGIN_ATTEMPTS_PER_15_MIN', 10, 1),
     cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 30, 0, 86400),

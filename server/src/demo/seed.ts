@@ -12,6 +12,8 @@ import type { TaskInput } from '../workflows/inputs.js';
 import { createWorkflow, startWorkflow } from '../workflows/service.js';
 
 export const DEMO_EMAIL = 'demo@localhost';
+/** The demo worker heart-beats at a third of this. */
+export const DEMO_HEARTBEAT_TIMEOUT_SECONDS = 15;
 
 interface Template {
   name: string;
@@ -89,7 +91,9 @@ export function demoContext(services: AppServices, viewer: Viewer): Context {
 /** Creates the `index`-th template (cycling) as a new workflow; started unless `draft`. */
 export async function createDemoWorkflow(services: AppServices, viewer: Viewer, index: number, draft = false): Promise<void> {
   const template = TEMPLATES[index % TEMPLATES.length];
-  const workflow = await createWorkflow(demoContext(services, viewer), template);
+  // A short lease: tasks a stopped or killed demo worker held run again within seconds.
+  const tasks = template.tasks.map((task) => ({ ...task, heartbeatTimeoutSeconds: DEMO_HEARTBEAT_TIMEOUT_SECONDS }));
+  const workflow = await createWorkflow(demoContext(services, viewer), { ...template, tasks });
   if (!draft) await startWorkflow(demoContext(services, viewer), workflow.id);
 }
 

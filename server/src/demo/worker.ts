@@ -1,14 +1,17 @@
 /**
  * The demo's simulated worker: claims READY tasks of the demo account's workflows, "works" on
- * each for a few seconds, then completes it or (now and then) fails it, and starts another
- * workflow when everything is done, so a first run's dashboard moves within seconds. It goes
- * through the same services as the API, so every change is an event subscribers see.
+ * each for a few seconds (heart-beating its lease, and dropping a task whose workflow was
+ * cancelled), then completes it or (now and then) fails it, naming its attempt, and starts
+ * another workflow when everything is done, so a first run's dashboard moves within seconds.
+ * It goes through the same services as the API, so every change is an event subscribers see.
+ * What a stopped or killed worker held is returned by the server when its lease lapses.
  */
 import type { AppServices } from '../app/context.js';
 import { recordMetrics } from '../metrics/ingest.js';
 import { AppError } from '../core/errors.js';
 import { enumArray } from '../db/sql.js';
-import { claimTask, completeTask, failTask } from '../workflows/task-service.js';
+import { claimTask, completeTask, failTask, heartbeatTask } from '../workflows/task-service.js';
+import { TaskStatus } from '../workflows/task-entity.js';
 import { FINISHED_WORKFLOW_STATUSES } from '../workflows/entity.js';
 import { deleteWorkflow } from '../workflows/service.js';
 import { createDemoWorkflow, demoContext, demoViewer, seedDemoWorkflows } from './seed.js';
@@ -32,7 +35,7 @@ export interface DemoOptions {
 }
 
 export interface DemoWorker {
-  /** Stops looking for work and waits for the step in progress; tasks it holds stay RUNNING. */
+  /** Stops looking for work and waits for the step in progress; tasks it holds run again once their lease lapses. */
   stop(): Promise<void>;
 }
 
@@ -46,14 +49,9 @@ export async function startDemo(services: AppServices, options: DemoOptions = {}
   const [{ count }] = await em.execute('select count(*)::int as count from workflows where owner_id = ?', [viewer.id]);
   if (count === 0) await seedDemoWorkflows(services, viewer);
 
-  /** task id → when its "work" is done */
-  const working = new Map<string, number>();
-  // Tasks a previous run left RUNNING finish soon instead of hanging forever.
-  const orphans = await em.execute(
-    `select t.id from tasks t join workflows w on w.id = t.workflow_id where w.owner_id = ? and t.status = 'RUNNING'`,
-    [viewer.id],
-  );
-  for (const { id } of orphans) working.set(id, Date.now() + taskMs[0]);
+  /** task id → its attempt, when its "work" is done and when to heartbeat next */
+  const working = new Map<string, { attempt: number; due: number; heartbeatAt: number; heartbeatMs: number }>();
+  const workerId = `demo-worker:${services.config.instanceId}`;
   let nextTemplate = count;
   let idleSince = Date.now();
   let metricsAt = 0;
@@ -68,12 +66,23 @@ export async function startDemo(services: AppServices, options: DemoOptions = {}
     throw error;
   };
 
-  const finish = async (taskId: string) => {
+  const finish = async (taskId: string, attempt: number) => {
     finished += 1;
     if (random() < failureRate) {
       failed += 1;
-      await failTask(context(), taskId, ERRORS[Math.floor(random() * ERRORS.length)]).catch(ignoreLostTask);
-    } else await completeTask(context(), taskId).catch(ignoreLostTask);
+      const error = ERRORS[Math.floor(random() * ERRORS.length)];
+      await failTask(context(), taskId, error, { attempt, errorType: 'DemoError' }).catch(ignoreLostTask);
+    } else await completeTask(context(), taskId, { attempt, output: { demo: true, attempt } }).catch(ignoreLostTask);
+  };
+
+  /** Heart-beats a task; false when the worker must let go of it (cancelled, lease lost, deleted). */
+  const stillHeld = async (taskId: string, attempt: number): Promise<boolean> => {
+    try {
+      return (await heartbeatTask(context(), taskId, attempt, { demo: true })).status === TaskStatus.RUNNING;
+    } catch (error) {
+      ignoreLostTask(error);
+      return false;
+    }
   };
 
   // What an operator would chart about a worker: its backlog, its load and how often it fails.
@@ -104,15 +113,20 @@ export async function startDemo(services: AppServices, options: DemoOptions = {}
 
   const step = async () => {
     const now = Date.now();
-    for (const [taskId, due] of working) {
-      if (due > now) continue;
-      working.delete(taskId);
-      await finish(taskId);
+    for (const [taskId, held] of working) {
+      if (held.due <= now) {
+        working.delete(taskId);
+        await finish(taskId, held.attempt);
+      } else if (held.heartbeatAt <= now) {
+        if (await stillHeld(taskId, held.attempt)) held.heartbeatAt = now + held.heartbeatMs;
+        else working.delete(taskId);
+      }
     }
     while (working.size < concurrency) {
-      const task = await claimTask(context(), null);
+      const task = await claimTask(context(), { workerId });
       if (!task) break;
-      working.set(task.id, now + workTime());
+      const heartbeatMs = (task.heartbeatTimeoutSeconds * 1000) / 3;
+      working.set(task.id, { attempt: task.attempts, due: now + workTime(), heartbeatAt: now + heartbeatMs, heartbeatMs });
     }
     if (now - metricsAt >= metricsMs) await pushMetrics(now);
     if (working.size > 0) idleSince = now;

@@ -7,6 +7,14 @@ import { workflowFromRow } from './loaders.js';
 import type { Task } from './task-entity.js';
 import { taskFromRow } from './task-loaders.js';
 
+const mayChange = (viewer: Viewer, ownerId: string): boolean => viewer.role === Role.ADMIN || ownerId === viewer.id;
+
+/** Locks the workflow row for the rest of the transaction, whoever asks (background jobs); null when it is gone. */
+export async function lockWorkflowRow(tx: EntityManager, workflowId: string): Promise<Workflow | null> {
+  const rows = await tx.execute('select * from workflows where id = ? for update', [workflowId]);
+  return rows[0] ? workflowFromRow(rows[0]) : null;
+}
+
 /**
  * Locks the workflow row for the rest of the transaction. Every lifecycle change takes this
  * lock first, so changes to one workflow's tasks happen one at a time.
@@ -14,9 +22,8 @@ import { taskFromRow } from './task-loaders.js';
  * what the caller was asked for (a task is as hidden as its workflow).
  */
 export async function lockWorkflow(tx: EntityManager, viewer: Viewer, workflowId: string, asked = 'Workflow'): Promise<Workflow> {
-  const rows = await tx.execute('select * from workflows where id = ? for update', [workflowId]);
-  const workflow = rows[0] ? workflowFromRow(rows[0]) : null;
-  if (!workflow || (viewer.role !== Role.ADMIN && workflow.ownerId !== viewer.id)) throw notFound(asked);
+  const workflow = await lockWorkflowRow(tx, workflowId);
+  if (!workflow || !mayChange(viewer, workflow.ownerId)) throw notFound(asked);
   return workflow;
 }
 
@@ -29,4 +36,11 @@ export async function lockTask(tx: EntityManager, viewer: Viewer, taskId: string
   const [row] = await tx.execute('select * from tasks where id = ? for update', [taskId]);
   if (!row) throw notFound('Task');
   return { task: taskFromRow(row), workflow };
+}
+
+/** A task the viewer may change, read without a lock (heartbeats), or NOT_FOUND. */
+export async function changeableTask(tx: EntityManager, viewer: Viewer, taskId: string): Promise<Task> {
+  const [row] = await tx.execute('select t.*, w.owner_id from tasks t join workflows w on w.id = t.workflow_id where t.id = ?', [taskId]);
+  if (!row || !mayChange(viewer, row.owner_id)) throw notFound('Task');
+  return taskFromRow(row);
 }

@@ -17,6 +17,15 @@ export class TaskInput {
 
   @Field(() => Int, { nullable: true, description: 'defaults to 1' })
   maxAttempts?: number | null;
+
+  @Field(() => Int, { nullable: true, description: '-1000 to 1000, defaults to 0; claimTask hands out higher first, then the oldest READY' })
+  priority?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'start-to-close limit of one attempt, 1 to 604800 (7 days); defaults to none' })
+  timeoutSeconds?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'a RUNNING attempt not heart-beaten within this is lost, 1 to 86400; defaults to 300' })
+  heartbeatTimeoutSeconds?: number | null;
 }
 
 @InputType()

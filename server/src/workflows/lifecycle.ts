@@ -8,9 +8,12 @@
  * Task: PENDING → READY (its dependencies all SUCCEEDED) → RUNNING (claimed) → SUCCEEDED, or
  * READY again while attempts remain, else FAILED (cancelling the rest, failing the workflow);
  * CANCELLED with its workflow; FAILED or CANCELLED → PENDING when retried.
+ * A RUNNING attempt holds a lease of `heartbeatTimeoutSeconds` that heartbeats extend; one
+ * whose lease lapsed (LOST) or that ran past `timeoutSeconds` (TIMED_OUT) ends as a failed
+ * attempt does (expiry.ts). A worker naming its attempt can only change that attempt.
  */
 import type { EntityManager } from '../db/orm.js';
-import { conflict } from '../core/errors.js';
+import { conflict, notFound } from '../core/errors.js';
 import type { RecordEvent } from '../live/mutate.js';
 import { FINISHED_WORKFLOW_STATUSES, Workflow, WorkflowStatus } from './entity.js';
 import { workflowEvent, WorkflowEventKind } from './events.js';
@@ -31,6 +34,32 @@ function requireStatus(task: Task, allowed: TaskStatus[], action: string): void 
     throw conflict(`Cannot ${action} task "${task.name}": it is ${task.status}, expected ${allowed.join(' or ')}`);
   }
 }
+
+/** How the server ends an attempt its worker no longer holds: the error type and outcome it records. */
+export enum AttemptExpiry {
+  LOST = 'LOST',
+  TIMED_OUT = 'TIMED_OUT',
+}
+const EXPIRIES: ReadonlyArray<string | null | undefined> = Object.values(AttemptExpiry);
+
+/**
+ * A worker that names its attempt may only change that attempt while it runs. Anything else —
+ * another attempt began, the attempt went back to READY, the server ended it — is CONFLICT
+ * "lease lost", so a worker presumed dead never overwrites the one that took over.
+ * Without `attempt` (the old form of the mutations) only the status is checked.
+ */
+function requireAttempt(task: Task, attempt: number | null | undefined, action: string): void {
+  if (attempt == null) return requireStatus(task, [TaskStatus.RUNNING], action);
+  if (task.status === TaskStatus.RUNNING && task.attempts === attempt) return;
+  const ended = task.attempts !== attempt || [TaskStatus.READY, TaskStatus.PENDING].includes(task.status)
+    || (task.status === TaskStatus.FAILED && EXPIRIES.includes(task.errorType));
+  if (ended) {
+    throw conflict(`Lease lost: attempt ${attempt} of task "${task.name}" is no longer running (the task is ${task.status} on attempt ${task.attempts})`);
+  }
+  requireStatus(task, [TaskStatus.RUNNING], action);
+}
+
+const LEASE = `now() + heartbeat_timeout_seconds * interval '1 second'`;
 
 async function setWorkflowStatus(tx: EntityManager, workflow: Workflow, status: WorkflowStatus, record: RecordEvent): Promise<Workflow> {
   const finished = FINISHED_WORKFLOW_STATUSES.includes(status);
@@ -78,7 +107,7 @@ async function advanceWorkflow(tx: EntityManager, workflow: Workflow, record: Re
 async function cancelOpenTasks(tx: EntityManager, workflow: Workflow, includeRunning: boolean, record: RecordEvent): Promise<void> {
   const statuses = includeRunning ? `('PENDING', 'READY', 'RUNNING')` : `('PENDING', 'READY')`;
   const cancelled = await tx.execute(
-    `update tasks set status = 'CANCELLED', finished_at = now(), updated_at = now()
+    `update tasks set status = 'CANCELLED', lease_expires_at = null, finished_at = now(), updated_at = now()
       where workflow_id = ? and status in ${statuses} returning *`,
     [workflow.id],
   );
@@ -101,13 +130,14 @@ export async function cancelWorkflow(tx: EntityManager, workflow: Workflow, reco
 
 /**
  * READY → RUNNING for a task the caller has locked (claimTask's SKIP LOCKED pick): a new
- * attempt starts, and a PENDING workflow is now RUNNING.
+ * attempt starts, held by `workerId` for one lease, and a PENDING workflow is now RUNNING.
  */
-export async function startAttempt(tx: EntityManager, taskId: string, record: RecordEvent): Promise<Task> {
+export async function startAttempt(tx: EntityManager, taskId: string, workerId: string | null, record: RecordEvent): Promise<Task> {
   const [row] = await tx.execute(
-    `update tasks set status = 'RUNNING', attempts = attempts + 1, started_at = now(), finished_at = null, updated_at = now()
+    `update tasks set status = 'RUNNING', attempts = attempts + 1, started_at = now(), finished_at = null, updated_at = now(),
+            worker_id = ?, lease_expires_at = ${LEASE}, last_heartbeat_at = null, heartbeat_details = null
       where id = ? returning *`,
-    [taskId],
+    [workerId, taskId],
   );
   const task = taskFromRow(row);
   const [started] = await tx.execute(
@@ -121,32 +151,72 @@ export async function startAttempt(tx: EntityManager, taskId: string, record: Re
   return task;
 }
 
-/** RUNNING → SUCCEEDED, readying its dependants (and finishing the workflow when it was the last). */
-export async function completeAttempt(tx: EntityManager, workflow: Workflow, task: Task, record: RecordEvent): Promise<Task> {
-  requireStatus(task, [TaskStatus.RUNNING], 'complete');
+/**
+ * Extends the lease of the running `attempt` and records what the worker reports; no event
+ * (heartbeats are frequent and change no status). The task comes back CANCELLED, unchanged,
+ * when its workflow was cancelled: the worker's signal to stop. `task` need not be locked:
+ * the update only applies while the attempt still runs, so a heartbeat racing the expiry or a
+ * cancellation loses cleanly.
+ */
+export async function heartbeatAttempt(tx: EntityManager, task: Task, attempt: number, details: string | null): Promise<Task> {
+  const stopOrRefuse = (current: Task): Task | null => {
+    if (current.status === TaskStatus.CANCELLED && current.attempts === attempt) return current;
+    requireAttempt(current, attempt, 'heartbeat');
+    return null;
+  };
+  const stopped = stopOrRefuse(task);
+  if (stopped) return stopped;
   const [row] = await tx.execute(
-    `update tasks set status = 'SUCCEEDED', error = null, finished_at = now(), updated_at = now() where id = ? returning *`,
-    [task.id],
+    `update tasks set lease_expires_at = ${LEASE}, last_heartbeat_at = now(), heartbeat_details = ?::jsonb
+      where id = ? and status = 'RUNNING' and attempts = ? returning *`,
+    [details, task.id, attempt],
   );
-  const done = taskFromRow(row);
-  record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, done));
+  if (row) return taskFromRow(row);
+  // The attempt ended while this waited for the row: answer as if the heartbeat had come a moment later.
+  const [latest] = await tx.execute('select * from tasks where id = ?', [task.id]);
+  if (!latest) throw notFound('Task');
+  const current = taskFromRow(latest);
+  return stopOrRefuse(current) ?? Promise.reject(conflict(`Lease lost: attempt ${attempt} of task "${task.name}" is no longer running`));
+}
+
+/** RUNNING → SUCCEEDED, readying its dependants (and finishing the workflow when it was the last). */
+export async function completeAttempt(tx: EntityManager, workflow: Workflow, task: Task, done: { attempt?: number | null; output: string | null }, record: RecordEvent): Promise<Task> {
+  requireAttempt(task, done.attempt, 'complete');
+  const [row] = await tx.execute(
+    `update tasks set status = 'SUCCEEDED', error = null, error_type = null, output = ?::jsonb, lease_expires_at = null,
+            finished_at = now(), updated_at = now()
+      where id = ? returning *`,
+    [done.output, task.id],
+  );
+  const succeeded = taskFromRow(row);
+  record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, succeeded));
   await advanceWorkflow(tx, workflow, record);
-  return done;
+  return succeeded;
+}
+
+/** How an attempt failed: the worker's error (and its type), or the server's expiry. */
+export interface AttemptFailure {
+  /** stored as given (the caller bounds its length) */
+  error: string;
+  errorType: string | null;
+  /** the attempt the worker holds; unset in the old form of failTask */
+  attempt?: number | null;
 }
 
 /**
- * RUNNING → READY while attempts remain, else FAILED: the workflow's tasks still waiting are
- * cancelled and the workflow FAILED. `error` is stored as given (the caller bounds its length).
+ * RUNNING → READY while attempts remain and the workflow still runs, else FAILED; when the
+ * workflow was running, its tasks still waiting are cancelled and the workflow FAILED.
  */
-export async function failAttempt(tx: EntityManager, workflow: Workflow, task: Task, error: string, record: RecordEvent): Promise<Task> {
-  requireStatus(task, [TaskStatus.RUNNING], 'fail');
-  const retry = task.attempts < task.maxAttempts;
+export async function failAttempt(tx: EntityManager, workflow: Workflow, task: Task, failure: AttemptFailure, record: RecordEvent): Promise<Task> {
+  requireAttempt(task, failure.attempt, 'fail');
+  // A task of a workflow that already finished would wait as READY for a claim that never comes.
+  const retry = task.attempts < task.maxAttempts && isActive(workflow);
   const [row] = await tx.execute(
-    `update tasks set status = ?, error = ?, updated_at = now(),
+    `update tasks set status = ?, error = ?, error_type = ?, lease_expires_at = null, updated_at = now(),
             ready_at = case when ? then now() else ready_at end,
             finished_at = case when ? then null else now() end
       where id = ? returning *`,
-    [retry ? TaskStatus.READY : TaskStatus.FAILED, error, retry, retry, task.id],
+    [retry ? TaskStatus.READY : TaskStatus.FAILED, failure.error, failure.errorType, retry, retry, task.id],
   );
   const failed = taskFromRow(row);
   record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, failed));
@@ -155,6 +225,17 @@ export async function failAttempt(tx: EntityManager, workflow: Workflow, task: T
     await setWorkflowStatus(tx, workflow, WorkflowStatus.FAILED, record);
   }
   return failed;
+}
+
+/**
+ * Ends a RUNNING attempt its worker no longer holds, as a failed attempt: `how` says whether
+ * the lease lapsed or the attempt ran past its timeout, and so does the error.
+ */
+export function expireAttempt(tx: EntityManager, workflow: Workflow, task: Task, how: AttemptExpiry, record: RecordEvent): Promise<Task> {
+  const error = how === AttemptExpiry.TIMED_OUT
+    ? `Timed out: attempt ${task.attempts} ran longer than timeoutSeconds (${task.timeoutSeconds} s)`
+    : `Lost: attempt ${task.attempts} had no heartbeat for heartbeatTimeoutSeconds (${task.heartbeatTimeoutSeconds} s)${task.workerId ? ` from worker "${task.workerId}"` : ''}`;
+  return failAttempt(tx, workflow, task, { error, errorType: how, attempt: task.attempts }, record);
 }
 
 /**
@@ -168,11 +249,11 @@ export async function retryTask(tx: EntityManager, locked: Workflow, task: Task,
   let workflow = locked;
   const reset = await tx.execute(
     `update tasks set status = 'PENDING', attempts = case when id = ? then 0 else attempts end,
-            error = case when id = ? then null else error end,
+            error = case when id = ? then null else error end, error_type = case when id = ? then null else error_type end,
             started_at = case when id = ? then null else started_at end, finished_at = null, updated_at = now()
       where id = ? or (workflow_id = ? and status = 'CANCELLED' and ?)
       returning *`,
-    [task.id, task.id, task.id, task.id, workflow.id, !isActive(workflow)],
+    [task.id, task.id, task.id, task.id, task.id, workflow.id, !isActive(workflow)],
   );
   if (!isActive(workflow)) workflow = await setWorkflowStatus(tx, workflow, WorkflowStatus.RUNNING, record);
   recordTaskChanges(record, workflow, reset.map(taskFromRow));

@@ -1,6 +1,7 @@
 /** A task: one step of a workflow, claimed and run by workers, possibly after other tasks. */
 import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { JSONResolver } from 'graphql-scalars';
 import { Node } from '../graphql/node.js';
 
 export enum TaskStatus {
@@ -19,7 +20,7 @@ registerEnumType(TaskStatus, { name: 'TaskStatus' });
 // per-field wrapper (it only serves middlewares, which this schema does not use).
 @ObjectType({ implements: Node, simpleResolvers: true })
 export class Task {
-  [OptionalProps]?: 'createdAt' | 'updatedAt' | 'attempts' | 'maxAttempts';
+  [OptionalProps]?: 'createdAt' | 'updatedAt' | 'attempts' | 'maxAttempts' | 'priority' | 'heartbeatTimeoutSeconds';
 
   @PrimaryKey({ type: 'uuid', defaultRaw: 'gen_random_uuid()' })
   id!: string;
@@ -51,9 +52,45 @@ export class Task {
   @Field(() => Int)
   maxAttempts = 1;
 
+  @Property({ type: 'integer' })
+  @Field(() => Int, { description: 'claimTask hands out higher first, then the oldest READY' })
+  priority = 0;
+
+  @Property({ type: 'integer', nullable: true })
+  @Field(() => Int, { nullable: true, description: 'start-to-close limit of one attempt; past it the attempt is TIMED_OUT' })
+  timeoutSeconds?: number | null;
+
+  @Property({ type: 'integer' })
+  @Field(() => Int, { description: 'a RUNNING attempt not heart-beaten within this is LOST' })
+  heartbeatTimeoutSeconds = 300;
+
+  @Property({ type: 'Date', nullable: true })
+  @Field(() => Date, { nullable: true, description: 'while RUNNING: when the attempt is lost unless heart-beaten' })
+  leaseExpiresAt?: Date | null;
+
+  @Property({ type: 'Date', nullable: true })
+  @Field(() => Date, { nullable: true, description: 'the current attempt\'s last heartbeat' })
+  lastHeartbeatAt?: Date | null;
+
+  @Property({ type: 'json', nullable: true })
+  @Field(() => JSONResolver, { nullable: true, description: 'what the current attempt\'s last heartbeat reported' })
+  heartbeatDetails?: unknown;
+
+  @Property({ type: 'text', nullable: true })
+  @Field(() => String, { nullable: true, description: 'who claimed the current (or last) attempt, as claimTask was told' })
+  workerId?: string | null;
+
   @Property({ type: 'text', nullable: true })
   @Field(() => String, { nullable: true })
   error?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  @Field(() => String, { nullable: true, description: 'failTask\'s errorType, or LOST / TIMED_OUT for an attempt the server ended' })
+  errorType?: string | null;
+
+  @Property({ type: 'json', nullable: true })
+  @Field(() => JSONResolver, { nullable: true, description: 'what completeTask was given' })
+  output?: unknown;
 
   @Property({ type: 'Date', nullable: true })
   readyAt?: Date | null;

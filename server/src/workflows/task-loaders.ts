@@ -17,7 +17,16 @@ export function taskFromRow(row: Record<string, any>): Task {
     queue: row.queue,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
+    priority: row.priority,
+    timeoutSeconds: row.timeout_seconds,
+    heartbeatTimeoutSeconds: row.heartbeat_timeout_seconds,
+    leaseExpiresAt: toDate(row.lease_expires_at),
+    lastHeartbeatAt: toDate(row.last_heartbeat_at),
+    heartbeatDetails: row.heartbeat_details,
+    workerId: row.worker_id,
     error: row.error,
+    errorType: row.error_type,
+    output: row.output,
     readyAt: toDate(row.ready_at),
     startedAt: toDate(row.started_at),
     finishedAt: toDate(row.finished_at),
@@ -33,7 +42,10 @@ export function taskFromRow(row: Record<string, any>): Task {
 const DEPENDS_ON_IDS = "array_to_string(array(select d.depends_on_id from task_dependencies d where d.task_id = t.id), ',') as depends_on_ids";
 
 const TASK_PLAN: ColumnPlan = {
-  columns: ['id', 'workflow_id', 'name', 'position', 'status', 'queue', 'attempts', 'max_attempts', 'error', 'ready_at', 'started_at', 'finished_at', 'created_at', 'updated_at'],
+  columns: [
+    'id', 'workflow_id', 'name', 'position', 'status', 'queue', 'attempts', 'max_attempts', 'priority', 'timeout_seconds', 'heartbeat_timeout_seconds',
+    'lease_expires_at', 'last_heartbeat_at', 'heartbeat_details', 'worker_id', 'error', 'error_type', 'output', 'ready_at', 'started_at', 'finished_at', 'created_at', 'updated_at',
+  ],
   // keys, declaration order, and what `Workflow.tasks(status:)` filters by
   always: ['id', 'workflow_id', 'position', 'status'],
   derived: { workflow: ['workflow_id'], durationMs: ['started_at', 'finished_at'], dependsOn: [DEPENDS_ON_IDS] },

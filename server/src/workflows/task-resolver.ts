@@ -1,5 +1,6 @@
 /** GraphQL surface of tasks and the worker mutations. */
 import { Arg, Ctx, Extensions, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { JSONResolver } from 'graphql-scalars';
 import type { Context } from '../app/context.js';
 import { requireViewer } from '../core/viewer.js';
 import { notFound } from '../core/errors.js';
@@ -44,19 +45,45 @@ export class TaskResolver {
     return ctx.loaders.taskById.load(idOf('Task', id));
   }
 
-  @Mutation(() => Task, { nullable: true, description: 'a worker takes the next READY task, or null when there is none' })
-  claimTask(@Arg('queue', () => String, { nullable: true }) queue: string | null, @Ctx() ctx: Context): Promise<Task | null> {
-    return tasks.claimTask(ctx, queue);
+  @Mutation(() => Task, { nullable: true, description: 'a worker takes the next READY task (highest priority, then oldest) of `queue` and `queues` (any queue when neither is given) with a lease of its heartbeatTimeoutSeconds, or null when there is none' })
+  claimTask(
+    @Arg('queue', () => String, { nullable: true }) queue: string | null,
+    @Arg('queues', () => [String], { nullable: true }) queues: string[] | null,
+    @Arg('workerId', () => String, { nullable: true }) workerId: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<Task | null> {
+    return tasks.claimTask(ctx, { queue, queues, workerId });
   }
 
-  @Mutation(() => Task)
-  completeTask(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Task> {
-    return tasks.completeTask(ctx, idOf('Task', id));
+  @Mutation(() => Task, { description: 'extends the lease of the running attempt and records details; the task says CANCELLED when the worker must stop; another attempt is CONFLICT "lease lost"' })
+  heartbeatTask(
+    @Arg('id', () => ID) id: string,
+    @Arg('attempt', () => Int) attempt: number,
+    @Arg('details', () => JSONResolver, { nullable: true }) details: unknown,
+    @Ctx() ctx: Context,
+  ): Promise<Task> {
+    return tasks.heartbeatTask(ctx, idOf('Task', id), attempt, details);
   }
 
-  @Mutation(() => Task, { description: 'retried while attempts < maxAttempts' })
-  failTask(@Arg('id', () => ID) id: string, @Arg('error') error: string, @Ctx() ctx: Context): Promise<Task> {
-    return tasks.failTask(ctx, idOf('Task', id), error);
+  @Mutation(() => Task, { description: 'output is kept as Task.output (at most 256 KiB as JSON); with attempt: CONFLICT "lease lost" unless that attempt is still running' })
+  completeTask(
+    @Arg('id', () => ID) id: string,
+    @Arg('attempt', () => Int, { nullable: true }) attempt: number | null,
+    @Arg('output', () => JSONResolver, { nullable: true }) output: unknown,
+    @Ctx() ctx: Context,
+  ): Promise<Task> {
+    return tasks.completeTask(ctx, idOf('Task', id), { attempt, output });
+  }
+
+  @Mutation(() => Task, { description: 'retried while attempts < maxAttempts; with attempt: CONFLICT "lease lost" unless that attempt is still running' })
+  failTask(
+    @Arg('id', () => ID) id: string,
+    @Arg('error') error: string,
+    @Arg('errorType', () => String, { nullable: true }) errorType: string | null,
+    @Arg('attempt', () => Int, { nullable: true }) attempt: number | null,
+    @Ctx() ctx: Context,
+  ): Promise<Task> {
+    return tasks.failTask(ctx, idOf('Task', id), error, { errorType, attempt });
   }
 
   @Mutation(() => Task)

@@ -9,7 +9,12 @@ export const LIMITS = {
   tasksPerWorkflow: 1_000,
   queueLength: 100,
   maxAttempts: 100,
+  priority: 1_000,
+  timeoutSeconds: 7 * 24 * 3600,
+  heartbeatTimeoutSeconds: 24 * 3600,
 };
+
+export const DEFAULT_HEARTBEAT_TIMEOUT_SECONDS = 300;
 
 const QUEUE = /^[A-Za-z0-9_.:-]+$/;
 
@@ -18,6 +23,9 @@ export interface ValidTask {
   dependsOn: string[];
   queue: string;
   maxAttempts: number;
+  priority: number;
+  timeoutSeconds: number | null;
+  heartbeatTimeoutSeconds: number;
 }
 
 export interface ValidWorkflow {
@@ -42,14 +50,25 @@ export function validQueue(value: string, field: string): string {
   return queue;
 }
 
+/** A whole number in [min, max], or BAD_USER_INPUT naming the field. */
+function integerIn(value: number, min: number, max: number, field: string): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw badInput(`${field} must be ${min} to ${max}`, { field });
+  return value;
+}
+
 function validTask(task: TaskInput, index: number): ValidTask {
   const field = `tasks[${index}]`;
   const queue = validQueue(task.queue ?? 'default', `${field}.queue`);
-  const maxAttempts = task.maxAttempts ?? 1;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > LIMITS.maxAttempts) {
-    throw badInput(`${field}.maxAttempts must be 1 to ${LIMITS.maxAttempts}`, { field: `${field}.maxAttempts` });
-  }
-  return { name: validName(task.name, `${field}.name`), dependsOn: [...new Set(task.dependsOn ?? [])], queue, maxAttempts };
+  const maxAttempts = integerIn(task.maxAttempts ?? 1, 1, LIMITS.maxAttempts, `${field}.maxAttempts`);
+  return {
+    name: validName(task.name, `${field}.name`),
+    dependsOn: [...new Set(task.dependsOn ?? [])],
+    queue,
+    maxAttempts,
+    priority: integerIn(task.priority ?? 0, -LIMITS.priority, LIMITS.priority, `${field}.priority`),
+    timeoutSeconds: task.timeoutSeconds == null ? null : integerIn(task.timeoutSeconds, 1, LIMITS.timeoutSeconds, `${field}.timeoutSeconds`),
+    heartbeatTimeoutSeconds: integerIn(task.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUT_SECONDS, 1, LIMITS.heartbeatTimeoutSeconds, `${field}.heartbeatTimeoutSeconds`),
+  };
 }
 
 /** Throws BAD_USER_INPUT naming the first dependency cycle found, if any. */
@@ -92,4 +111,61 @@ export function validateWorkflow(input: CreateWorkflowInput): ValidWorkflow {
   }
   rejectCycles(tasks);
   return { name: validName(input.name, 'name'), description, tasks };
+}
+
+/** What workers send: bounds on claims, attempts and the JSON they report. */
+export const WORKER_LIMITS = {
+  queuesPerClaim: 50,
+  workerIdLength: 200,
+  errorTypeLength: 200,
+  outputBytes: 256 * 1024,
+  detailsBytes: 64 * 1024,
+  jsonDepth: 64,
+};
+
+/** The queues a claim may take from (`queue` and `queues` together), or null for any queue. */
+export function validQueues(queue: string | null | undefined, queues: readonly string[] | null | undefined): string[] | null {
+  if (queue == null && queues == null) return null;
+  if (queues && queues.length === 0 && queue == null) throw badInput('queues must name at least one queue (leave it out for any queue)', { field: 'queues' });
+  if (queues && queues.length > WORKER_LIMITS.queuesPerClaim) throw badInput(`queues names at most ${WORKER_LIMITS.queuesPerClaim} queues`, { field: 'queues' });
+  const named = [...(queue == null ? [] : [validQueue(queue, 'queue')]), ...(queues ?? []).map((q, i) => validQueue(q, `queues[${i}]`))];
+  return [...new Set(named)];
+}
+
+/** A short free-text label (a worker's id, an error's type), trimmed; empty is none. */
+export function validLabel(value: string | null | undefined, field: string, maxLength: number): string | null {
+  const label = value?.trim();
+  if (!label) return null;
+  if (codePoints(label) > maxLength) throw badInput(`${field} is longer than ${maxLength} characters`, { field });
+  return label;
+}
+
+export function validAttempt(attempt: number | null | undefined): number | null {
+  if (attempt == null) return null;
+  if (!Number.isInteger(attempt) || attempt < 1) throw badInput('attempt must be a whole number from 1', { field: 'attempt' });
+  return attempt;
+}
+
+/** Nesting deeper than `depth`, or a NUL character (PostgreSQL's jsonb refuses it), anywhere in a JSON value. */
+function unstorable(value: unknown, depth: number): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? 'contains a NUL character' : null;
+  if (value === null || typeof value !== 'object') return null;
+  if (depth <= 0) return `is nested more than ${WORKER_LIMITS.jsonDepth} levels deep`;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000')) return 'contains a NUL character';
+    const problem = unstorable(item, depth - 1);
+    if (problem) return problem;
+  }
+  return null;
+}
+
+/** A JSON value a worker reports, serialized for a jsonb column, or null; past `maxBytes` (as UTF-8 JSON) BAD_USER_INPUT. */
+export function validJson(value: unknown, field: string, maxBytes: number): string | null {
+  if (value === undefined || value === null) return null;
+  const problem = unstorable(value, WORKER_LIMITS.jsonDepth);
+  if (problem) throw badInput(`${field} ${problem}`, { field });
+  const text = JSON.stringify(value);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > maxBytes) throw badInput(`${field} is ${bytes} bytes as JSON; at most ${maxBytes} are kept`, { field, maxBytes });
+  return text;
 }

@@ -151,6 +151,7 @@ const MATRIX: Record<string, Entry> = {
     check: (role, data) => (role === 'OTHER' ? expect(data.claimTask).toBeNull() : expect(data.claimTask.workflow.name).toBe(SECRET)),
   },
   'Mutation.completeTask': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { completeTask(id: $id) { id status } }', variables: { id: (await ownersWorkflow('running')).task!.id } }) },
+  'Mutation.heartbeatTask': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { heartbeatTask(id: $id, attempt: 1, details: { at: "matrix" }) { id status } }', variables: { id: (await ownersWorkflow('running')).task!.id } }) },
   'Mutation.failTask': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { failTask(id: $id, error: "e") { id status } }', variables: { id: (await ownersWorkflow('running')).task!.id } }) },
   'Mutation.retryTask': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { retryTask(id: $id) { id status } }', variables: { id: (await ownersWorkflow('failed')).task!.id } }) },
   'Mutation.recordMetrics': { expect: writers, operation: () => ({ query: 'mutation { recordMetrics(samples: [{ name: "iso_other", service: "svc", value: 1 }]) }' }) },

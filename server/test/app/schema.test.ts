@@ -12,7 +12,9 @@ describe('schema/schema.graphql', () => {
 
   it('should keep the names API.md promises', async () => {
     const sdl = await readFile(SCHEMA_FILE, 'utf8');
-    for (const name of ['interface Node', 'scalar DateTime', 'type WorkflowConnection', 'claimTask(queue: String): Task', 'enum TaskStatus']) {
+    for (const name of ['interface Node', 'scalar DateTime', 'type WorkflowConnection', 'claimTask(queue: String, queues: [String!], workerId: String): Task', 
+      // (the schema file lists arguments alphabetically)
+      'heartbeatTask(attempt: Int!, details: JSON, id: ID!): Task!', 'completeTask(attempt: Int, id: ID!, output: JSON): Task!', 'failTask(attempt: Int, error: String!, errorType: String, id: ID!): Task!', 'enum TaskStatus']) {
       expect(sdl).toContain(name);
     }
   });

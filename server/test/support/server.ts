@@ -48,6 +48,7 @@ export async function startTestServer(env: Record<string, string> = {}, database
     // unless a test turns them on.
     SAMPLE_INTERVAL_SECONDS: '3600',
     ALERT_EVAL_INTERVAL_SECONDS: '3600',
+    TASK_EXPIRY_INTERVAL_MS: '3600000',
     ...env,
   });
   const app = await startApp(config, logger ?? createLogger(config.logLevel));
