@@ -10,6 +10,7 @@ import { Migration20261202073000_metric_rollups } from './Migration2026120207300
 import { Migration20261202081500_idempotency } from './Migration20261202081500_idempotency.js';
 import { Migration20261202090000_slow_query_snapshots } from './Migration20261202090000_slow_query_snapshots.js';
 import { Migration20261202223000_task_leases } from './Migration20261202223000_task_leases.js';
+import { Migration20261202233000_task_retries } from './Migration20261202233000_task_retries.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -19,4 +20,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202081500_idempotency', class: Migration20261202081500_idempotency },
   { name: 'Migration20261202090000_slow_query_snapshots', class: Migration20261202090000_slow_query_snapshots },
   { name: 'Migration20261202223000_task_leases', class: Migration20261202223000_task_leases },
+  { name: 'Migration20261202233000_task_retries', class: Migration20261202233000_task_retries },
 ];

@@ -1,9 +1,24 @@
 /** GraphQL inputs and pages for workflows. */
-import { ArgsType, Field, InputType, Int, ObjectType } from 'type-graphql';
+import { ArgsType, Field, Float, InputType, Int, ObjectType } from 'type-graphql';
 import { PageInfo } from '../graphql/node.js';
 import { MAX_PAGE_SIZE } from '../db/pagination.js';
 import { MaxItems } from '../graphql/query-limits.js';
 import { Workflow, WorkflowStatus } from './entity.js';
+
+@InputType({ description: 'How failed attempts of a task are retried (while attempts remain)' })
+export class RetryPolicyInput {
+  @Field(() => Float, { nullable: true, description: 'delay before the second attempt, 0.1 to 86400 s; defaults to 1' })
+  initialIntervalSeconds?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'each further delay is this many times the last, 1 to 100; defaults to 2' })
+  backoffCoefficient?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'the longest delay, initialIntervalSeconds to 604800 s; defaults to 300' })
+  maximumIntervalSeconds?: number | null;
+
+  @Field(() => [String], { nullable: true, description: 'failTask errorType values that fail the task at once (up to 50); LOST and TIMED_OUT count too' })
+  nonRetryableErrors?: string[] | null;
+}
 
 @InputType({ description: 'A task of a new workflow' })
 export class TaskInput {
@@ -26,6 +41,9 @@ export class TaskInput {
 
   @Field(() => Int, { nullable: true, description: 'a RUNNING attempt not heart-beaten within this is lost, 1 to 86400; defaults to 300' })
   heartbeatTimeoutSeconds?: number | null;
+
+  @Field(() => RetryPolicyInput, { nullable: true, description: 'unset: a failed attempt is READY again at once' })
+  retry?: RetryPolicyInput | null;
 }
 
 @InputType()

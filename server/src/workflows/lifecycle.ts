@@ -6,11 +6,13 @@
  * Workflow: DRAFT → PENDING (started) → RUNNING (a task claimed) → SUCCEEDED | FAILED, or
  * CANCELLED from any unfinished status; a retried task reopens a finished workflow (RUNNING).
  * Task: PENDING → READY (its dependencies all SUCCEEDED) → RUNNING (claimed) → SUCCEEDED, or
- * READY again while attempts remain, else FAILED (cancelling the rest, failing the workflow);
+ * READY again while attempts remain (after the retry policy's backoff), else FAILED (cancelling
+ * the rest, failing the workflow);
  * CANCELLED with its workflow; FAILED or CANCELLED → PENDING when retried.
  * A RUNNING attempt holds a lease of `heartbeatTimeoutSeconds` that heartbeats extend; one
  * whose lease lapsed (LOST) or that ran past `timeoutSeconds` (TIMED_OUT) ends as a failed
- * attempt does (expiry.ts). A worker naming its attempt can only change that attempt.
+ * attempt does (expiry.ts). A worker naming its attempt can only change that attempt. Every
+ * attempt is kept as a TaskRun (task_runs), opened by the claim and closed with its outcome.
  */
 import type { EntityManager } from '../db/orm.js';
 import { conflict, notFound } from '../core/errors.js';
@@ -18,7 +20,7 @@ import type { RecordEvent } from '../live/mutate.js';
 import { FINISHED_WORKFLOW_STATUSES, Workflow, WorkflowStatus } from './entity.js';
 import { workflowEvent, WorkflowEventKind } from './events.js';
 import { workflowFromRow } from './loaders.js';
-import { Task, TaskStatus } from './task-entity.js';
+import { Task, TaskStatus, type RetryPolicy } from './task-entity.js';
 import { taskFromRow } from './task-loaders.js';
 
 const ACTIVE_WORKFLOW = [WorkflowStatus.PENDING, WorkflowStatus.RUNNING];
@@ -60,6 +62,23 @@ function requireAttempt(task: Task, attempt: number | null | undefined, action: 
 }
 
 const LEASE = `now() + heartbeat_timeout_seconds * interval '1 second'`;
+
+/** An attempt's outcome, as its TaskRun keeps it. */
+type RunOutcome = 'SUCCEEDED' | 'FAILED' | AttemptExpiry | 'CANCELLED';
+
+/** Closes the task's open run (its current attempt), if it has one. */
+async function closeRun(tx: EntityManager, taskId: string, outcome: RunOutcome, error: string | null = null, errorType: string | null = null): Promise<void> {
+  await tx.execute(
+    `update task_runs set finished_at = now(), outcome = ?, error = ?, error_type = ? where task_id = ? and finished_at is null`,
+    [outcome, error, errorType, taskId],
+  );
+}
+
+/** Seconds before the next attempt after attempt `attempt` failed: none without a policy. */
+export function backoffSeconds(policy: RetryPolicy | null | undefined, attempt: number): number {
+  if (!policy) return 0;
+  return Math.min(policy.initialIntervalSeconds * policy.backoffCoefficient ** (attempt - 1), policy.maximumIntervalSeconds);
+}
 
 async function setWorkflowStatus(tx: EntityManager, workflow: Workflow, status: WorkflowStatus, record: RecordEvent): Promise<Workflow> {
   const finished = FINISHED_WORKFLOW_STATUSES.includes(status);
@@ -111,6 +130,13 @@ async function cancelOpenTasks(tx: EntityManager, workflow: Workflow, includeRun
       where workflow_id = ? and status in ${statuses} returning *`,
     [workflow.id],
   );
+  if (includeRunning) {
+    await tx.execute(
+      `update task_runs set finished_at = now(), outcome = 'CANCELLED'
+        where finished_at is null and task_id in (select id from tasks where workflow_id = ? and status = 'CANCELLED')`,
+      [workflow.id],
+    );
+  }
   recordTaskChanges(record, workflow, cancelled.map(taskFromRow));
 }
 
@@ -135,11 +161,12 @@ export async function cancelWorkflow(tx: EntityManager, workflow: Workflow, reco
 export async function startAttempt(tx: EntityManager, taskId: string, workerId: string | null, record: RecordEvent): Promise<Task> {
   const [row] = await tx.execute(
     `update tasks set status = 'RUNNING', attempts = attempts + 1, started_at = now(), finished_at = null, updated_at = now(),
-            worker_id = ?, lease_expires_at = ${LEASE}, last_heartbeat_at = null, heartbeat_details = null
+            worker_id = ?, lease_expires_at = ${LEASE}, last_heartbeat_at = null, heartbeat_details = null, next_attempt_at = null
       where id = ? returning *`,
     [workerId, taskId],
   );
   const task = taskFromRow(row);
+  await tx.execute('insert into task_runs (task_id, attempt, worker_id) values (?, ?, ?)', [task.id, task.attempts, workerId]);
   const [started] = await tx.execute(
     `update workflows set status = 'RUNNING', updated_at = now() where id = ? and status = 'PENDING' returning *`,
     [task.workflowId],
@@ -188,6 +215,7 @@ export async function completeAttempt(tx: EntityManager, workflow: Workflow, tas
       where id = ? returning *`,
     [done.output, task.id],
   );
+  await closeRun(tx, task.id, 'SUCCEEDED');
   const succeeded = taskFromRow(row);
   record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, succeeded));
   await advanceWorkflow(tx, workflow, record);
@@ -201,23 +229,31 @@ export interface AttemptFailure {
   errorType: string | null;
   /** the attempt the worker holds; unset in the old form of failTask */
   attempt?: number | null;
+  /** what the attempt's run records; FAILED unless the server ended it */
+  outcome?: RunOutcome;
 }
 
 /**
- * RUNNING → READY while attempts remain and the workflow still runs, else FAILED; when the
- * workflow was running, its tasks still waiting are cancelled and the workflow FAILED.
+ * RUNNING → READY while attempts remain, the error's type may be retried and the workflow still
+ * runs — at once, or after the backoff of the task's retry policy (`next_attempt_at`, which the
+ * claim waits for) — else FAILED; when the workflow was running, its tasks still waiting are
+ * cancelled and the workflow FAILED.
  */
 export async function failAttempt(tx: EntityManager, workflow: Workflow, task: Task, failure: AttemptFailure, record: RecordEvent): Promise<Task> {
   requireAttempt(task, failure.attempt, 'fail');
+  const nonRetryable = failure.errorType !== null && Boolean(task.retry?.nonRetryableErrors.includes(failure.errorType));
   // A task of a workflow that already finished would wait as READY for a claim that never comes.
-  const retry = task.attempts < task.maxAttempts && isActive(workflow);
+  const retry = task.attempts < task.maxAttempts && isActive(workflow) && !nonRetryable;
+  const delay = retry ? backoffSeconds(task.retry, task.attempts) : 0;
   const [row] = await tx.execute(
     `update tasks set status = ?, error = ?, error_type = ?, lease_expires_at = null, updated_at = now(),
-            ready_at = case when ? then now() else ready_at end,
+            ready_at = case when ? then now() + ? * interval '1 second' else ready_at end,
+            next_attempt_at = case when ? then now() + ? * interval '1 second' end,
             finished_at = case when ? then null else now() end
       where id = ? returning *`,
-    [retry ? TaskStatus.READY : TaskStatus.FAILED, failure.error, failure.errorType, retry, retry, task.id],
+    [retry ? TaskStatus.READY : TaskStatus.FAILED, failure.error, failure.errorType, retry, delay, retry && delay > 0, delay, retry, task.id],
   );
+  await closeRun(tx, task.id, failure.outcome ?? 'FAILED', failure.error, failure.errorType);
   const failed = taskFromRow(row);
   record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, failed));
   if (!retry && isActive(workflow)) {
@@ -235,7 +271,7 @@ export function expireAttempt(tx: EntityManager, workflow: Workflow, task: Task,
   const error = how === AttemptExpiry.TIMED_OUT
     ? `Timed out: attempt ${task.attempts} ran longer than timeoutSeconds (${task.timeoutSeconds} s)`
     : `Lost: attempt ${task.attempts} had no heartbeat for heartbeatTimeoutSeconds (${task.heartbeatTimeoutSeconds} s)${task.workerId ? ` from worker "${task.workerId}"` : ''}`;
-  return failAttempt(tx, workflow, task, { error, errorType: how, attempt: task.attempts }, record);
+  return failAttempt(tx, workflow, task, { error, errorType: how, attempt: task.attempts, outcome: how }, record);
 }
 
 /**
@@ -250,7 +286,7 @@ export async function retryTask(tx: EntityManager, locked: Workflow, task: Task,
   const reset = await tx.execute(
     `update tasks set status = 'PENDING', attempts = case when id = ? then 0 else attempts end,
             error = case when id = ? then null else error end, error_type = case when id = ? then null else error_type end,
-            started_at = case when id = ? then null else started_at end, finished_at = null, updated_at = now()
+            started_at = case when id = ? then null else started_at end, finished_at = null, next_attempt_at = null, updated_at = now()
       where id = ? or (workflow_id = ? and status = 'CANCELLED' and ?)
       returning *`,
     [task.id, task.id, task.id, task.id, task.id, workflow.id, !isActive(workflow)],

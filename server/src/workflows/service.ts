@@ -66,7 +66,7 @@ export async function createWorkflow(ctx: Context, input: CreateWorkflowInput): 
       tx.create(Task, {
         id: randomUUID(), workflowId: workflow.id, name: t.name, position,
         status: TaskStatus.PENDING, queue: t.queue, maxAttempts: t.maxAttempts,
-        priority: t.priority, timeoutSeconds: t.timeoutSeconds, heartbeatTimeoutSeconds: t.heartbeatTimeoutSeconds,
+        priority: t.priority, timeoutSeconds: t.timeoutSeconds, heartbeatTimeoutSeconds: t.heartbeatTimeoutSeconds, retry: t.retry,
       }),
     );
     const idByName = new Map(tasks.map((t) => [t.name, t.id]));

@@ -1,8 +1,12 @@
 /** A task: one step of a workflow, claimed and run by workers, possibly after other tasks. */
 import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
-import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { JSONResolver } from 'graphql-scalars';
 import { Node } from '../graphql/node.js';
+import { MaxItems } from '../graphql/query-limits.js';
+
+/** How many error types a retry policy may name as non-retryable. */
+export const MAX_NON_RETRYABLE_ERRORS = 50;
 
 export enum TaskStatus {
   PENDING = 'PENDING',
@@ -13,6 +17,27 @@ export enum TaskStatus {
   CANCELLED = 'CANCELLED',
 }
 registerEnumType(TaskStatus, { name: 'TaskStatus' });
+
+@ObjectType({ description: 'How a failed attempt is retried: after initialIntervalSeconds × backoffCoefficient^(attempt − 1), at most maximumIntervalSeconds', simpleResolvers: true })
+export class RetryPolicy {
+  @Field(() => Float) initialIntervalSeconds!: number;
+  @Field(() => Float) backoffCoefficient!: number;
+  @Field(() => Float) maximumIntervalSeconds!: number;
+  @Field(() => [String], { description: 'errorType values that fail the task at once' })
+  @MaxItems(MAX_NON_RETRYABLE_ERRORS)
+  nonRetryableErrors!: string[];
+}
+
+@ObjectType({ description: 'One attempt of a task', simpleResolvers: true })
+export class TaskRun {
+  @Field(() => Int) attempt!: number;
+  @Field(() => String, { nullable: true }) workerId!: string | null;
+  @Field(() => Date) startedAt!: Date;
+  @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
+  @Field(() => String, { nullable: true, description: 'SUCCEEDED, FAILED, TIMED_OUT, LOST or CANCELLED; null while it runs' }) outcome!: string | null;
+  @Field(() => String, { nullable: true }) error!: string | null;
+  @Field(() => String, { nullable: true }) errorType!: string | null;
+}
 
 @Entity({ tableName: 'tasks' })
 // simpleResolvers (here and on the other types of the workflow list): plain fields are read by
@@ -63,6 +88,14 @@ export class Task {
   @Property({ type: 'integer' })
   @Field(() => Int, { description: 'a RUNNING attempt not heart-beaten within this is LOST' })
   heartbeatTimeoutSeconds = 300;
+
+  @Property({ type: 'json', nullable: true })
+  @Field(() => RetryPolicy, { nullable: true, description: 'null: a failed attempt is READY again at once' })
+  retry?: RetryPolicy | null;
+
+  @Property({ type: 'Date', nullable: true })
+  @Field(() => Date, { nullable: true, description: 'a READY task backing off after a failed attempt: claimTask skips it until then' })
+  nextAttemptAt?: Date | null;
 
   @Property({ type: 'Date', nullable: true })
   @Field(() => Date, { nullable: true, description: 'while RUNNING: when the attempt is lost unless heart-beaten' })

@@ -5,7 +5,22 @@ import { workflowScope } from './visibility.js';
 import type { Queryable } from '../db/read-routing.js';
 import { columnsFor, type ColumnPlan } from '../graphql/selection.js';
 import { asInstance, groupBy, toDate, uuidArray } from '../db/sql.js';
-import { Task, type TaskStatus } from './task-entity.js';
+import { Task, TaskRun, type TaskStatus } from './task-entity.js';
+
+/** Task.runs shows this many of a task's runs at most: the newest, oldest first (retryTask can add more than maxAttempts). */
+export const RUNS_SHOWN = 100;
+
+function runFromRow(row: Record<string, any>): TaskRun {
+  return asInstance(TaskRun, {
+    attempt: row.attempt,
+    workerId: row.worker_id,
+    startedAt: toDate(row.started_at),
+    finishedAt: toDate(row.finished_at),
+    outcome: row.outcome,
+    error: row.error,
+    errorType: row.error_type,
+  });
+}
 
 export function taskFromRow(row: Record<string, any>): Task {
   return asInstance(Task, {
@@ -20,6 +35,8 @@ export function taskFromRow(row: Record<string, any>): Task {
     priority: row.priority,
     timeoutSeconds: row.timeout_seconds,
     heartbeatTimeoutSeconds: row.heartbeat_timeout_seconds,
+    retry: row.retry,
+    nextAttemptAt: toDate(row.next_attempt_at),
     leaseExpiresAt: toDate(row.lease_expires_at),
     lastHeartbeatAt: toDate(row.last_heartbeat_at),
     heartbeatDetails: row.heartbeat_details,
@@ -43,12 +60,12 @@ const DEPENDS_ON_IDS = "array_to_string(array(select d.depends_on_id from task_d
 
 const TASK_PLAN: ColumnPlan = {
   columns: [
-    'id', 'workflow_id', 'name', 'position', 'status', 'queue', 'attempts', 'max_attempts', 'priority', 'timeout_seconds', 'heartbeat_timeout_seconds',
+    'id', 'workflow_id', 'name', 'position', 'status', 'queue', 'attempts', 'max_attempts', 'priority', 'timeout_seconds', 'heartbeat_timeout_seconds', 'retry', 'next_attempt_at',
     'lease_expires_at', 'last_heartbeat_at', 'heartbeat_details', 'worker_id', 'error', 'error_type', 'output', 'ready_at', 'started_at', 'finished_at', 'created_at', 'updated_at',
   ],
   // keys, declaration order, and what `Workflow.tasks(status:)` filters by
   always: ['id', 'workflow_id', 'position', 'status'],
-  derived: { workflow: ['workflow_id'], durationMs: ['started_at', 'finished_at'], dependsOn: [DEPENDS_ON_IDS] },
+  derived: { workflow: ['workflow_id'], durationMs: ['started_at', 'finished_at'], dependsOn: [DEPENDS_ON_IDS], runs: [] },
 };
 
 /** The select list for the Task fields a query asks for (every column when unknown). */
@@ -113,6 +130,17 @@ export function createTaskLoaders(em: Queryable, viewer: Viewer | null, fields: 
     }),
 
     dependenciesByTask,
+
+    /** The runs of (visible) tasks: their newest RUNS_SHOWN, oldest first. */
+    runsByTask: new DataLoader<string, TaskRun[]>(async (ids) => {
+      const rows = await em.execute(
+        `select * from (select r.*, row_number() over (partition by r.task_id order by r.id desc) as newest
+                          from task_runs r where r.task_id = any(?::uuid[])) runs
+          where newest <= ? order by id`,
+        [uuidArray(ids), RUNS_SHOWN],
+      );
+      return groupBy(ids, rows, (row) => row.task_id).map((runs) => runs.map(runFromRow));
+    }),
 
     /**
      * A task's dependencies, in declaration order. For a task of a list this request loaded,

@@ -9,7 +9,8 @@ import { MaxItems } from '../graphql/query-limits.js';
 import { WORKFLOW_SCOPED_CACHE } from './cache.js';
 import { Workflow } from './entity.js';
 import { LIMITS } from './validation.js';
-import { Task } from './task-entity.js';
+import { Task, TaskRun } from './task-entity.js';
+import { RUNS_SHOWN } from './task-loaders.js';
 import * as tasks from './task-service.js';
 
 @Resolver(() => Task)
@@ -31,6 +32,12 @@ export class TaskResolver {
   @MaxItems(LIMITS.tasksPerWorkflow - 1)
   dependsOn(@Root() task: Task, @Ctx() ctx: Context): Task[] | Promise<Task[]> {
     return ctx.loaders.dependenciesOf(task);
+  }
+
+  @FieldResolver(() => [TaskRun], { description: 'one entry per attempt, oldest first (the newest 100)' })
+  @MaxItems(RUNS_SHOWN)
+  runs(@Root() task: Task, @Ctx() ctx: Context): Promise<TaskRun[]> {
+    return ctx.loaders.runsByTask.load(task.id);
   }
 
   @FieldResolver(() => Int, { nullable: true, description: 'from start to finish of the last attempt' })

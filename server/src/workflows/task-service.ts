@@ -25,8 +25,8 @@ export interface ClaimRequest {
 }
 
 /**
- * The one statement that picks a claim: the READY task of highest priority, then oldest, of an
- * active workflow (of `queues`, of `ownerId`'s workflows, when given), locked for the claim.
+ * The one statement that picks a claim: the READY task of highest priority, then oldest (not
+ * backing off: `ready_at` is when a retry may start), of an active workflow (of `queues`, of `ownerId`'s workflows, when given), locked for the claim.
  * SKIP LOCKED means concurrent workers never get the same task; partial indexes in claim order
  * serve it (tasks_claim_queue_idx for one queue, tasks_claim_any_idx for several or any).
  */
@@ -42,7 +42,7 @@ export function claimStatement(queues: readonly string[] | null, ownerId: string
   }
   if (ownerId) params.push(ownerId);
   const sql = `select t.id from tasks t join workflows w on w.id = t.workflow_id
-    where t.status = 'READY' and w.status in ('PENDING', 'RUNNING') ${queueFilter} ${ownerId ? 'and w.owner_id = ?' : ''}
+    where t.status = 'READY' and t.ready_at <= now() and w.status in ('PENDING', 'RUNNING') ${queueFilter} ${ownerId ? 'and w.owner_id = ?' : ''}
     order by t.priority desc, t.ready_at, t.position
     limit 1
     for update of t skip locked`;

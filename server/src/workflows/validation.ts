@@ -1,7 +1,8 @@
 /** Checks a new workflow's input: names, limits, dependencies that exist and form no cycle. */
 import { badInput } from '../core/errors.js';
 import { codePoints } from '../core/text.js';
-import type { CreateWorkflowInput, TaskInput } from './inputs.js';
+import type { CreateWorkflowInput, RetryPolicyInput, TaskInput } from './inputs.js';
+import { MAX_NON_RETRYABLE_ERRORS, type RetryPolicy } from './task-entity.js';
 
 export const LIMITS = {
   nameLength: 200,
@@ -26,6 +27,7 @@ export interface ValidTask {
   priority: number;
   timeoutSeconds: number | null;
   heartbeatTimeoutSeconds: number;
+  retry: RetryPolicy | null;
 }
 
 export interface ValidWorkflow {
@@ -68,7 +70,28 @@ function validTask(task: TaskInput, index: number): ValidTask {
     priority: integerIn(task.priority ?? 0, -LIMITS.priority, LIMITS.priority, `${field}.priority`),
     timeoutSeconds: task.timeoutSeconds == null ? null : integerIn(task.timeoutSeconds, 1, LIMITS.timeoutSeconds, `${field}.timeoutSeconds`),
     heartbeatTimeoutSeconds: integerIn(task.heartbeatTimeoutSeconds ?? DEFAULT_HEARTBEAT_TIMEOUT_SECONDS, 1, LIMITS.heartbeatTimeoutSeconds, `${field}.heartbeatTimeoutSeconds`),
+    retry: task.retry ? validRetry(task.retry, `${field}.retry`) : null,
   };
+}
+
+function numberIn(value: number, min: number, max: number, field: string): number {
+  if (!Number.isFinite(value) || value < min || value > max) throw badInput(`${field} must be ${min} to ${max}`, { field });
+  return value;
+}
+
+/** A retry policy with its defaults filled in (initial 1 s, coefficient 2, maximum 300 s). */
+function validRetry(retry: RetryPolicyInput, field: string): RetryPolicy {
+  const initialIntervalSeconds = numberIn(retry.initialIntervalSeconds ?? 1, 0.1, LIMITS.heartbeatTimeoutSeconds, `${field}.initialIntervalSeconds`);
+  const backoffCoefficient = numberIn(retry.backoffCoefficient ?? 2, 1, 100, `${field}.backoffCoefficient`);
+  const maximumIntervalSeconds = numberIn(retry.maximumIntervalSeconds ?? Math.max(300, initialIntervalSeconds), initialIntervalSeconds, LIMITS.timeoutSeconds, `${field}.maximumIntervalSeconds`);
+  const errors = retry.nonRetryableErrors ?? [];
+  if (errors.length > MAX_NON_RETRYABLE_ERRORS) throw badInput(`${field}.nonRetryableErrors holds at most ${MAX_NON_RETRYABLE_ERRORS} error types`, { field: `${field}.nonRetryableErrors` });
+  const nonRetryableErrors = errors.map((type, i) => {
+    const label = validLabel(type, `${field}.nonRetryableErrors[${i}]`, WORKER_LIMITS.errorTypeLength);
+    if (!label) throw badInput(`${field}.nonRetryableErrors[${i}] must not be empty`, { field: `${field}.nonRetryableErrors[${i}]` });
+    return label;
+  });
+  return { initialIntervalSeconds, backoffCoefficient, maximumIntervalSeconds, nonRetryableErrors: [...new Set(nonRetryableErrors)] };
 }
 
 /** Throws BAD_USER_INPUT naming the first dependency cycle found, if any. */

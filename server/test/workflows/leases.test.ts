@@ -80,6 +80,7 @@ describe('claimTask leases', () => {
     for (const [queues, index] of [[['bulk-3'], 'tasks_claim_queue_idx'], [['bulk-3', 'bulk-4'], 'tasks_claim_any_idx'], [null, 'tasks_claim_any_idx']] as const) {
       const { sql, params } = claimStatement(queues, null);
       const plan = (await em.execute(`explain ${sql}`, params)).map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
+      console.log(`claim plan, queues ${JSON.stringify(queues)}:\n${plan}`);
       expect(plan, plan).toContain(index);
       expect(plan, plan).not.toMatch(/Sort|Seq Scan on tasks/);
     }
