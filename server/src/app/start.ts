@@ -12,6 +12,7 @@ import type { ApolloServer } from '@apollo/server';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from './config.js';
 import { audienceOf, createContext, type AppServices, type Context } from './context.js';
+import { EXPORT_PATH, EXPORTS } from './exports.js';
 import { demoWanted } from '../demo/seed.js';
 import { startDemo, type DemoWorker } from '../demo/worker.js';
 import { healthRoute, liveRoute, readyRoute } from '../health/routes.js';
@@ -26,6 +27,7 @@ import { EXPLORER_ASSETS, explorerAssets, sendExplorer, wantsExplorer } from '..
 import { handleGraphQLRequest, startApollo } from '../http/graphql.js';
 import { dashboardRoute } from '../http/dashboard.js';
 import { cookie, requestUrl, sendGraphQLError, sendJson, sendUnavailable } from '../http/replies.js';
+import { sendExport, type ExportFormat } from '../http/export.js';
 import { clientIp, handleCors, servedOverHttps, setSecurityHeaders } from '../http/security.js';
 import type { Logger } from '../core/logger.js';
 import { createLiveConnections } from '../live/ws/connections.js';
@@ -226,6 +228,17 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     if (url.pathname === '/api/ready') return readyRoute(services, healthChecks, res, draining);
     if (url.pathname === '/api/metrics') return metricsRoute(req, res, serverMetrics, config.metricsToken);
     if (url.pathname === '/api/session') return sessionRoute(services, req, res, () => resolveViewer(services, req), requestId);
+    const exported = url.pathname.match(EXPORT_PATH);
+    if (exported && EXPORTS[exported[1]]) {
+      if (req.method !== 'GET') return sendJson(res, 405, { error: 'Use GET' }, { allow: 'GET' });
+      const admitted = await admit(services, req);
+      if ('retryAfter' in admitted) return sendRateLimited(res, admitted.retryAfter);
+      if ('refused' in admitted) return sendUnauthenticated(req, res, admitted.refused);
+      const ctx = createContext(services, admitted.viewer, requestId, admitted.ip);
+      // Nothing is "selected": no list counts its total once per page.
+      ctx.operation.selected = new Map();
+      return sendExport(res, exported[1], EXPORTS[exported[1]](ctx), exported[2] as ExportFormat, url.searchParams);
+    }
     if (url.pathname === '/api' || url.pathname.startsWith('/api/')) return sendJson(res, 404, { error: 'Not found' });
     return dashboard(req, res);
   };

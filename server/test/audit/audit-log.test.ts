@@ -4,8 +4,8 @@
  * never stored, readable by admins only, with filters and pages. That every mutation audits is
  * checked by the isolation matrix (test/app/isolation-matrix.test.ts), which runs them all.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqlOn } from '../support/database.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { newWorkflow } from '../support/workflows.js';
 
@@ -18,15 +18,7 @@ async function entries(filter = '', token = server.adminToken) {
   return data.auditLog.edges.map((edge: any) => edge.node);
 }
 
-async function sql(text: string, params: unknown[] = []) {
-  const client = new pg.Client({ connectionString: server.database.url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = (statement: string, params: unknown[] = []) => sqlOn(server.database.url, statement, params);
 
 beforeAll(async () => {
   server = await startTestServer({ RATE_LIMIT_PER_MINUTE: '0' });

@@ -1,9 +1,9 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogs } from '../support/logs.js';
 import { signedInSocket, until } from '../support/live.js';
 import { scrape } from '../support/prometheus.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/receivers.js';
+import { sqlOn } from '../support/database.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -20,12 +20,7 @@ afterAll(async () => {
   await sentry?.close();
 });
 
-async function sql(statement: string) {
-  const db = new pg.Client({ connectionString: server.database.url });
-  await db.connect();
-  await db.query(statement);
-  await db.end();
-}
+const sql = (statement: string, params: unknown[] = []) => sqlOn(server.database.url, statement, params);
 
 /** Exceptions Sentry received so far. */
 const reported = () => sentry.received.filter((r) => r.path.startsWith('/api/42/envelope/') && r.body.includes('"exception"'));

@@ -1,10 +1,10 @@
 import { Writable } from 'node:stream';
-import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '../support/live.js';
 import { scrape } from '../support/prometheus.js';
 import { startHttpReceiver, type HttpReceiver } from '../support/receivers.js';
+import { sqlOn } from '../support/database.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { waitFor } from '../support/wait.js';
 
@@ -29,11 +29,7 @@ afterAll(async () => {
   await sentry?.close();
 });
 
-async function sql(statement: string) {
-  const db = new pg.Client({ connectionString: server.database.url });
-  await db.connect();
-  await db.query(statement).finally(() => db.end());
-}
+const sql = (statement: string, params: unknown[] = []) => sqlOn(server.database.url, statement, params);
 
 /** The parsed envelopes (header line, item header, item) Sentry received so far. */
 function envelopes(): Array<Record<string, any>> {

@@ -27,3 +27,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     },
   };
 }
+
+/** One statement on its own connection (to arrange or inspect what the server cannot be asked for); its rows. */
+export async function sqlOn(url: string, statement: string, params: unknown[] = []): Promise<Array<Record<string, any>>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(statement, params)).rows;
+  } finally {
+    await client.end();
+  }
+}

@@ -1,6 +1,6 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/users/passwords.js';
+import { sqlOn } from '../support/database.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { waitFor } from '../support/wait.js';
 
@@ -27,12 +27,7 @@ async function list(as: string): Promise<Array<{ id: string; name: string; expir
   return (await server.gqlOk(LIST, {}, as)).apiTokens;
 }
 
-async function sql(statement: string, params: unknown[]) {
-  const db = new pg.Client({ connectionString: server.database.url });
-  await db.connect();
-  await db.query(statement, params);
-  await db.end();
-}
+const sql = (statement: string, params: unknown[] = []) => sqlOn(server.database.url, statement, params);
 
 const viewerOf = async (token: string) => (await server.gql('{ viewer { email } }', {}, token)).data?.viewer ?? null;
 

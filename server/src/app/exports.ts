@@ -1,0 +1,14 @@
+/** The lists `GET /api/export/<name>.csv|json` serves (http/export.ts streams them). */
+import { alertExport } from '../alerts/export.js';
+import { auditExport } from '../audit/export.js';
+import type { ExportList } from '../http/export.js';
+import { workflowExport } from '../workflows/export.js';
+import type { Context } from './context.js';
+
+export const EXPORTS: Record<string, (ctx: Context) => ExportList> = {
+  workflows: workflowExport,
+  alerts: alertExport,
+  audit: auditExport,
+};
+
+export const EXPORT_PATH = /^\/api\/export\/([a-z]+)\.(csv|json)$/;

@@ -1,0 +1,101 @@
+/**
+ * `GET /api/export/<list>.csv` and `.json`: a whole list, streamed. Rows are read a page at a
+ * time through the same service call as the GraphQL field behind the list (same visibility,
+ * filters and cursors), and each page is written before the next is read, waiting for the
+ * client to drain: an export of a million rows holds one page in memory, and a client that
+ * leaves stops it. Filters are query parameters; a bad one, or a caller the field refuses,
+ * gets the field's error before the first byte.
+ */
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { AppError, badInput } from '../core/errors.js';
+import { sendJson } from './replies.js';
+
+type Value = unknown;
+
+/** One exportable list: its columns, and its rows page by page for the filters in `params`. */
+export interface ExportList {
+  columns: string[];
+  pages(params: URLSearchParams): AsyncIterable<Array<Record<string, Value>>>;
+}
+
+export type ExportFormat = 'csv' | 'json';
+
+/** A Relay connection read to its end, a page at a time. */
+export async function* connectionPages<T>(page: (after: string | null) => Promise<{ edges: Array<{ node: T }>; pageInfo: { hasNextPage: boolean; endCursor?: string | null } }>): AsyncIterable<T[]> {
+  let after: string | null = null;
+  for (;;) {
+    const connection = await page(after);
+    yield connection.edges.map((edge) => edge.node);
+    if (!connection.pageInfo.hasNextPage || !connection.pageInfo.endCursor) return;
+    after = connection.pageInfo.endCursor;
+  }
+}
+
+/** A comma-separated list parameter whose values must be among `allowed` (an enum's). */
+export function enumList<T extends string>(params: URLSearchParams, name: string, allowed: Record<string, T>): T[] | null {
+  const given = params.get(name);
+  if (given === null || given === '') return null;
+  const values = given.split(',').map((v) => v.trim());
+  const unknown = values.filter((v) => !Object.values(allowed).includes(v as T));
+  if (unknown.length) throw badInput(`${name}: unknown value ${unknown[0]}; one of ${Object.values(allowed).join(', ')}`, { field: name });
+  return values as T[];
+}
+
+const text = (value: Value): string => (value instanceof Date ? value.toISOString() : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value ?? ''));
+
+/**
+ * One CSV field (RFC 4180). A text that a spreadsheet would run as a formula (=, +, -, @, tab,
+ * CR at the start) is prefixed with an apostrophe: exported data is client-written.
+ */
+export function csvField(value: Value): string {
+  let field = text(value);
+  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(field)) field = `'${field}`;
+  return /[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
+}
+
+const HTTP_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 };
+
+export async function sendExport(res: ServerResponse, name: string, list: ExportList, format: ExportFormat, params: URLSearchParams): Promise<void> {
+  const pages = list.pages(params)[Symbol.asyncIterator]();
+  let next: IteratorResult<Array<Record<string, Value>>>;
+  try {
+    next = await pages.next();
+  } catch (error) {
+    const code = error instanceof AppError ? String(error.extensions.code) : '';
+    if (!(error instanceof AppError) || !(code in HTTP_STATUS)) throw error;
+    return sendJson(res, HTTP_STATUS[code], { errors: [{ message: error.message, extensions: error.extensions }] });
+  }
+  res.writeHead(200, {
+    'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+    'content-disposition': `attachment; filename="${name}.${format}"`,
+    'cache-control': 'no-store',
+  });
+  let left = false;
+  const closed = new Promise<void>((resolve) => res.once('close', () => resolve(void (left = true))));
+  const write = async (chunk: string) => {
+    if (!left && !res.write(chunk)) await Promise.race([once(res, 'drain'), closed]);
+  };
+  let first = true;
+  await write(format === 'csv' ? `${list.columns.join(',')}\r\n` : '[');
+  try {
+    while (!next.done && !left) {
+      const chunk = next.value.map((row) => {
+        if (format === 'csv') return `${list.columns.map((column) => csvField(row[column])).join(',')}\r\n`;
+        const line = `${first ? '\n' : ',\n'}${JSON.stringify(Object.fromEntries(list.columns.map((column) => [column, row[column] ?? null])))}`;
+        first = false;
+        return line;
+      }).join('');
+      if (chunk) await write(chunk);
+      if (left) break;
+      next = await pages.next();
+    }
+  } catch (error) {
+    // The status is sent: a cut connection is the only way left to say the export is incomplete.
+    res.destroy();
+    throw error;
+  } finally {
+    if (left) await pages.return?.(undefined);
+  }
+  if (!left) res.end(format === 'csv' ? '' : '\n]\n');
+}
