@@ -11,6 +11,7 @@ import { Migration20261202081500_idempotency } from './Migration20261202081500_i
 import { Migration20261202090000_slow_query_snapshots } from './Migration20261202090000_slow_query_snapshots.js';
 import { Migration20261202223000_task_leases } from './Migration20261202223000_task_leases.js';
 import { Migration20261202233000_task_retries } from './Migration20261202233000_task_retries.js';
+import { Migration20261202234500_incidents } from './Migration20261202234500_incidents.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -21,4 +22,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202090000_slow_query_snapshots', class: Migration20261202090000_slow_query_snapshots },
   { name: 'Migration20261202223000_task_leases', class: Migration20261202223000_task_leases },
   { name: 'Migration20261202233000_task_retries', class: Migration20261202233000_task_retries },
+  { name: 'Migration20261202234500_incidents', class: Migration20261202234500_incidents },
 ];

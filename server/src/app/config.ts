@@ -77,8 +77,13 @@ export interface Config {
   clientBuildDir: string;
   /** proxies in front of the server whose X-Forwarded-For entries are trusted (0: the socket's address) */
   trustProxyHops: number;
+  /** who sees `/status` and `/api/status`: anyone, signed-in users, or nobody (404) */
+  statusPage: StatusPageMode;
   limits: RequestLimits;
 }
+
+export type StatusPageMode = 'public' | 'private' | 'off';
+const STATUS_PAGE_MODES: StatusPageMode[] = ['public', 'private', 'off'];
 
 
 export class ConfigError extends Error {
@@ -203,6 +208,9 @@ export function loadConfig(env: Env, terminal = false): Config {
   // The embedded PostgreSQL is reached directly already; a direct URL beside it would name another server.
   if (databaseDirectUrl && !databaseUrl) throw new ConfigError('DATABASE_DIRECT_URL', 'needs DATABASE_URL');
 
+  const statusPage = (text(env, 'STATUS_PAGE') ?? 'private').toLowerCase() as StatusPageMode;
+  if (!STATUS_PAGE_MODES.includes(statusPage)) throw new ConfigError('STATUS_PAGE', `expected one of ${STATUS_PAGE_MODES.join(', ')}`);
+
   const clientBuildDir = text(env, 'CLIENT_BUILD_DIR');
   const redis = redisTarget(env);
   const workers = integer(env, 'WORKERS', 1, 1, 64);
@@ -256,6 +264,7 @@ export function loadConfig(env: Env, terminal = false): Config {
     workers,
     clientBuildDir: clientBuildDir ? path.resolve(clientBuildDir) : DEFAULT_CLIENT_BUILD_DIR,
     trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
+    statusPage,
     limits: {
       bodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
       variablesBytes: integer(env, 'MAX_VARIABLES_BYTES', 1024 * 1024, 16, 100 * 1024 * 1024),

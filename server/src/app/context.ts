@@ -18,6 +18,7 @@ import type { EventBus } from '../live/bus/bus.js';
 import type { MutationHook } from '../live/mutate.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { SelectedFields } from '../graphql/selection.js';
+import { createStatusLoaders } from '../status/loaders.js';
 import { createTaskLoaders } from '../workflows/task-loaders.js';
 import { createUserLoaders } from '../users/loaders.js';
 import { createWorkflowLoaders } from '../workflows/loaders.js';
@@ -49,6 +50,7 @@ export function createLoaders(db: Queryable, viewer: Viewer | null, selected: ()
     ...createWorkflowLoaders(db, viewer),
     ...createTaskLoaders(db, viewer, () => selected()?.get('Task')),
     ...createAlertLoaders(db),
+    ...createStatusLoaders(db),
   };
 }
 

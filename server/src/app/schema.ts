@@ -15,6 +15,7 @@ import { HealthResolver } from '../health/resolver.js';
 import { MetricResolver } from '../metrics/resolver.js';
 import { DiagnosticsResolver } from '../observability/resolver.js';
 import { requireViewer } from '../core/viewer.js';
+import { ComponentStatusResolver, IncidentResolver, IncidentUpdateResolver } from '../status/resolver.js';
 import { callFieldResolversDirectly } from '../graphql/direct-resolvers.js';
 import { parseGlobalId } from '../core/ids.js';
 import { Node } from '../graphql/node.js';
@@ -50,6 +51,8 @@ class NodeResolver {
         return ctx.loaders.alertById.load(key);
       case 'AuditEntry':
         return auditEntry(ctx, key);
+      case 'Incident':
+        return ctx.loaders.incidentById.load(key);
       default:
         return null;
     }
@@ -59,6 +62,7 @@ class NodeResolver {
 export const RESOLVERS = [
   NodeResolver, UserResolver, WorkflowResolver, WorkflowEventResolver, TaskResolver, HealthResolver,
   MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, DiagnosticsResolver, ApiTokenResolver, AuditResolver,
+  IncidentResolver, IncidentUpdateResolver, ComponentStatusResolver,
 ] as const;
 
 export async function buildAppSchema(bus?: EventBus): Promise<GraphQLSchema> {

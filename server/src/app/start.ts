@@ -17,6 +17,7 @@ import { demoWanted } from '../demo/seed.js';
 import { startDemo, type DemoWorker } from '../demo/worker.js';
 import { healthRoute, liveRoute, readyRoute } from '../health/routes.js';
 import type { HealthChecks } from '../health/types.js';
+import { statusRoute } from '../status/routes.js';
 import { bearerToken, type Viewer } from '../core/viewer.js';
 import { watchDatabaseOutage } from '../db/outage.js';
 import { applyMigrations, openDatabase } from '../db/orm.js';
@@ -226,6 +227,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     if (url.pathname === '/api/live') return liveRoute(res);
     if (url.pathname === '/api/health') return healthRoute(services, healthChecks, res);
     if (url.pathname === '/api/ready') return readyRoute(services, healthChecks, res, draining);
+    if (url.pathname === '/api/status') return statusRoute(services, req, res, 'json', () => resolveViewer(services, req));
+    if (url.pathname === '/status') return statusRoute(services, req, res, 'html', () => resolveViewer(services, req));
     if (url.pathname === '/api/metrics') return metricsRoute(req, res, serverMetrics, config.metricsToken);
     if (url.pathname === '/api/session') return sessionRoute(services, req, res, () => resolveViewer(services, req), requestId);
     const exported = url.pathname.match(EXPORT_PATH);

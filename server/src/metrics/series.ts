@@ -114,25 +114,29 @@ function segmentSql(segment: Segment, args: MetricSeriesArgs, params: unknown[])
   return `select ${columns} from ${raw ? 'metrics' : rollupTable(segment.tier as Tier)} where ${filters.join(' and ')}`;
 }
 
+/** A point of `readSeries`: also how many raw samples its bucket holds, so buckets can be merged by weight. */
+export interface CountedPoint extends MetricPoint {
+  samples: number;
+}
+
 /**
  * One point per bucket, service and instance, ordered by service, instance, time. Buckets
- * are aligned to multiples of their width since the epoch, so refreshing a chart keeps them.
- * Long ranges are read from the rollups (see `planSeries`).
+ * are aligned to multiples of their width since the epoch (a width of 86,400 s gives UTC
+ * days), so refreshing a chart keeps them. Long ranges are read from the rollups (see
+ * `planSeries`). No access check: callers decide who may read (`metricSeries`, the status page).
  */
-export async function metricSeries(ctx: Context, args: MetricSeriesArgs): Promise<MetricPoint[]> {
-  requireViewer(ctx.viewer);
-  const now = new Date();
+export async function readSeries(em: EntityManager, args: MetricSeriesArgs, rawRetentionDays: number, now = new Date()): Promise<CountedPoint[]> {
   const to = args.to ?? now;
   const aggregate = args.aggregate ?? MetricAggregate.AVG;
-  const rawSince = new Date(now.getTime() - ctx.app.config.metricRetentionDays * 86_400_000);
+  const rawSince = new Date(now.getTime() - rawRetentionDays * 86_400_000);
   const width = bucketWidth(args.from, to, args.bucketSeconds, aggregate, rawSince);
-  const segments = planSeries(args.from, to, width, aggregate, await watermarks(ctx.em));
+  const segments = planSeries(args.from, to, width, aggregate, await watermarks(em));
   const params: unknown[] = [width];
   const sources = segments.map((segment) => segmentSql(segment, args, params)).join('\n union all\n');
   params.push(MAX_POINTS + 1);
-  const rows: Array<Record<string, any>> = await ctx.em.execute(
+  const rows: Array<Record<string, any>> = await em.execute(
     // date_bin, not to_timestamp(floor(extract(epoch …))): extract returns numeric, ~3× slower over a year of rollups
-    `select date_bin(make_interval(secs => ?), time, timestamptz 'epoch') as bucket, service, instance, ${AGGREGATES[aggregate]} as value
+    `select date_bin(make_interval(secs => ?), time, timestamptz 'epoch') as bucket, service, instance, ${AGGREGATES[aggregate]} as value, sum(samples) as samples
        from (${sources}) as source (time, service, instance, samples, sum, min, max, p95)
       group by 1, service, instance
       order by service, instance nulls first, bucket
@@ -140,5 +144,13 @@ export async function metricSeries(ctx: Context, args: MetricSeriesArgs): Promis
     params,
   );
   if (rows.length > MAX_POINTS) throw badInput(`more than ${MAX_POINTS} points; narrow the range or widen bucketSeconds`);
-  return rows.map((row) => ({ name: args.name, service: row.service, instance: row.instance, time: toDate(row.bucket), value: Number(row.value) }));
+  return rows.map((row) => ({
+    name: args.name, service: row.service, instance: row.instance, time: toDate(row.bucket), value: Number(row.value), samples: Number(row.samples),
+  }));
+}
+
+/** `readSeries` for a signed-in viewer. */
+export async function metricSeries(ctx: Context, args: MetricSeriesArgs): Promise<MetricPoint[]> {
+  requireViewer(ctx.viewer);
+  return readSeries(ctx.em, args, ctx.app.config.metricRetentionDays);
 }

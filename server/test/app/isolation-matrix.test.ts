@@ -76,6 +76,12 @@ async function ownersWorkflow(state: 'draft' | 'started' | 'running' | 'failed')
   return { workflow: started, queue, task: task! };
 }
 
+/** A fresh open incident, opened by the admin. */
+async function adminsIncident(): Promise<string> {
+  const { createIncident } = await server.gqlOk('mutation { createIncident(input: { title: "open", impact: HIGH, components: [], message: "looking" }) { id } }', {}, tokens.ADMIN);
+  return createIncident.id;
+}
+
 const WORKFLOW_FIELDS = 'id name owner { email } tasks { id name workflow { id } dependsOn { id } } taskCounts { total }';
 const ALERT_FIELDS = 'id status rule { id name }';
 
@@ -120,6 +126,13 @@ const MATRIX: Record<string, Entry> = {
     expect: adminOnly,
     operation: () => ({ query: '{ auditLog(first: 100) { totalCount edges { node { action actor { email } details } } } }' }),
   },
+
+  // STATUS_PAGE is private here (the default): signed-in users only; authors are signed-in data
+  'Query.statusPage': {
+    expect: signedIn('data'),
+    operation: () => ({ query: '{ statusPage { components { name status uptime(days: 2) { date upPercent } } incidents { id title updates { message author { email } } } } }' }),
+  },
+  'Query.incidents': { expect: signedIn('data'), operation: () => ({ query: '{ incidents(first: 10) { totalCount edges { node { id title status } } } }' }) },
 
   // --- mutations ---
   'Mutation.login': {
@@ -175,6 +188,18 @@ const MATRIX: Record<string, Entry> = {
       );
       return { query: 'mutation ($id: ID!) { deleteAlertRule(id: $id) }', variables: { id: createAlertRule.id } };
     },
+  },
+  'Mutation.createIncident': {
+    expect: adminOnly,
+    operation: () => ({ query: 'mutation { createIncident(input: { title: "t", impact: LOW, components: ["api"], message: "m" }) { id status } }' }),
+  },
+  'Mutation.postIncidentUpdate': {
+    expect: adminOnly,
+    operation: async () => ({ query: 'mutation ($id: ID!) { postIncidentUpdate(id: $id, status: "IDENTIFIED", message: "found it") { id status } }', variables: { id: await adminsIncident() } }),
+  },
+  'Mutation.resolveIncident': {
+    expect: adminOnly,
+    operation: async () => ({ query: 'mutation ($id: ID!) { resolveIncident(id: $id) { id status } }', variables: { id: await adminsIncident() } }),
   },
   'Mutation.acknowledgeAlert': { expect: alertAction, operation: () => ({ query: `mutation ($id: ID!) { acknowledgeAlert(id: $id) { ${ALERT_FIELDS} } }`, variables: { id: alertId } }) },
   'Mutation.resolveAlert': { expect: alertAction, operation: () => ({ query: `mutation ($id: ID!) { resolveAlert(id: $id) { ${ALERT_FIELDS} } }`, variables: { id: alertId } }) },

@@ -31,7 +31,8 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function openBrowser(serverUrl: string): Promise<TestBrowser> {
+/** `javaScriptEnabled: false` opens pages as a browser with JavaScript turned off would. */
+export async function openBrowser(serverUrl: string, { javaScriptEnabled = true } = {}): Promise<TestBrowser> {
   const executablePath = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
   const profile = await mkdtemp(path.join(os.tmpdir(), 'wf-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -39,6 +40,7 @@ export async function openBrowser(serverUrl: string): Promise<TestBrowser> {
     headless: true,
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     viewport: { width: 1280, height: 860 },
+    javaScriptEnabled,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const origin = new URL(serverUrl).origin;
