@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureClientBuild, openBrowser, type TestBrowser } from '../support/browser.js';
 import { ADMIN, startTestServer, type TestServer } from '../support/server.js';
@@ -159,6 +160,19 @@ describe('dashboard in Chromium', () => {
     await expect.poll(() => page.locator('tbody tr').first().textContent()).toContain(ADMIN.email);
     await page.locator('tbody tr').first().getByRole('link', { name: 'workflow' }).click();
     await page.getByRole('heading', { name: workflow.name }).waitFor();
+  });
+
+  it('should export the filtered workflows as CSV, signed in by the session cookie', async () => {
+    const { page } = browser;
+    await page.getByRole('link', { name: 'Workflows', exact: true }).click();
+    await page.getByLabel('Search').fill('nightly');
+    const csv = page.getByRole('group', { name: 'Export this list' }).getByRole('link', { name: 'CSV' });
+    await expect.poll(() => csv.getAttribute('href')).toBe('/api/export/workflows.csv?search=nightly');
+    const [download] = await Promise.all([page.waitForEvent('download'), csv.click()]);
+    expect(download.suggestedFilename()).toBe('workflows.csv');
+    const [header, ...rows] = (await readFile(await download.path(), 'utf8')).trim().split('\r\n');
+    expect(header).toBe('id,name,description,status,ownerId,createdAt,updatedAt,startedAt,finishedAt');
+    expect(rows.map((row) => row.split(',')[1])).toEqual([workflow.name]);
   });
 
   it('should sign out and stay signed out after a reload', async () => {
