@@ -12,6 +12,7 @@ import { Migration20261202090000_slow_query_snapshots } from './Migration2026120
 import { Migration20261202223000_task_leases } from './Migration20261202223000_task_leases.js';
 import { Migration20261202233000_task_retries } from './Migration20261202233000_task_retries.js';
 import { Migration20261202234500_incidents } from './Migration20261202234500_incidents.js';
+import { Migration20261202235000_alert_labels } from './Migration20261202235000_alert_labels.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -23,4 +24,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202223000_task_leases', class: Migration20261202223000_task_leases },
   { name: 'Migration20261202233000_task_retries', class: Migration20261202233000_task_retries },
   { name: 'Migration20261202234500_incidents', class: Migration20261202234500_incidents },
+  { name: 'Migration20261202235000_alert_labels', class: Migration20261202235000_alert_labels },
 ];

@@ -15,6 +15,9 @@ export function ruleFromRow(row: Record<string, any>): AlertRule {
     forSeconds: row.for_seconds,
     severity: row.severity as Severity,
     enabled: row.enabled,
+    labels: row.labels ?? {},
+    summary: row.summary ?? null,
+    runbookUrl: row.runbook_url ?? null,
     deletedAt: toDate(row.deleted_at),
   });
 }
@@ -32,6 +35,7 @@ export function alertFromRow(row: Record<string, any>): Alert {
     acknowledgedAt: toDate(row.acknowledged_at),
     acknowledgedById: row.acknowledged_by,
     resolvedAt: toDate(row.resolved_at),
+    labels: row.labels ?? {},
   });
 }
 

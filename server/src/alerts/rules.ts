@@ -6,7 +6,8 @@ import { badInput, conflict, notFound } from '../core/errors.js';
 import { mutate } from '../live/mutate.js';
 import { codePoints } from '../core/text.js';
 import { ruleFromRow } from './loaders.js';
-import { resolveOpenAlerts } from './state.js';
+import { validateRuleLabels, type Labels } from './labels.js';
+import { relabelOpenAlerts, resolveOpenAlerts } from './state.js';
 import { Severity, type AlertRule, type AlertRuleInput } from './types.js';
 
 export const COMPARATORS = ['>', '>=', '<', '<=', '==', '!='] as const;
@@ -35,6 +36,22 @@ interface ValidRule {
   forSeconds: number;
   severity: Severity;
   enabled: boolean;
+  /** undefined: unchanged (on update) */
+  labels?: Labels;
+  summary?: string | null;
+  runbookUrl?: string | null;
+}
+
+function runbook(value: string | null | undefined): string | null | undefined {
+  if (value === undefined) return undefined;
+  const url = text('runbookUrl', value, true);
+  if (url === null) return null;
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch { /* refused below */ }
+  if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) throw badInput('runbookUrl must be an http or https URL', { field: 'runbookUrl' });
+  return url;
 }
 
 function text(field: string, value: string | null | undefined, optional = false): string | null {
@@ -66,8 +83,12 @@ export function validateRule(input: AlertRuleInput): ValidRule {
     forSeconds,
     severity: input.severity,
     enabled: input.enabled ?? true,
+    labels: input.labels === undefined || input.labels === null ? undefined : validateRuleLabels('labels', input.labels),
+    summary: input.summary === undefined ? undefined : text('summary', input.summary, true),
+    runbookUrl: runbook(input.runbookUrl),
   };
 }
+
 
 function uniqueName<T>(work: Promise<T>, name: string): Promise<T> {
   return work.catch((error) => {
@@ -93,9 +114,10 @@ export async function createRule(ctx: Context, input: AlertRuleInput): Promise<A
       const [{ rules }] = await tx.execute('select count(*)::int as rules from alert_rules where deleted_at is null');
       if (rules >= MAX_ALERT_RULES) throw conflict(`At most ${MAX_ALERT_RULES} alert rules; delete one first`);
       const [row] = await tx.execute(
-        `insert into alert_rules (name, metric, service, comparator, threshold, for_seconds, severity, enabled)
-         values (?, ?, ?, ?, ?, ?, ?, ?) returning *`,
-        [rule.name, rule.metric, rule.service, rule.comparator, rule.threshold, rule.forSeconds, rule.severity, rule.enabled],
+        `insert into alert_rules (name, metric, service, comparator, threshold, for_seconds, severity, enabled, labels, summary, runbook_url)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?) returning *`,
+        [rule.name, rule.metric, rule.service, rule.comparator, rule.threshold, rule.forSeconds, rule.severity, rule.enabled,
+          JSON.stringify(rule.labels ?? {}), rule.summary ?? null, rule.runbookUrl ?? null],
       );
       return ruleFromRow(row);
     }),
@@ -117,11 +139,15 @@ export async function updateRule(ctx: Context, id: string, input: AlertRuleInput
       const before = await lockRule(tx, id);
       const [row] = await tx.execute(
         `update alert_rules set name = ?, metric = ?, service = ?, comparator = ?, threshold = ?, for_seconds = ?,
-                severity = ?, enabled = ?, updated_at = now() where id = ? returning *`,
-        [rule.name, rule.metric, rule.service, rule.comparator, rule.threshold, rule.forSeconds, rule.severity, rule.enabled, id],
+                severity = ?, enabled = ?, labels = ?::jsonb, summary = ?, runbook_url = ?, updated_at = now() where id = ? returning *`,
+        [rule.name, rule.metric, rule.service, rule.comparator, rule.threshold, rule.forSeconds, rule.severity, rule.enabled,
+          JSON.stringify(rule.labels ?? before.labels), rule.summary === undefined ? before.summary : rule.summary,
+          rule.runbookUrl === undefined ? before.runbookUrl : rule.runbookUrl, id],
       );
       const conditionChanged = (['metric', 'service', 'comparator', 'threshold', 'forSeconds', 'severity', 'enabled'] as const)
         .some((key) => before[key] !== rule[key]);
+      // Open alerts follow a renamed or relabelled rule (routes and silences match the new labels).
+      if (!conditionChanged) await relabelOpenAlerts(tx, ruleFromRow(row));
       // Alerts raised under the old condition end; the next evaluation reopens them if the new one holds.
       if (conditionChanged) await resolveOpenAlerts(tx, ctx.app.config, record, id);
       return ruleFromRow(row);

@@ -8,6 +8,7 @@ import type { EntityManager } from '../db/orm.js';
 import type { RecordEvent } from '../live/mutate.js';
 import { alertEvent } from './events.js';
 import { alertFromRow, ruleFromRow } from './loaders.js';
+import { alertLabels } from './labels.js';
 import { enqueueNotifications } from './notifications/outbox.js';
 import { AlertStatus, type Alert, type AlertRule } from './types.js';
 
@@ -17,10 +18,11 @@ export async function openAlert(
 ): Promise<Alert | null> {
   const firing = rule.forSeconds === 0;
   const [row] = await tx.execute(
-    `insert into alerts (rule_id, service, status, severity, value, started_at, fired_at, updated_at)
-     values (?, ?, ?, ?, ?, ?, ?, ?)
+    `insert into alerts (rule_id, service, status, severity, value, started_at, fired_at, updated_at, labels)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb)
      on conflict (rule_id, service) where status <> 'RESOLVED' do nothing returning *`,
-    [rule.id, service, firing ? AlertStatus.FIRING : AlertStatus.PENDING, rule.severity, value, now, firing ? now : null, now],
+    [rule.id, service, firing ? AlertStatus.FIRING : AlertStatus.PENDING, rule.severity, value, now, firing ? now : null, now,
+      JSON.stringify(alertLabels(rule, service))],
   );
   if (!row) return null;
   const alert = alertFromRow(row);
@@ -72,4 +74,12 @@ export async function resolveOpenAlerts(tx: EntityManager, config: Config, recor
   const rows = await tx.execute(`select * from alerts where rule_id = ? and status <> 'RESOLVED' for update`, [ruleId]);
   const now = new Date();
   for (const row of rows) await resolveAlert(tx, config, record, alertFromRow(row), ruleFromRow(ruleRow), now);
+}
+
+/** Gives the open alerts of a rule its current name and labels (the condition is unchanged). */
+export async function relabelOpenAlerts(tx: EntityManager, rule: AlertRule): Promise<void> {
+  const rows = await tx.execute(`select id, service from alerts where rule_id = ? and status <> 'RESOLVED' for update`, [rule.id]);
+  for (const row of rows) {
+    await tx.execute('update alerts set labels = ?::jsonb where id = ?', [JSON.stringify(alertLabels(rule, row.service)), row.id]);
+  }
 }

@@ -1,5 +1,7 @@
 /** GraphQL types of alert rules, alerts and their notifications. */
+import { JSONResolver } from 'graphql-scalars';
 import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import type { Labels } from './labels.js';
 import { Node, PageInfo } from '../graphql/node.js';
 import { MAX_PAGE_SIZE } from '../db/pagination.js';
 import { MaxItems } from '../graphql/query-limits.js';
@@ -34,6 +36,9 @@ export class AlertRule {
   @Field(() => Int, { description: 'how long the condition must hold before the alert fires' }) forSeconds!: number;
   @Field(() => Severity) severity!: Severity;
   @Field() enabled!: boolean;
+  @Field(() => JSONResolver, { description: 'the rule\'s own labels (name → string), added to its alerts\' severity, service, metric and rule' }) labels!: Labels;
+  @Field(() => String, { nullable: true, description: 'one line for the messages about its alerts' }) summary!: string | null;
+  @Field(() => String, { nullable: true, description: 'what to do when it fires: linked from every message' }) runbookUrl!: string | null;
   deletedAt!: Date | null;
 }
 
@@ -50,6 +55,7 @@ export class Alert {
   @Field(() => Date, { nullable: true }) acknowledgedAt!: Date | null;
   acknowledgedById!: string | null;
   @Field(() => Date, { nullable: true }) resolvedAt!: Date | null;
+  @Field(() => JSONResolver, { description: 'severity, service, metric, rule (the rule\'s name) and the rule\'s own labels, as they were when it opened' }) labels!: Labels;
 }
 
 @ObjectType({ description: 'One message about an alert to one channel, and how its delivery went' })
@@ -75,6 +81,9 @@ export class AlertRuleInput {
   @Field(() => Int, { nullable: true, description: 'defaults to 0' }) forSeconds?: number | null;
   @Field(() => Severity) severity!: Severity;
   @Field(() => Boolean, { nullable: true, description: 'defaults to true' }) enabled?: boolean | null;
+  @Field(() => JSONResolver, { nullable: true, description: 'label name → string value; omitted: {} for a new rule, unchanged on update' }) labels?: unknown;
+  @Field(() => String, { nullable: true, description: 'omitted: unchanged on update; null or empty clears it' }) summary?: string | null;
+  @Field(() => String, { nullable: true, description: 'an http(s) URL; omitted: unchanged on update; null or empty clears it' }) runbookUrl?: string | null;
 }
 
 @ObjectType()

@@ -18,8 +18,9 @@ export interface AlertMessage {
     startedAt: string;
     firedAt: string | null;
     resolvedAt: string | null;
+    labels: Record<string, string>;
   };
-  rule: { id: string; name: string; metric: string; comparator: string; threshold: number; forSeconds: number };
+  rule: { id: string; name: string; metric: string; comparator: string; threshold: number; forSeconds: number; summary: string | null; runbookUrl: string | null };
 }
 
 export function alertMessage(event: NotificationEvent, alert: Alert, rule: AlertRule): AlertMessage {
@@ -27,9 +28,10 @@ export function alertMessage(event: NotificationEvent, alert: Alert, rule: Alert
   const summary = event === 'FIRING'
     ? `[FIRING] ${alert.severity} ${rule.name}: ${rule.metric} on ${alert.service} is ${alert.value} (${condition})`
     : `[RESOLVED] ${rule.name} on ${alert.service}`;
+  const extra = [event === 'FIRING' ? rule.summary : null, rule.runbookUrl ? `Runbook: ${rule.runbookUrl}` : null].filter(Boolean);
   return {
     event,
-    summary,
+    summary: [summary, ...extra].join(' — '),
     alert: {
       id: toGlobalId('Alert', alert.id),
       status: alert.status,
@@ -39,6 +41,7 @@ export function alertMessage(event: NotificationEvent, alert: Alert, rule: Alert
       startedAt: alert.startedAt.toISOString(),
       firedAt: alert.firedAt?.toISOString() ?? null,
       resolvedAt: alert.resolvedAt?.toISOString() ?? null,
+      labels: alert.labels,
     },
     rule: {
       id: toGlobalId('AlertRule', rule.id),
@@ -47,6 +50,8 @@ export function alertMessage(event: NotificationEvent, alert: Alert, rule: Alert
       comparator: rule.comparator,
       threshold: rule.threshold,
       forSeconds: rule.forSeconds,
+      summary: rule.summary,
+      runbookUrl: rule.runbookUrl,
     },
   };
 }

@@ -10,10 +10,16 @@ export type AlertRuleInput = {
   enabled?: boolean | null | undefined;
   /** defaults to 0 */
   forSeconds?: number | null | undefined;
+  /** label name → string value; omitted: {} for a new rule, unchanged on update */
+  labels?: unknown;
   metric: string;
   name: string;
+  /** an http(s) URL; omitted: unchanged on update; null or empty clears it */
+  runbookUrl?: string | null | undefined;
   service?: string | null | undefined;
   severity: Severity;
+  /** omitted: unchanged on update; null or empty clears it */
+  summary?: string | null | undefined;
   threshold: number;
 };
 
