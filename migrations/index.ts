@@ -13,6 +13,7 @@ import { Migration20261202223000_task_leases } from './Migration20261202223000_t
 import { Migration20261202233000_task_retries } from './Migration20261202233000_task_retries.js';
 import { Migration20261202234500_incidents } from './Migration20261202234500_incidents.js';
 import { Migration20261202235000_alert_labels } from './Migration20261202235000_alert_labels.js';
+import { Migration20261202235500_contact_points } from './Migration20261202235500_contact_points.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -25,4 +26,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202233000_task_retries', class: Migration20261202233000_task_retries },
   { name: 'Migration20261202234500_incidents', class: Migration20261202234500_incidents },
   { name: 'Migration20261202235000_alert_labels', class: Migration20261202235000_alert_labels },
+  { name: 'Migration20261202235500_contact_points', class: Migration20261202235500_contact_points },
 ];

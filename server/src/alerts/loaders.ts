@@ -2,7 +2,9 @@
 import DataLoader from 'dataloader';
 import type { Queryable } from '../db/read-routing.js';
 import { groupBy, indexBy, toDate, uuidArray } from '../db/sql.js';
-import { Alert, AlertNotification, AlertRule, type AlertStatus, type Severity } from './types.js';
+import { Alert, AlertRule, type AlertStatus, type Severity } from './types.js';
+import { contactPointFromRow, notificationFromRow, shownContactPoint } from './notifications/rows.js';
+import type { ContactPoint, Notification } from './notifications/types.js';
 
 export function ruleFromRow(row: Record<string, any>): AlertRule {
   return Object.assign(new AlertRule(), {
@@ -39,22 +41,7 @@ export function alertFromRow(row: Record<string, any>): Alert {
   });
 }
 
-function notificationFromRow(row: Record<string, any>): AlertNotification & { alertId: string } {
-  return {
-    id: row.id,
-    alertId: row.alert_id,
-    channel: row.channel,
-    event: row.event,
-    status: row.status,
-    attempts: row.attempts,
-    lastError: row.last_error,
-    createdAt: toDate(row.created_at),
-    nextAttemptAt: row.status === 'PENDING' ? toDate(row.next_attempt_at) : null,
-    deliveredAt: toDate(row.delivered_at),
-  };
-}
-
-export function createAlertLoaders(em: Queryable) {
+export function createAlertLoaders(em: Queryable, open: (sealed: string) => string) {
   return {
     /** Deleted rules too: past alerts still name theirs. */
     alertRuleById: new DataLoader<string, AlertRule | null>(async (ids) => {
@@ -67,12 +54,19 @@ export function createAlertLoaders(em: Queryable) {
       return indexBy(ids, rows.map(alertFromRow), (a) => a.id);
     }),
 
-    notificationsByAlert: new DataLoader<string, AlertNotification[]>(async (ids) => {
+    /** Deleted ones too: past notifications still name theirs. */
+    contactPointById: new DataLoader<string, ContactPoint | null>(async (ids) => {
+      const rows = await em.execute('select * from contact_points where id = any(?::uuid[])', [uuidArray(ids)]);
+      return indexBy(ids, rows.map((row: Record<string, any>) => shownContactPoint(contactPointFromRow(row, open))), (c) => c.id);
+    }),
+
+    /** Messages queued before contact points existed, and never given one, are left out. */
+    notificationsByAlert: new DataLoader<string, Notification[]>(async (ids) => {
       const rows = await em.execute(
-        'select * from alert_notifications where alert_id = any(?::uuid[]) order by created_at, channel',
+        'select * from alert_notifications where alert_id = any(?::uuid[]) and contact_point_id is not null order by created_at, channel',
         [uuidArray(ids)],
       );
-      return groupBy(ids, rows.map(notificationFromRow), (n) => n.alertId);
+      return groupBy(ids, rows.map(notificationFromRow), (n) => n.alertId!);
     }),
   };
 }

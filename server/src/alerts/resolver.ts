@@ -4,12 +4,13 @@ import type { Context } from '../app/context.js';
 import { requireViewer } from '../core/viewer.js';
 import { idOf, toGlobalId } from '../core/ids.js';
 import { MaxItems } from '../graphql/query-limits.js';
-import { CHANNELS } from './notifications/channels.js';
 import { NOTIFICATION_EVENTS } from './notifications/message.js';
+import { MAX_CONTACT_POINTS } from './notifications/contact-points.js';
+import { Notification } from './notifications/types.js';
 import { User } from '../users/entity.js';
 import * as rules from './rules.js';
 import * as alerts from './service.js';
-import { Alert, AlertConnection, AlertNotification, AlertRule, AlertRuleInput, AlertsArgs } from './types.js';
+import { Alert, AlertConnection, AlertRule, AlertRuleInput, AlertsArgs } from './types.js';
 
 @Resolver(() => AlertRule)
 export class AlertRuleResolver {
@@ -58,10 +59,10 @@ export class AlertResolver {
     return alert.acknowledgedById ? ctx.loaders.userById.load(alert.acknowledgedById) : null;
   }
 
-  @FieldResolver(() => [AlertNotification], { description: 'messages sent (or being retried) about this alert' })
-  // An alert fires once and resolves once; each sends one message per channel.
-  @MaxItems(NOTIFICATION_EVENTS.length * CHANNELS.length)
-  notifications(@Root() alert: Alert, @Ctx() ctx: Context): Promise<AlertNotification[]> {
+  @FieldResolver(() => [Notification], { description: 'messages sent (or being retried) about this alert' })
+  // An alert fires, is acknowledged and resolves once each; each sends one message per contact point.
+  @MaxItems(NOTIFICATION_EVENTS.length * MAX_CONTACT_POINTS)
+  notifications(@Root() alert: Alert, @Ctx() ctx: Context): Promise<Notification[]> {
     return ctx.loaders.notificationsByAlert.load(alert.id);
   }
 

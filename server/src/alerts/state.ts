@@ -27,7 +27,7 @@ export async function openAlert(
   if (!row) return null;
   const alert = alertFromRow(row);
   record(alertEvent(alert.status, alert));
-  if (firing) await enqueueNotifications(tx, config, 'FIRING', alert, rule);
+  if (firing) await enqueueNotifications(tx, 'FIRING', alert, rule);
   return alert;
 }
 
@@ -40,7 +40,7 @@ export async function fireAlert(
   );
   const fired = alertFromRow(row);
   record(alertEvent(AlertStatus.FIRING, fired));
-  await enqueueNotifications(tx, config, 'FIRING', fired, rule);
+  await enqueueNotifications(tx, 'FIRING', fired, rule);
   return fired;
 }
 
@@ -54,7 +54,7 @@ export async function resolveAlert(
   const resolved = alertFromRow(row);
   record(alertEvent(AlertStatus.RESOLVED, resolved));
   // A PENDING alert that clears never told anyone it started.
-  if (alert.firedAt) await enqueueNotifications(tx, config, 'RESOLVED', resolved, rule);
+  if (alert.firedAt) await enqueueNotifications(tx, 'RESOLVED', resolved, rule);
   return resolved;
 }
 
@@ -65,6 +65,8 @@ export async function acknowledgeAlert(tx: EntityManager, record: RecordEvent, a
   );
   const acknowledged = alertFromRow(row);
   record(alertEvent(AlertStatus.ACKNOWLEDGED, acknowledged));
+  const [ruleRow] = await tx.execute('select * from alert_rules where id = ?', [alert.ruleId]);
+  await enqueueNotifications(tx, 'ACKNOWLEDGED', acknowledged, ruleFromRow(ruleRow));
   return acknowledged;
 }
 

@@ -58,19 +58,6 @@ export class Alert {
   @Field(() => JSONResolver, { description: 'severity, service, metric, rule (the rule\'s name) and the rule\'s own labels, as they were when it opened' }) labels!: Labels;
 }
 
-@ObjectType({ description: 'One message about an alert to one channel, and how its delivery went' })
-export class AlertNotification {
-  @Field(() => ID) id!: string;
-  @Field({ description: 'slack, webhook or email' }) channel!: string;
-  @Field({ description: 'FIRING or RESOLVED' }) event!: string;
-  @Field({ description: 'PENDING (retrying with backoff), DELIVERED or FAILED (gave up)' }) status!: string;
-  @Field(() => Int) attempts!: number;
-  @Field(() => String, { nullable: true }) lastError!: string | null;
-  @Field() createdAt!: Date;
-  @Field(() => Date, { nullable: true }) nextAttemptAt!: Date | null;
-  @Field(() => Date, { nullable: true }) deliveredAt!: Date | null;
-}
-
 @InputType()
 export class AlertRuleInput {
   @Field() name!: string;

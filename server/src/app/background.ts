@@ -24,7 +24,7 @@ export function startMonitoring(app: AppServices, requests: RequestStats, direct
   const idempotency = startIdempotencyPruning(app);
   const rollups = startRollups(app, directUrl);
   const snapshots = startSlowQuerySnapshots(app, directUrl);
-  const delivery = startDelivery(app);
+  const delivery = startDelivery(app, app.senders);
   const evaluator = startEvaluator(app, directUrl, delivery.poke);
   const expiry = startAttemptExpiry(app, directUrl);
   return {

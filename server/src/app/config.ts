@@ -56,6 +56,12 @@ export interface Config {
   alertEmailTo?: string;
   /** sender of alert e-mails */
   alertEmailFrom: string;
+  /** PagerDuty routing key: makes a PagerDuty contact point on first start */
+  pagerdutyRoutingKey?: string;
+  /** where PagerDuty events go (Events API v2) */
+  pagerdutyEventsUrl: string;
+  /** 32-byte AES key for contact points' secrets; unset: `<dataDir>/secrets.key`, made once */
+  secretsKey?: Buffer;
   /** undefined: on for an empty embedded database, off otherwise */
   demo?: boolean;
   sessionTtlHours: number;
@@ -175,6 +181,15 @@ const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trac
 const LOG_FORMATS: LogFormat[] = ['json', 'pretty'];
 const POSTGRES = ['postgres:', 'postgresql:'];
 
+/** 32 bytes, as 64 hex digits or base64. */
+function secretsKey(env: Env): Buffer | undefined {
+  const raw = text(env, 'SECRETS_KEY');
+  if (raw === undefined) return undefined;
+  const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (key.length !== 32) throw new ConfigError('SECRETS_KEY', 'expected 32 bytes as 64 hex digits or base64 (openssl rand -base64 32)');
+  return key;
+}
+
 /** `terminal`: whether stdout is one (logs are then pretty unless LOG_FORMAT says otherwise). */
 export function loadConfig(env: Env, terminal = false): Config {
   const logLevel = (text(env, 'LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
@@ -251,6 +266,9 @@ export function loadConfig(env: Env, terminal = false): Config {
     smtpUrl,
     alertEmailTo,
     alertEmailFrom: text(env, 'ALERT_EMAIL_FROM') ?? 'Workflow Factory <alerts@workflow-factory.localhost>',
+    pagerdutyRoutingKey: text(env, 'PAGERDUTY_ROUTING_KEY'),
+    pagerdutyEventsUrl: url(env, 'PAGERDUTY_EVENTS_URL', ['http:', 'https:']) ?? 'https://events.pagerduty.com/v2/enqueue',
+    secretsKey: secretsKey(env),
     demo: flag(env, 'DEMO'),
     sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 24 * 7, 1, 24 * 365),
     eventRetentionHours: integer(env, 'EVENT_RETENTION_HOURS', 24, 1, 24 * 365),

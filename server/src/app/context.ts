@@ -7,6 +7,8 @@ import type { Config } from './config.js';
 import type { DatabaseOutage } from '../db/outage.js';
 import type { HealthChecks } from '../health/types.js';
 import { createAlertLoaders } from '../alerts/loaders.js';
+import type { Senders } from '../alerts/notifications/channels.js';
+import type { SecretBox } from '../core/secret-box.js';
 import type { AudienceOf, Viewer } from '../core/viewer.js';
 import type { EntityManager } from '../db/orm.js';
 import type { LiveConnections } from '../live/ws/connections.js';
@@ -41,15 +43,19 @@ export interface AppServices {
   limiter: RateLimiter;
   /** where reads go: the read replica when it is fresh enough, else the primary */
   reads: ReadRouting;
+  /** seals and opens contact points' settings (core/secret-box.ts) */
+  secrets: SecretBox;
+  /** sends alert messages (one per contact point kind), for the outbox and test messages */
+  senders: Senders;
 }
 
 /** `selected`: what the operation asks of each type, when known (queries), for loaders that read only those columns. */
-export function createLoaders(db: Queryable, viewer: Viewer | null, selected: () => SelectedFields | undefined = () => undefined) {
+export function createLoaders(db: Queryable, viewer: Viewer | null, secrets: SecretBox, selected: () => SelectedFields | undefined = () => undefined) {
   return {
     ...createUserLoaders(db),
     ...createWorkflowLoaders(db, viewer),
     ...createTaskLoaders(db, viewer, () => selected()?.get('Task')),
-    ...createAlertLoaders(db),
+    ...createAlertLoaders(db, secrets.open),
     ...createStatusLoaders(db),
   };
 }
@@ -94,5 +100,5 @@ export function createContext(app: AppServices, viewer: Viewer | null, requestId
   const em = app.orm.em.fork() as EntityManager;
   const operation: OperationState = { readsFromPrimary: false };
   const read = app.reads.reader(em, () => operation.readsFromPrimary);
-  return { requestId, viewer, em, read, operation, loaders: createLoaders(read, viewer, () => operation.selected), app, clientIp, idempotencyKey };
+  return { requestId, viewer, em, read, operation, loaders: createLoaders(read, viewer, app.secrets, () => operation.selected), app, clientIp, idempotencyKey };
 }

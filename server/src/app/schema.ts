@@ -11,10 +11,11 @@ import { auditMutations } from '../audit/recorder.js';
 import { AuditResolver } from '../audit/resolver.js';
 import { auditEntry } from '../audit/service.js';
 import { AlertResolver, AlertRuleResolver } from '../alerts/resolver.js';
+import { ContactPointResolver, NotificationResolver } from '../alerts/notifications/resolver.js';
 import { HealthResolver } from '../health/resolver.js';
 import { MetricResolver } from '../metrics/resolver.js';
 import { DiagnosticsResolver } from '../observability/resolver.js';
-import { requireViewer } from '../core/viewer.js';
+import { requireRole, requireViewer, Role } from '../core/viewer.js';
 import { ComponentStatusResolver, IncidentResolver, IncidentUpdateResolver } from '../status/resolver.js';
 import { callFieldResolversDirectly } from '../graphql/direct-resolvers.js';
 import { parseGlobalId } from '../core/ids.js';
@@ -49,6 +50,11 @@ class NodeResolver {
       }
       case 'Alert':
         return ctx.loaders.alertById.load(key);
+      case 'ContactPoint': {
+        requireRole(ctx.viewer, Role.ADMIN);
+        const point = await ctx.loaders.contactPointById.load(key);
+        return point && !point.deletedAt ? point : null;
+      }
       case 'AuditEntry':
         return auditEntry(ctx, key);
       case 'Incident':
@@ -61,7 +67,7 @@ class NodeResolver {
 
 export const RESOLVERS = [
   NodeResolver, UserResolver, WorkflowResolver, WorkflowEventResolver, TaskResolver, HealthResolver,
-  MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, DiagnosticsResolver, ApiTokenResolver, AuditResolver,
+  MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, ContactPointResolver, NotificationResolver, DiagnosticsResolver, ApiTokenResolver, AuditResolver,
   IncidentResolver, IncidentUpdateResolver, ComponentStatusResolver,
 ] as const;
 

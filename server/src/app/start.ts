@@ -38,6 +38,9 @@ import { selectionPlugin } from '../graphql/selection.js';
 import { createEventBus } from '../live/bus/bus.js';
 import { createRequestStats } from '../metrics/request-stats.js';
 import { startMonitoring } from './background.js';
+import { loadSecretKey, secretBox } from '../core/secret-box.js';
+import { createSenders } from '../alerts/notifications/channels.js';
+import { ensureContactPointsFromEnvironment } from '../alerts/notifications/contact-points.js';
 import { countingPublishes, createServerMetrics, metricsRoute } from '../observability/prometheus.js';
 import { dashboardOperationNames, operationLabels } from '../observability/operation-labels.js';
 import { createRequestObserver } from '../observability/requests.js';
@@ -171,7 +174,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   const reads = await createReadRouting(orm);
   if (reads.hasReplica) for (const topic of LOG_TOPICS) bus.on(topic, (event) => reads.noteWrite(event.lsn));
-  const services: AppServices = { config, logger, orm, bus, feed, healthChecks, liveConnections, limiter, errors: reporter, outage, reads };
+  const secretKey = await loadSecretKey(config.secretsKey, config.dataDir);
+  if (secretKey.file && config.databaseUrl) logger.warn({ file: secretKey.file }, 'SECRETS_KEY is not set: contact point secrets are sealed with a key kept in DATA_DIR; set SECRETS_KEY, the same on every replica');
+  const services: AppServices = {
+    config, logger, orm, bus, feed, healthChecks, liveConnections, limiter, errors: reporter, outage, reads,
+    secrets: secretBox(secretKey.key), senders: createSenders(config),
+  };
+  await ensureContactPointsFromEnvironment(services);
   const schema = await buildAppSchema(bus);
   const requestStats = createRequestStats();
   const observer = createRequestObserver(requestStats, serverMetrics, reporter, logger, operationLabels(await dashboardOperationNames()), config.logFormat === 'pretty' ? 'debug' : 'info');
@@ -310,6 +319,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     clearTimeout(forced);
     logger.debug('http server closed');
     await monitoring.stop();
+    services.senders.close();
     outage.stop();
     stopPruning();
     feed.close();

@@ -32,7 +32,7 @@ afterAll(async () => {
   await Promise.all([slack?.close(), webhook?.close(), smtp?.close()]);
 });
 
-const ALERT_FIELDS = 'id status severity value service startedAt firedAt acknowledgedAt resolvedAt rule { id name } notifications { channel event status attempts lastError deliveredAt }';
+const ALERT_FIELDS = 'id status severity value service startedAt firedAt acknowledgedAt resolvedAt rule { id name } notifications { channel event status attempts error sentAt response contactPoint { name kind } }';
 
 async function newRule(name: string, forSeconds: number, metric = `metric_${name}`) {
   const { createAlertRule } = await server.gqlOk(
@@ -171,8 +171,8 @@ describe('notification delivery', () => {
       const [alert] = await alertsOf(rule.id);
       return alert?.notifications.find((n: any) => n.channel === 'webhook' && n.attempts >= 2);
     });
-    expect(failing).toMatchObject({ status: 'PENDING', deliveredAt: null });
-    expect(failing.lastError).toBeTruthy();
+    expect(failing).toMatchObject({ status: 'PENDING', sentAt: null });
+    expect(failing.error).toBeTruthy();
     webhook.setDown(false);
     await waitFor('the webhook delivered', async () => {
       const [alert] = await alertsOf(rule.id);

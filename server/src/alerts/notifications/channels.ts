@@ -1,23 +1,25 @@
 /**
- * The channels a message goes out on: Slack incoming webhook, a generic webhook signed with
- * HMAC-SHA256, and e-mail over SMTP. Each send throws when the receiver did not take it.
+ * Sending one message to one contact point: a Slack incoming webhook, a generic webhook signed
+ * with HMAC-SHA256, e-mail over SMTP, or PagerDuty's Events API v2. A send returns what the
+ * receiver answered, or throws a `DeliveryError` that says whether trying again can help.
  */
 import { createHmac } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../../app/config.js';
+import { truncate } from '../../core/text.js';
 import type { AlertMessage } from './message.js';
 
-export const CHANNELS = ['slack', 'webhook', 'email'] as const;
-export type Channel = (typeof CHANNELS)[number];
+export const CONTACT_KINDS = ['SLACK', 'WEBHOOK', 'EMAIL', 'PAGERDUTY'] as const;
+export type ContactKind = (typeof CONTACT_KINDS)[number];
+export type ContactSettings = Record<string, string>;
 const SEND_TIMEOUT_MS = 10_000;
+const MAX_ANSWER = 500;
 
-/** The channels the settings turn on. */
-export function configuredChannels(config: Config): Channel[] {
-  const channels: Channel[] = [];
-  if (config.slackWebhookUrl) channels.push('slack');
-  if (config.alertWebhookUrl) channels.push('webhook');
-  if (config.smtpUrl && config.alertEmailTo) channels.push('email');
-  return channels;
+/** What a receiver refused; `permanent` when sending the same again cannot succeed. */
+export class DeliveryError extends Error {
+  constructor(message: string, readonly permanent = false, readonly retryAfterMs?: number, readonly answer?: string) {
+    super(message);
+  }
 }
 
 /** `sha256=<hex>` of the exact body bytes, as GitHub-style receivers verify it. */
@@ -25,51 +27,98 @@ export function signature(body: string, secret: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
-async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<void> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-    signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-  });
-  await response.body?.cancel();
-  if (!response.ok) throw new Error(`receiver answered HTTP ${response.status}`);
+/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or unreadable. */
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+      signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw new DeliveryError(`receiver unreachable: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
+  }
+  const text = truncate(await response.text().catch(() => ''), MAX_ANSWER);
+  const answer = `HTTP ${response.status}${text ? ` ${text}` : ''}`;
+  if (response.ok) return answer;
+  // Rate limited or timed out: later. Any other 4xx is about the request itself: sending it again cannot help.
+  const retryable = response.status >= 500 || response.status === 429 || response.status === 408;
+  throw new DeliveryError(`receiver answered ${answer}`, !retryable, retryAfterMs(response.headers.get('retry-after')), answer);
+}
+
+const PAGERDUTY_SEVERITY: Record<string, string> = { CRITICAL: 'critical', HIGH: 'error', MEDIUM: 'warning', LOW: 'info' };
+const PAGERDUTY_ACTION = { FIRING: 'trigger', TEST: 'trigger', ACKNOWLEDGED: 'acknowledge', RESOLVED: 'resolve' } as const;
+
+/** An Events API v2 event; one incident per alert (`dedup_key`). */
+export function pagerdutyEvent(routingKey: string, message: AlertMessage) {
+  const event = {
+    routing_key: routingKey,
+    event_action: PAGERDUTY_ACTION[message.event],
+    dedup_key: message.alert.id,
+  };
+  if (event.event_action !== 'trigger') return event;
+  return {
+    ...event,
+    payload: {
+      summary: truncate(message.summary, 1024),
+      source: message.alert.service,
+      severity: PAGERDUTY_SEVERITY[message.alert.severity] ?? 'error',
+      component: message.alert.labels.metric,
+      custom_details: { value: message.alert.value, labels: message.alert.labels, rule: message.rule.name },
+    },
+    ...(message.rule.runbookUrl ? { links: [{ href: message.rule.runbookUrl, text: 'Runbook' }] } : {}),
+  };
 }
 
 export interface Senders {
-  send(channel: Channel, message: AlertMessage): Promise<void>;
+  /** resolves with the receiver's answer */
+  send(kind: ContactKind, settings: ContactSettings, message: AlertMessage): Promise<string>;
   close(): void;
 }
 
 export function createSenders(config: Config): Senders {
   let mailer: Transporter | undefined;
   return {
-    async send(channel, message) {
-      if (channel === 'slack') {
-        if (!config.slackWebhookUrl) throw new Error('SLACK_WEBHOOK_URL is not set');
-        return post(config.slackWebhookUrl, JSON.stringify({ text: message.summary }));
+    async send(kind, settings, message) {
+      switch (kind) {
+        case 'SLACK':
+          return post(settings.url, JSON.stringify({ text: message.summary }));
+        case 'WEBHOOK': {
+          const body = JSON.stringify(message);
+          return post(settings.url, body, settings.secret ? { 'x-signature-256': signature(body, settings.secret) } : {});
+        }
+        case 'PAGERDUTY':
+          return post(config.pagerdutyEventsUrl, JSON.stringify(pagerdutyEvent(settings.routingKey, message)));
+        case 'EMAIL': {
+          if (!config.smtpUrl) throw new DeliveryError('SMTP_URL is not set', true);
+          mailer ??= nodemailer.createTransport({
+            url: config.smtpUrl,
+            connectionTimeout: SEND_TIMEOUT_MS,
+            greetingTimeout: SEND_TIMEOUT_MS,
+            socketTimeout: SEND_TIMEOUT_MS,
+          });
+          const info = await mailer.sendMail({
+            from: config.alertEmailFrom,
+            to: settings.to,
+            subject: message.summary,
+            text: `${message.summary}\n\n${JSON.stringify(message, null, 2)}\n`,
+          }).catch((error: Error & { responseCode?: number }) => {
+            // 5xx SMTP replies are permanent (RFC 5321); anything else may pass later.
+            throw new DeliveryError(error.message, (error.responseCode ?? 0) >= 500, undefined, error.message);
+          });
+          return truncate(info.response ?? 'accepted', MAX_ANSWER);
+        }
       }
-      if (channel === 'webhook') {
-        if (!config.alertWebhookUrl) throw new Error('ALERT_WEBHOOK_URL is not set');
-        const body = JSON.stringify(message);
-        const headers: Record<string, string> = config.alertWebhookSecret
-          ? { 'x-signature-256': signature(body, config.alertWebhookSecret) }
-          : {};
-        return post(config.alertWebhookUrl, body, headers);
-      }
-      if (!config.smtpUrl || !config.alertEmailTo) throw new Error('SMTP_URL and ALERT_EMAIL_TO are not set');
-      mailer ??= nodemailer.createTransport({
-        url: config.smtpUrl,
-        connectionTimeout: SEND_TIMEOUT_MS,
-        greetingTimeout: SEND_TIMEOUT_MS,
-        socketTimeout: SEND_TIMEOUT_MS,
-      });
-      await mailer.sendMail({
-        from: config.alertEmailFrom,
-        to: config.alertEmailTo,
-        subject: message.summary,
-        text: `${message.summary}\n\n${JSON.stringify(message, null, 2)}\n`,
-      });
     },
     close() {
       mailer?.close();

@@ -2,7 +2,8 @@
 import { toGlobalId } from '../../core/ids.js';
 import type { Alert, AlertRule } from '../types.js';
 
-export const NOTIFICATION_EVENTS = ['FIRING', 'RESOLVED'] as const;
+/** TEST: sent by testContactPoint; ACKNOWLEDGED goes to PagerDuty only (it acknowledges the incident). */
+export const NOTIFICATION_EVENTS = ['FIRING', 'ACKNOWLEDGED', 'RESOLVED', 'TEST'] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 export interface AlertMessage {
@@ -27,7 +28,7 @@ export function alertMessage(event: NotificationEvent, alert: Alert, rule: Alert
   const condition = `${rule.metric} ${rule.comparator} ${rule.threshold}`;
   const summary = event === 'FIRING'
     ? `[FIRING] ${alert.severity} ${rule.name}: ${rule.metric} on ${alert.service} is ${alert.value} (${condition})`
-    : `[RESOLVED] ${rule.name} on ${alert.service}`;
+    : `[${event}] ${rule.name} on ${alert.service}`;
   const extra = [event === 'FIRING' ? rule.summary : null, rule.runbookUrl ? `Runbook: ${rule.runbookUrl}` : null].filter(Boolean);
   return {
     event,
@@ -53,5 +54,15 @@ export function alertMessage(event: NotificationEvent, alert: Alert, rule: Alert
       summary: rule.summary,
       runbookUrl: rule.runbookUrl,
     },
+  };
+}
+
+/** What testContactPoint sends: shaped like an alert's message, so receivers parse it the same. */
+export function testMessage(contactPointName: string, id: string, now: Date): AlertMessage {
+  return {
+    event: 'TEST',
+    summary: `[TEST] Workflow Factory test message to ${contactPointName}`,
+    alert: { id: `test-${id}`, status: 'FIRING', severity: 'LOW', service: 'workflow-factory', value: 0, startedAt: now.toISOString(), firedAt: now.toISOString(), resolvedAt: null, labels: { severity: 'LOW', service: 'workflow-factory', metric: 'test', rule: 'test' } },
+    rule: { id: 'test', name: 'test', metric: 'test', comparator: '>', threshold: 0, forSeconds: 0, summary: null, runbookUrl: null },
   };
 }

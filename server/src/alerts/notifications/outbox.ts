@@ -2,16 +2,16 @@
  * The notification outbox. Messages are queued in the transaction that moved the alert;
  * every replica delivers: it claims due rows with `FOR UPDATE SKIP LOCKED` (so two replicas
  * never send the same row at once), leases them, sends, and on failure retries with
- * exponential backoff. A receiver that is down for a while gets everything once it is
+ * exponential backoff (or later, when a 429 says so; a refusal for good, such as a 400, is
+ * not retried). A receiver that is down for a while gets everything once it is
  * back; a replica that dies mid-send leaves a lease that runs out, and the row is retried.
  */
-import type { Config } from '../../app/config.js';
 import type { AppServices } from '../../app/context.js';
 import type { EntityManager } from '../../db/orm.js';
 import { repeat } from '../../core/repeat.js';
 import { truncate } from '../../core/text.js';
 import type { Alert, AlertRule } from '../types.js';
-import { configuredChannels, createSenders, type Channel } from './channels.js';
+import { DeliveryError, type ContactKind, type Senders } from './channels.js';
 import { alertMessage, type AlertMessage, type NotificationEvent } from './message.js';
 
 const POLL_MS = 1_000;
@@ -26,73 +26,79 @@ export function backoffMs(attempts: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
 }
 
-/** Queues one message per configured channel, inside the caller's transaction. */
+/**
+ * Queues one message per enabled contact point, inside the caller's transaction.
+ * ACKNOWLEDGED only concerns PagerDuty, whose incident it acknowledges.
+ */
 export async function enqueueNotifications(
-  tx: EntityManager, config: Config, event: NotificationEvent, alert: Alert, rule: AlertRule,
+  tx: EntityManager, event: NotificationEvent, alert: Alert, rule: AlertRule,
 ): Promise<void> {
-  const channels = configuredChannels(config);
-  if (channels.length === 0) return;
-  const payload = JSON.stringify(alertMessage(event, alert, rule));
   await tx.execute(
-    `insert into alert_notifications (alert_id, channel, event, payload)
-     select ?, channel, ?, ?::jsonb from unnest(?::text[]) as channel`,
-    [alert.id, event, payload, `{${channels.join(',')}}`],
+    `insert into alert_notifications (alert_id, contact_point_id, channel, event, payload)
+     select ?, id, lower(kind), ?, ?::jsonb from contact_points
+      where enabled and deleted_at is null and (? <> 'ACKNOWLEDGED' or kind = 'PAGERDUTY')`,
+    [alert.id, event, JSON.stringify(alertMessage(event, alert, rule)), event],
   );
 }
 
 interface Claimed {
   id: string;
-  channel: Channel;
+  kind: ContactKind;
+  settings_sealed: string;
   attempts: number;
   payload: AlertMessage;
 }
 
+/**
+ * Due rows, leased. A row waits while an older one for the same contact point and alert is
+ * still pending, so a receiver never hears RESOLVED before the FIRING it resolves.
+ */
 async function claimDue(em: EntityManager): Promise<Claimed[]> {
   return em.execute(
-    `update alert_notifications set attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ?)
-      where id in (select id from alert_notifications where status = 'PENDING' and next_attempt_at <= now()
-                    order by next_attempt_at limit ? for update skip locked)
-      returning id, channel, attempts, payload`,
+    `with claimed as (
+       update alert_notifications set attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => ?)
+        where id in (select n.id from alert_notifications n
+                      where n.status = 'PENDING' and n.next_attempt_at <= now() and n.contact_point_id is not null
+                        and not exists (select 1 from alert_notifications e
+                                         where e.status = 'PENDING' and e.alert_id = n.alert_id
+                                           and e.contact_point_id = n.contact_point_id and e.created_at < n.created_at)
+                      order by n.next_attempt_at limit ? for update skip locked)
+        returning id, contact_point_id, attempts, payload)
+     select claimed.*, c.kind, c.settings_sealed from claimed join contact_points c on c.id = claimed.contact_point_id`,
     [LEASE_SECONDS, CLAIM_BATCH],
   );
 }
 
 /** Sends what is due once; returns how many were delivered. Exported for tests and `poke`. */
-export async function deliverDue(app: AppServices, senders: ReturnType<typeof createSenders>): Promise<number> {
+export async function deliverDue(app: AppServices, senders: Senders): Promise<number> {
   const em = app.orm.em.fork() as EntityManager;
   const claimed = await claimDue(em);
   const results = await Promise.all(claimed.map(async (row) => {
     try {
-      await senders.send(row.channel, row.payload);
-      await em.execute(`update alert_notifications set status = 'DELIVERED', delivered_at = now(), last_error = null where id = ?`, [row.id]);
+      const response = await senders.send(row.kind, JSON.parse(app.secrets.open(row.settings_sealed)), row.payload);
+      await em.execute(`update alert_notifications set status = 'DELIVERED', delivered_at = now(), last_error = null, response = ? where id = ?`, [response, row.id]);
       return true;
     } catch (error) {
       const message = truncate(error instanceof Error ? error.message : String(error), 500);
-      const gaveUp = row.attempts >= MAX_ATTEMPTS;
+      const refused = error instanceof DeliveryError ? error : null;
+      const gaveUp = row.attempts >= MAX_ATTEMPTS || Boolean(refused?.permanent);
+      // A receiver that says when to come back (429 Retry-After) is heard, but not sooner than the backoff.
+      const waitMs = Math.max(backoffMs(row.attempts), refused?.retryAfterMs ?? 0);
       await em.execute(
-        `update alert_notifications set status = ?, last_error = ?, next_attempt_at = now() + make_interval(secs => ?) where id = ?`,
-        [gaveUp ? 'FAILED' : 'PENDING', message, backoffMs(row.attempts) / 1000, row.id],
+        `update alert_notifications set status = ?, last_error = ?, response = ?, next_attempt_at = now() + make_interval(secs => ?) where id = ?`,
+        [gaveUp ? 'FAILED' : 'PENDING', message, refused?.answer ?? null, waitMs / 1000, row.id],
       );
-      app.logger.warn({ channel: row.channel, attempts: row.attempts, gaveUp, err: message }, 'alert notification not delivered');
+      app.logger.warn({ kind: row.kind, attempts: row.attempts, gaveUp, err: message }, 'alert notification not delivered');
       return false;
     }
   }));
   return results.filter(Boolean).length;
 }
 
-export function startDelivery(app: AppServices) {
-  // With no channel set, nothing is ever queued: no need to poll.
-  if (configuredChannels(app.config).length === 0) return { poke() {}, async stop() {} };
-  const senders = createSenders(app.config);
+export function startDelivery(app: AppServices, senders: Senders) {
   const job = repeat('alert-notifications', POLL_MS, async () => {
     // A full batch means more may be due: go again at once.
     while ((await deliverDue(app, senders)) >= CLAIM_BATCH);
   }, app);
-  return {
-    poke: job.poke,
-    async stop() {
-      await job.stop();
-      senders.close();
-    },
-  };
+  return { poke: job.poke, stop: job.stop };
 }
