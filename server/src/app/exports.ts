@@ -2,6 +2,7 @@
 import { alertExport } from '../alerts/export.js';
 import { auditExport } from '../audit/export.js';
 import type { ExportList } from '../http/export.js';
+import { metricExport } from '../metrics/export.js';
 import { workflowExport } from '../workflows/export.js';
 import type { Context } from './context.js';
 
@@ -9,6 +10,7 @@ export const EXPORTS: Record<string, (ctx: Context) => ExportList> = {
   workflows: workflowExport,
   alerts: alertExport,
   audit: auditExport,
+  metrics: metricExport,
 };
 
 export const EXPORT_PATH = /^\/api\/export\/([a-z]+)\.(csv|json)$/;

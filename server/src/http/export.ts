@@ -16,7 +16,7 @@ type Value = unknown;
 /** One exportable list: its columns, and its rows page by page for the filters in `params`. */
 export interface ExportList {
   columns: string[];
-  pages(params: URLSearchParams): AsyncIterable<Array<Record<string, Value>>>;
+  pages(params: URLSearchParams): AsyncIterable<object[]>;
 }
 
 export type ExportFormat = 'csv' | 'json';
@@ -58,7 +58,7 @@ const HTTP_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICAT
 
 export async function sendExport(res: ServerResponse, name: string, list: ExportList, format: ExportFormat, params: URLSearchParams): Promise<void> {
   const pages = list.pages(params)[Symbol.asyncIterator]();
-  let next: IteratorResult<Array<Record<string, Value>>>;
+  let next: IteratorResult<object[]>;
   try {
     next = await pages.next();
   } catch (error) {
@@ -80,7 +80,7 @@ export async function sendExport(res: ServerResponse, name: string, list: Export
   await write(format === 'csv' ? `${list.columns.join(',')}\r\n` : '[');
   try {
     while (!next.done && !left) {
-      const chunk = next.value.map((row) => {
+      const chunk = (next.value as Array<Record<string, Value>>).map((row) => {
         if (format === 'csv') return `${list.columns.map((column) => csvField(row[column])).join(',')}\r\n`;
         const line = `${first ? '\n' : ',\n'}${JSON.stringify(Object.fromEntries(list.columns.map((column) => [column, row[column] ?? null])))}`;
         first = false;

@@ -95,6 +95,19 @@ describe('exports', () => {
     expect((await fetch(`${server.url}/api/export/alerts.csv`, { method: 'POST', headers: { authorization: `Bearer ${member.token}` } })).status).toBe(405);
   });
 
+  it('should export a metric series with the metricSeries arguments', async () => {
+    const time = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000);
+    const samples = [1, 3].map((value, i) => ({ name: 'exported_m', service: 'svc', value, time: new Date(time.getTime() + i * 1000).toISOString() }));
+    await server.gqlOk('mutation ($s: [MetricSampleInput!]!) { recordMetrics(samples: $s) }', { s: samples }, server.adminToken);
+    const from = new Date(time.getTime() - 60_000).toISOString();
+    const csv = await (await get(`/api/export/metrics.csv?name=exported_m&from=${from}&bucketSeconds=60&aggregate=MAX`, member.token)).text();
+    expect(parseCsv(csv)).toEqual([['name', 'service', 'instance', 'time', 'value'], ['exported_m', 'svc', '', time.toISOString(), '3']]);
+    const bad = await get('/api/export/metrics.json?name=exported_m&from=yesterday', member.token);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT', field: 'from' } }] });
+    expect((await get(`/api/export/metrics.json?from=${from}`, member.token)).status).toBe(400);
+  });
+
   describe(`streaming ${BULK.toLocaleString('en')} rows`, () => {
     beforeAll(async () => {
       // 2 KB descriptions: 60 MB in all, far more than the sockets' buffers hold.
