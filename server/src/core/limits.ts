@@ -1,4 +1,4 @@
-/** What one client request may ask for (settings read in app/config.ts); see graphql/query-limits.ts, http/graphql.ts (HTTP bodies) and live/ws/server.ts (WebSocket). */
+/** What one client request may ask for (settings read in app/config.ts); see graphql/query-limits.ts, http/graphql.ts (HTTP bodies) and live/ws/protocol.ts (WebSocket). */
 export interface RequestLimits {
   bodyBytes: number;
   variablesBytes: number;

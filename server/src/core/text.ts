@@ -55,7 +55,7 @@ export function malformedText(variables: Record<string, unknown> | null | undefi
   });
 }
 
-/** Applies `malformedText` to every HTTP operation (WebSocket ones: live/ws/server.ts). */
+/** Applies `malformedText` to every HTTP operation (WebSocket ones: live/ws/protocol.ts). */
 export function wellFormedTextPlugin<C extends BaseContext>(): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {

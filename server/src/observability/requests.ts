@@ -8,7 +8,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLContextBase } from '../http/graphql.js';
 import { clientRequestIdOf } from '../http/replies.js';
 import type { Logger } from '../core/logger.js';
-import type { WebSocketOperation } from '../live/ws/server.js';
+import type { WebSocketOperation } from '../live/ws/protocol.js';
 
 type TimedOperation = Omit<WebSocketOperation, 'type'> & { type: string };
 import type { RequestStats } from '../metrics/request-stats.js';

@@ -6,18 +6,25 @@
  * closed with 4403. While the database cannot answer, sockets stay open: an outage is not a
  * revocation.
  */
-import type { WebSocket } from 'ws';
 import type { Viewer } from '../../core/viewer.js';
 import type { Logger } from '../../core/logger.js';
 
 export const CREDENTIAL_GONE_CLOSE_CODE = 4403;
 
 export interface CredentialWatch {
-  /** `credential` names what the token is (`RevokedCredential` as `kind:id`), to find its sockets when it is revoked */
-  watch(socket: WebSocket, token: string, credential: string): void;
+  /**
+   * `credential` names what the token is (`RevokedCredential` as `kind:id`), to find its sockets
+   * when it is revoked; returns what stops watching `socket` (called when it closes).
+   */
+  watch(socket: WatchedSocket, token: string, credential: string): () => void;
   /** Closes every socket signed in with this credential now. */
   revoked(credential: string): void;
   stop(): void;
+}
+
+/** What the watch needs of a socket. */
+export interface WatchedSocket {
+  close(code: number, reason: string): void;
 }
 
 export function watchCredentials(options: {
@@ -26,7 +33,7 @@ export function watchCredentials(options: {
   logger: Logger;
 }): CredentialWatch {
   // Sockets by token: a token shared by many sockets (one dashboard, many tabs) is checked once.
-  const watched = new Map<string, Set<WebSocket>>();
+  const watched = new Map<string, Set<WatchedSocket>>();
   const tokens = new Map<string, string>();
   const closeAll = (token: string): void => {
     const sockets = watched.get(token);
@@ -56,12 +63,12 @@ export function watchCredentials(options: {
       const sockets = watched.get(token) ?? new Set();
       watched.set(token, sockets.add(socket));
       tokens.set(credential, token);
-      socket.once('close', () => {
+      return () => {
         sockets.delete(socket);
         if (sockets.size || watched.get(token) !== sockets) return;
         watched.delete(token);
         tokens.delete(credential);
-      });
+      };
     },
     revoked(credential) {
       const token = tokens.get(credential);
