@@ -18,8 +18,8 @@ import { alertFromRow, ruleFromRow } from './loaders.js';
 import { breaches } from './rules.js';
 import { fireAlert, openAlert, resolveAlert } from './state.js';
 import { AlertStatus, type Alert, type AlertRule } from './types.js';
+import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
 
-const EVALUATOR_LOCK = 7_316_041;
 // Only samples this recent count: a service that stopped reporting does not keep an alert open.
 const LOOKBACK_MS = 5 * 60_000;
 export const COMPONENT_METRIC = 'component_up';
@@ -96,7 +96,7 @@ export async function evaluateRules(app: AppServices, now = new Date()): Promise
  * when it changed) and evaluates the rules. `onChanges` hears when alerts moved.
  */
 export function startEvaluator(app: AppServices, directUrl: string, onChanges: () => void) {
-  const lock = leadership(directUrl, EVALUATOR_LOCK, app.logger);
+  const lock = leadership(directUrl, ADVISORY_LOCKS.alertEvaluator, app.logger);
   let lastHealth = '';
   const job = repeat('alert-evaluator', app.config.alertEvalIntervalSeconds * 1000, async () => {
     if (!(await lock.isLeader())) return;

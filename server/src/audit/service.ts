@@ -8,8 +8,8 @@ import { connectionOf, decodeCursor, keysetPage, pageSize } from '../db/paginati
 import { asInstance, toDate } from '../db/sql.js';
 import { mayRead } from '../graphql/selection.js';
 import { AuditEntry, type AuditEntryConnection, type AuditLogArgs } from './types.js';
+import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
 
-const RETENTION_LOCK = 7_316_041;
 const RETENTION_PERIOD_MS = 60 * 60_000;
 
 function entryFromRow(row: Record<string, any>): AuditEntry {
@@ -53,7 +53,7 @@ export async function auditEntry(ctx: Context, id: string): Promise<AuditEntry |
 /** Deletes entries past retention; null when another replica is pruning right now. */
 export async function pruneAuditLog(em: EntityManager, retentionDays: number): Promise<number | null> {
   return inTransaction(em, async (tx) => {
-    const [{ locked }] = await tx.execute('select pg_try_advisory_xact_lock(?) as locked', [RETENTION_LOCK]);
+    const [{ locked }] = await tx.execute('select pg_try_advisory_xact_lock(?) as locked', [ADVISORY_LOCKS.auditRetention]);
     if (!locked) return null;
     const deleted = await tx.execute('delete from audit_log where at < now() - make_interval(days => ?)', [retentionDays], 'run');
     return (deleted as unknown as { affectedRows: number }).affectedRows;

@@ -7,6 +7,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import pg from 'pg';
 import { migrationsList } from '../../../migrations/index.js';
 import type { Logger } from '../core/logger.js';
+import { ADVISORY_LOCKS } from './advisory-locks.js';
 
 export type { EntityManager };
 
@@ -47,9 +48,6 @@ function knexLog(logger: Logger) {
   return { warn: debug, deprecate: debug, debug, error: (message: unknown) => logger.warn({ component: 'knex' }, String(message)) };
 }
 
-// Taken on its own connection so two replicas starting together never migrate at once.
-const MIGRATION_LOCK = 7_316_000;
-
 /**
  * Applies pending migrations (through the ORM's pool, in one transaction) while holding a
  * session advisory lock on a connection of its own to `directUrl`: PostgreSQL itself, never a
@@ -61,11 +59,12 @@ export async function applyMigrations(orm: MikroORM, directUrl: string): Promise
   lockClient.on('error', () => undefined);
   await lockClient.connect();
   try {
-    await lockClient.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    // On its own connection, so two replicas starting together never migrate at once.
+    await lockClient.query('select pg_advisory_lock($1)', [ADVISORY_LOCKS.migrations]);
     const applied = await orm.getMigrator().up();
     return applied.map((m) => m.name);
   } finally {
-    await lockClient.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await lockClient.query('select pg_advisory_unlock($1)', [ADVISORY_LOCKS.migrations]).catch(() => undefined);
     await lockClient.end();
   }
 }

@@ -5,6 +5,7 @@
 import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { toDate } from '../db/sql.js';
+import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
 
 @Entity({ tableName: 'events' })
 export class EventRecord {
@@ -38,14 +39,12 @@ export interface StoredEvent {
 
 export type NewEvent = Omit<StoredEvent, 'id' | 'createdAt' | 'payload'> & { payload?: Record<string, unknown> };
 
-// Held until commit, so event ids are handed out in commit order: a subscriber that has seen
-// id N can never later find a committed event with a smaller id.
-const EVENT_ORDER_LOCK = 7_316_001;
-
 /** Appends events inside the caller's transaction (`em` must be inside `transactional`). */
 export async function appendEvents(em: EntityManager, events: NewEvent[]): Promise<StoredEvent[]> {
   if (events.length === 0) return [];
-  await em.execute('select pg_advisory_xact_lock(?)', [EVENT_ORDER_LOCK]);
+  // Held until commit, so event ids are handed out in commit order: a subscriber that has seen
+  // id N can never later find a committed event with a smaller id.
+  await em.execute('select pg_advisory_xact_lock(?)', [ADVISORY_LOCKS.eventOrder]);
   const values = events.map(() => '(?, ?, ?, ?, ?, ?::jsonb)').join(', ');
   const params = events.flatMap((e) => [e.topic, e.kind, e.workflowId, e.taskId, e.ownerId, JSON.stringify(e.payload ?? {})]);
   const rows: Array<{ id: string; created_at: string }> = await em.execute(

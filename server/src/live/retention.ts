@@ -4,8 +4,8 @@
  */
 import type { EntityManager } from '../db/orm.js';
 import type { Logger } from '../core/logger.js';
+import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
 
-export const EVENT_PRUNE_LOCK = 7_316_002;
 
 /**
  * Deletes events older than `retentionHours`. Returns how many were deleted, or null when
@@ -13,7 +13,7 @@ export const EVENT_PRUNE_LOCK = 7_316_002;
  */
 export async function pruneExpiredEvents(em: EntityManager, retentionHours: number): Promise<number | null> {
   return em.fork().transactional(async (tx) => {
-    const [{ locked }] = await tx.execute('select pg_try_advisory_xact_lock(?) as locked', [EVENT_PRUNE_LOCK]);
+    const [{ locked }] = await tx.execute('select pg_try_advisory_xact_lock(?) as locked', [ADVISORY_LOCKS.eventPrune]);
     if (!locked) return null;
     const [{ deleted }] = await tx.execute(
       'with gone as (delete from events where created_at < now() - make_interval(hours => ?) returning 1) select count(*)::int as deleted from gone',

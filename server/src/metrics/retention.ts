@@ -8,15 +8,15 @@ import type { AppServices } from '../app/context.js';
 import { inTransaction, type EntityManager } from '../db/orm.js';
 import { repeat } from '../core/repeat.js';
 import { pruneRollups, type Tier } from './rollups.js';
+import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
 
-const RETENTION_LOCK = 7_316_040;
 const RETENTION_PERIOD_MS = 10 * 60_000;
 const HEARTBEAT_FORGET_HOURS = 24;
 
 /** Deletes what is past retention; null when another replica is pruning right now. */
 export async function pruneMetrics(em: EntityManager, retentionDays: number, rollupDays?: Record<Tier, number>): Promise<number | null> {
   return inTransaction(em, async (tx) => {
-    const [{ locked }] = await tx.execute('select pg_try_advisory_xact_lock(?) as locked', [RETENTION_LOCK]);
+    const [{ locked }] = await tx.execute('select pg_try_advisory_xact_lock(?) as locked', [ADVISORY_LOCKS.metricRetention]);
     if (!locked) return null;
     const deleted = await tx.execute(`delete from metrics where time < now() - make_interval(days => ?)`, [retentionDays], 'run');
     if (rollupDays) await pruneRollups(tx, rollupDays);

@@ -22,6 +22,7 @@ import { inTransaction, type EntityManager } from '../db/orm.js';
 import { leadership } from '../db/leader.js';
 import { repeat } from '../core/repeat.js';
 import { toDate } from '../db/sql.js';
+import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
 
 export type Tier = 'minute' | 'hour';
 
@@ -31,7 +32,6 @@ const TABLES: Record<Tier, string> = { minute: 'metric_rollups_minute', hour: 'm
 const CHUNK_MS: Record<Tier, number> = { minute: 6 * 3_600_000, hour: 24 * 3_600_000 };
 /** a bucket is rolled up once it ended this long ago: sampler ticks and pushes arrive late */
 export const SETTLE_MS = 2 * 60_000;
-const ROLLUP_LOCK = 7_316_042;
 const ROLLUP_PERIOD_MS = 60_000;
 /** chunks per tier in one run: catching up after a long pause takes a few runs, not one huge one */
 const MAX_CHUNKS_PER_RUN = 28;
@@ -113,7 +113,7 @@ export async function pruneRollups(em: EntityManager, days: Record<Tier, number>
 
 /** The roller: the replica holding the rollup lock rolls up every minute. */
 export function startRollups(app: AppServices, directUrl: string) {
-  const lock = leadership(directUrl, ROLLUP_LOCK, app.logger);
+  const lock = leadership(directUrl, ADVISORY_LOCKS.metricRollups, app.logger);
   const job = repeat('metric-rollups', ROLLUP_PERIOD_MS, async () => {
     if (!(await lock.isLeader())) return;
     await rollUp(app.orm.em.fork() as EntityManager);

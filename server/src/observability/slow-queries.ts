@@ -17,6 +17,7 @@ import { leadership } from '../db/leader.js';
 import { repeat } from '../core/repeat.js';
 import { toDate } from '../db/sql.js';
 import { mutate } from '../live/mutate.js';
+import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
 
 @ObjectType({ description: 'What one statement did since a snapshot of pg_stat_statements' })
 export class SlowQueryTrend {
@@ -52,7 +53,6 @@ export const MAX_SNAPSHOTS = 200;
 /** statements per snapshot: the ones with the most total time */
 const SNAPSHOT_STATEMENTS = 500;
 export const SNAPSHOT_KEEP_DAYS = 35;
-const SNAPSHOT_LOCK = 7_316_043;
 const SNAPSHOT_PERIOD_MS = 3_600_000;
 
 /** Throws CONFLICT with the hint unless pg_stat_statements can be read here. */
@@ -152,7 +152,7 @@ export async function slowQuerySnapshots(ctx: Context, first: number): Promise<D
 
 /** The hourly snapshot, by one replica; nothing (and no noise) where pg_stat_statements is missing. */
 export function startSlowQuerySnapshots(app: AppServices, directUrl: string) {
-  const lock = leadership(directUrl, SNAPSHOT_LOCK, app.logger);
+  const lock = leadership(directUrl, ADVISORY_LOCKS.slowQuerySnapshots, app.logger);
   const job = repeat('slow-query-snapshots', SNAPSHOT_PERIOD_MS, async () => {
     if (!(await lock.isLeader())) return;
     await takeSnapshot(app.orm.em.fork() as EntityManager).catch((error) => {

@@ -13,8 +13,8 @@ import { mutate } from '../live/mutate.js';
 import { lockWorkflowRow } from './access.js';
 import { AttemptExpiry, expireAttempt } from './lifecycle.js';
 import { taskFromRow } from './task-loaders.js';
+import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
 
-const EXPIRY_LOCK = 7_316_044;
 /** Attempts ended per look. */
 const BATCH = 200;
 
@@ -51,7 +51,7 @@ export async function expireDueAttempts(app: Pick<AppServices, 'orm' | 'bus'>): 
 
 /** Starts trying to lead; while leading, ends due attempts at every look. */
 export function startAttemptExpiry(app: AppServices, directUrl: string) {
-  const lock = leadership(directUrl, EXPIRY_LOCK, app.logger);
+  const lock = leadership(directUrl, ADVISORY_LOCKS.taskExpiry, app.logger);
   const job = repeat('task-expiry', app.config.taskExpiryIntervalMs, async () => {
     if (!(await lock.isLeader())) return;
     const ended = await expireDueAttempts(app);

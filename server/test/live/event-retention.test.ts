@@ -1,7 +1,8 @@
 /** The events table keeps its retention window, pruned by one replica at a time. */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_PRUNE_LOCK, pruneExpiredEvents } from '../../src/live/retention.js';
+import { ADVISORY_LOCKS } from '../../src/db/advisory-locks.js';
+import { pruneExpiredEvents } from '../../src/live/retention.js';
 import { connect, WORKFLOW_EVENTS, type WorkflowEventData } from '../support/live.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { newWorkflow } from '../support/workflows.js';
@@ -40,7 +41,7 @@ describe('pruneExpiredEvents', () => {
     await other.connect();
     try {
       await other.query('begin');
-      await other.query('select pg_advisory_xact_lock($1)', [EVENT_PRUNE_LOCK]);
+      await other.query('select pg_advisory_xact_lock($1)', [ADVISORY_LOCKS.eventPrune]);
       expect(await pruneExpiredEvents(server.app.orm.em, 24)).toBeNull();
       await other.query('commit');
       expect(await pruneExpiredEvents(server.app.orm.em, 24)).toBe(2);
