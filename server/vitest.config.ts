@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
 
+/** Tests that need no PostgreSQL, Redis, network or browser: `npm run test:unit` runs only these. */
+const UNIT = 'test/**/*.unit.test.ts';
+
 export default defineConfig({
   // Decorators need emitted metadata, which esbuild does not produce: swc compiles instead.
   plugins: [swc.vite({ module: { type: 'es6' } })],
@@ -13,13 +16,17 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
     setupFiles: ['reflect-metadata'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // The built dashboard is plain Node code the server imports at run time, as in production.
     server: { deps: { external: [/\/client\/build\//] } },
+    // `vitest run` (npm test, the CI gate) runs both projects.
+    projects: [
+      { extends: true, test: { name: 'unit', include: [UNIT] } },
+      // Only these get a PostgreSQL server (and a Redis) found or started for them.
+      { extends: true, test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [UNIT], globalSetup: ['test/support/global-setup.ts'] } },
+    ],
   },
 });
