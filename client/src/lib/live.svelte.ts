@@ -3,6 +3,8 @@
  * times the connection came back after a drop: pages refetch when it changes, so nothing that
  * happened while offline is missed.
  */
+import { untrack } from 'svelte';
+
 export type LiveStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting';
 
 export const live = $state({
@@ -38,4 +40,11 @@ function setStatus(status: LiveStatus): void {
   if (live.status === status) return;
   live.status = status;
   live.since = new Date();
+}
+
+/** In a component: calls `refetch` each time the live connection is back after a drop, so nothing missed offline stays missing. */
+export function refetchOnResume(refetch: () => void): void {
+  $effect(() => {
+    if (live.resumed) untrack(refetch);
+  });
 }

@@ -1,5 +1,5 @@
 /** Alert and alert-rule actions: the mutation, then a toast saying what happened or why not. */
-import { client, errorMessage } from '$lib/graphql/client';
+import { client } from '$lib/graphql/client';
 import {
   AcknowledgeAlertDocument,
   CreateAlertRuleDocument,
@@ -7,17 +7,7 @@ import {
   UpdateAlertRuleDocument,
   type AlertRuleInput,
 } from '$lib/graphql/generated/graphql';
-import { toast } from '$lib/toasts.svelte';
-
-async function report(result: Promise<{ error?: Parameters<typeof errorMessage>[0] }>, done: string): Promise<boolean> {
-  const { error } = await result;
-  if (error) {
-    toast('error', errorMessage(error));
-    return false;
-  }
-  toast('ok', done);
-  return true;
-}
+import { reported as report } from '$lib/mutations';
 
 export const acknowledgeAlert = (id: string, name: string) =>
   report(client.mutation(AcknowledgeAlertDocument, { id }).toPromise(), `Acknowledged “${name}”.`);
