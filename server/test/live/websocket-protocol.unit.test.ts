@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
 import { Role, type Viewer } from '../../src/core/viewer.js';
 import { createSubscriptionGroups } from '../../src/live/ws/groups.js';
-import { createProtocol, type Protocol, type ProtocolConnection, type ProtocolLimits, type ProtocolSocket } from '../../src/live/ws/protocol.js';
+import { createProtocol, type Protocol, type ProtocolConnection, type ProtocolLimits, type ProtocolOptions, type ProtocolSocket } from '../../src/live/ws/protocol.js';
 
 const VIEWER: Viewer = {
   id: 'u1',
@@ -133,7 +133,7 @@ class FakeSocket implements ProtocolSocket {
 const protocols: Protocol[] = [];
 afterEach(() => protocols.splice(0).forEach((protocol) => protocol.stop()));
 
-function setup(limits: Partial<ProtocolLimits> = {}) {
+function setup(limits: Partial<ProtocolLimits> = {}, options: Partial<ProtocolOptions<unknown>> = {}) {
   const ticks = channel();
   const slow = { current: Promise.resolve('fast') };
   const protocol = createProtocol({
@@ -145,6 +145,7 @@ function setup(limits: Partial<ProtocolLimits> = {}) {
     createContext: () => ({}),
     audienceOf: () => 'everyone',
     groups: createSubscriptionGroups(),
+    ...options,
   });
   protocols.push(protocol);
   const socket = new FakeSocket();
@@ -291,5 +292,44 @@ describe('graphql-transport-ws protocol', () => {
     socket.bufferedAmount = 101;
     await send(subscribe('q', '{ hello }'));
     expect(socket.closedWith?.code).toBe(1006);
+  });
+
+  it('should close with 1013 when signing in fails because the database is unreachable, and 4500 on any other failure', async () => {
+    const reported: string[] = [];
+    const options = (failure: Error): Partial<ProtocolOptions<unknown>> => ({
+      authenticate: async () => {
+        throw failure;
+      },
+      onUnavailable: () => reported.push('unavailable'),
+      onInternalError: () => reported.push('internal'),
+    });
+    const down = setup({}, options(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })));
+    await down.send({ type: 'connection_init', payload: { authorization: 'Bearer good' } });
+    expect(down.socket.closedWith?.code).toBe(1013);
+    const broken = setup({}, options(new Error('bug')));
+    await broken.send({ type: 'connection_init', payload: { authorization: 'Bearer good' } });
+    expect(broken.socket.closedWith?.code).toBe(4500);
+    expect(reported).toEqual(['unavailable', 'internal']);
+  });
+
+  it('should refuse an operation past WS_MAX_SUBSCRIPTIONS, and one past the token\'s rate limit, with RATE_LIMITED', async () => {
+    let retryAfter: number | null = null;
+    const { socket, send, init } = setup({ wsMaxSubscriptions: 1 }, { overBudget: async () => retryAfter });
+    await init();
+    await send(subscribe('a', 'subscription { ticks }'));
+    await send(subscribe('b', 'subscription { ticks }'));
+    expect(socket.sent).toMatchObject([{ id: 'b', type: 'error', payload: [{ extensions: { code: 'RATE_LIMITED' } }] }]);
+    await send({ id: 'a', type: 'complete' });
+    retryAfter = 30;
+    await send(subscribe('q', '{ hello }'));
+    expect(socket.sent[1]).toMatchObject({ id: 'q', type: 'error', payload: [{ extensions: { code: 'RATE_LIMITED' } }] });
+    expect(socket.closedWith).toBeNull();
+  });
+
+  it('should close with 4403 the sockets signed in with a credential that is revoked', async () => {
+    const { socket, init } = setup();
+    await init();
+    protocols.at(-1)!.credentialRevoked({ kind: VIEWER.credentialKind, id: VIEWER.credentialId });
+    expect(socket.closedWith).toEqual({ code: 4403, reason: 'Credential revoked or expired' });
   });
 });
