@@ -76,6 +76,16 @@ async function ownersWorkflow(state: 'draft' | 'started' | 'running' | 'failed')
   return { workflow: started, queue, task: task! };
 }
 
+/** A contact point of the admin's (the same one unless `name` asks for another); its URL refuses connections. */
+const contactPointIds = new Map<string, string>();
+async function adminsContactPoint(name = 'iso point'): Promise<string> {
+  if (!contactPointIds.has(name)) {
+    const { createContactPoint } = await server.gqlOk('mutation ($n: String!) { createContactPoint(input: { name: $n, kind: SLACK, settings: { url: "http://127.0.0.1:9/x" } }) { id } }', { n: name }, tokens.ADMIN);
+    contactPointIds.set(name, createContactPoint.id);
+  }
+  return contactPointIds.get(name)!;
+}
+
 /** A fresh open incident, opened by the admin. */
 async function adminsIncident(): Promise<string> {
   const { createIncident } = await server.gqlOk('mutation { createIncident(input: { title: "open", impact: HIGH, components: [], message: "looking" }) { id } }', {}, tokens.ADMIN);
@@ -188,6 +198,23 @@ const MATRIX: Record<string, Entry> = {
       );
       return { query: 'mutation ($id: ID!) { deleteAlertRule(id: $id) }', variables: { id: createAlertRule.id } };
     },
+  },
+  'Query.contactPoints': { expect: signedIn('data'), operation: () => ({ query: '{ contactPoints { id name kind settings } }' }) },
+  'Mutation.createContactPoint': {
+    expect: adminOnly,
+    operation: () => ({ query: 'mutation ($n: String!) { createContactPoint(input: { name: $n, kind: SLACK, settings: { url: "http://127.0.0.1:9/x" } }) { id } }', variables: { n: `iso-${randomBytes(4).toString('hex')}` } }),
+  },
+  'Mutation.updateContactPoint': {
+    expect: adminOnly,
+    operation: async () => ({ query: 'mutation ($id: ID!) { updateContactPoint(id: $id, input: { name: "iso point", kind: SLACK, settings: {} }) { id } }', variables: { id: await adminsContactPoint() } }),
+  },
+  'Mutation.deleteContactPoint': {
+    expect: adminOnly,
+    operation: async () => ({ query: 'mutation ($id: ID!) { deleteContactPoint(id: $id) }', variables: { id: await adminsContactPoint(`doomed-${randomBytes(4).toString('hex')}`) } }),
+  },
+  'Mutation.testContactPoint': {
+    expect: adminOnly,
+    operation: async () => ({ query: 'mutation ($id: ID!) { testContactPoint(id: $id) { status } }', variables: { id: await adminsContactPoint() } }),
   },
   'Mutation.createIncident': {
     expect: adminOnly,
