@@ -35,6 +35,16 @@ export const CLIENT_ERROR_CODES = new Set<string>([
   'CLIENT_CLOSED_REQUEST',
 ]);
 
+/** The HTTP status of a client error outside GraphQL (REST-style routes: sign-in, exports); others are 500. */
+export const HTTP_STATUS_OF: Readonly<Record<string, number>> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  RATE_LIMITED: 429,
+};
+
 export class AppError extends GraphQLError {
   constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
     super(message, { extensions: { code, ...extra } });

@@ -8,7 +8,7 @@
  */
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { AppError, badInput } from '../core/errors.js';
+import { AppError, badInput, HTTP_STATUS_OF } from '../core/errors.js';
 import { sendJson } from './replies.js';
 
 type Value = unknown;
@@ -54,8 +54,6 @@ export function csvField(value: Value): string {
   return /[",\r\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
 }
 
-const HTTP_STATUS: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404 };
-
 export async function sendExport(res: ServerResponse, name: string, list: ExportList, format: ExportFormat, params: URLSearchParams): Promise<void> {
   const pages = list.pages(params)[Symbol.asyncIterator]();
   let next: IteratorResult<object[]>;
@@ -63,8 +61,8 @@ export async function sendExport(res: ServerResponse, name: string, list: Export
     next = await pages.next();
   } catch (error) {
     const code = error instanceof AppError ? String(error.extensions.code) : '';
-    if (!(error instanceof AppError) || !(code in HTTP_STATUS)) throw error;
-    return sendJson(res, HTTP_STATUS[code], { errors: [{ message: error.message, extensions: error.extensions }] });
+    if (!(error instanceof AppError) || !(code in HTTP_STATUS_OF)) throw error;
+    return sendJson(res, HTTP_STATUS_OF[code], { errors: [{ message: error.message, extensions: error.extensions }] });
   }
   res.writeHead(200, {
     'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',

@@ -8,14 +8,13 @@ import type { AppServices } from '../app/context.js';
 import { createContext } from '../app/context.js';
 import type { Viewer } from '../core/viewer.js';
 import { auditOf } from '../audit/recorder.js';
-import { AppError, errorCode } from '../core/errors.js';
+import { AppError, errorCode, HTTP_STATUS_OF } from '../core/errors.js';
 import { BodyTooLargeError, readBody, sendJson } from '../http/replies.js';
 import { clientIp } from '../http/security.js';
 import { login, signOut } from './service.js';
 
 export const SESSION_COOKIE = 'wf_session';
 const BODY_LIMIT_BYTES = 16 * 1024;
-const STATUS_BY_CODE: Record<string, number> = { BAD_USER_INPUT: 400, UNAUTHENTICATED: 401, FORBIDDEN: 403, RATE_LIMITED: 429 };
 
 /** The Set-Cookie value for a session token; `''` with max age 0 clears it. */
 export function sessionCookie(req: IncomingMessage, value: string, maxAgeSeconds: number): string {
@@ -26,7 +25,7 @@ export function sessionCookie(req: IncomingMessage, value: string, maxAgeSeconds
 
 function sendError(res: ServerResponse, code: string, message: string, retryAfter?: unknown): void {
   const headers: Record<string, string> = typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {};
-  sendJson(res, STATUS_BY_CODE[code] ?? 500, { error: { code, message, ...(headers['retry-after'] ? { retryAfter } : {}) } }, headers);
+  sendJson(res, HTTP_STATUS_OF[code] ?? 500, { error: { code, message, ...(headers['retry-after'] ? { retryAfter } : {}) } }, headers);
 }
 
 async function readCredentials(req: IncomingMessage): Promise<{ email: string; password: string } | null> {
