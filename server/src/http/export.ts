@@ -8,7 +8,7 @@
  */
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { AppError, badInput, HTTP_STATUS_OF } from '../core/errors.js';
+import { AppError, badInput, HTTP_STATUS_OF, nulRefusal } from '../core/errors.js';
 import { sendJson } from './replies.js';
 
 type Value = unknown;
@@ -58,6 +58,11 @@ export async function sendExport(res: ServerResponse, name: string, list: Export
   const pages = list.pages(params)[Symbol.asyncIterator]();
   let next: IteratorResult<object[]>;
   try {
+    // PostgreSQL cannot store or compare NUL: refused here, as GraphQL variables are, not left to a 500.
+    for (const [name, value] of params) {
+      const refusal = nulRefusal(value);
+      if (refusal) throw badInput(`${name}: ${refusal.message}`, { field: name });
+    }
     next = await pages.next();
   } catch (error) {
     const code = error instanceof AppError ? String(error.extensions.code) : '';

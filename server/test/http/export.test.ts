@@ -74,6 +74,12 @@ describe('exports', () => {
     expect(drafts).toEqual([]);
     const mine = (await (await get('/api/export/workflows.json?search=not%20yours', server.adminToken)).json()) as Array<{ name: string }>;
     expect(mine.map((w) => w.name)).toEqual(['not yours']);
+    // NUL would reach PostgreSQL (which refuses it) through any filter: a 400 naming it, as over GraphQL.
+    for (const [list, query] of [['workflows', 'search=a%00b'], ['audit', 'action=%00']]) {
+      const nul = await get(`/api/export/${list}.csv?${query}`, server.adminToken);
+      expect(nul.status, query).toBe(400);
+      expect(await nul.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT', field: query.split('=')[0] } }] });
+    }
     const bad = await get('/api/export/workflows.csv?status=BOGUS', member.token);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT', field: 'status' } }] });
