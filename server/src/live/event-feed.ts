@@ -240,11 +240,14 @@ class FeedStream implements AsyncIterableIterator<StoredEvent> {
    * From now on the tail hands this stream's events to `sink`, shared with every other stream
    * of the same filter that passes the same sink, instead of to this stream (`next()` is not
    * to be called any more); `ended` runs when the stream ends. False, changing nothing, unless
-   * everything before has been taken (no replay pending, nothing buffered, no `next()` waiting).
+   * everything before has been taken (no replay pending, nothing buffered, no `next()` waiting)
+   * and the tail has reached the stream (it has handed over every event the stream has delivered).
    */
   share(sink: Sink, ended: () => void): boolean {
     const { tail, follower } = this;
     if (this.shared || this.needsReplay || this.replayed.length || !follower.queue.drained) return false;
+    // A replay can read rows the tail has not handed over yet; shared, the sink would get them again.
+    if (this.last > tail.high) return false;
     let channel = tail.channels.get(sink);
     if (channel && !sameFilter(channel.follower.filter, follower.filter)) return false;
     if (!channel) {

@@ -144,4 +144,25 @@ describe('event feed', () => {
     expect(got).toEqual([1, 2]);
     expect(feed.streamCount()).toBe(2);
   });
+
+  it('does not share a sink while its replay is ahead of the tail (the tail would hand those events again)', async () => {
+    const { feed, table, bus } = setup();
+    append(table);
+    const stream = (await feed.follow(TOPIC, { after: `${TOPIC}:1` })) as any;
+    // Committed, news not yet arrived: the replay reads them, the tail has not.
+    const late = [append(table), append(table)];
+    expect(await ids(stream, 2)).toEqual([2, 3]);
+    const got: number[] = [];
+    expect(stream.share((event: StoredEvent) => got.push(Number(event.id)), () => {})).toBe(false);
+    for (const event of late) bus.publish(TOPIC, event as any);
+    await settle();
+    const next = stream.next();
+    bus.publish(TOPIC, append(table) as any);
+    expect(Number((await next).value.id)).toBe(4);
+    // Caught up with the tail now: it shares, and the sink gets only what is new.
+    expect(stream.share((event: StoredEvent) => got.push(Number(event.id)), () => {})).toBe(true);
+    bus.publish(TOPIC, append(table) as any);
+    await settle();
+    expect(got).toEqual([5]);
+  });
 });
