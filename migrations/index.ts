@@ -14,6 +14,7 @@ import { Migration20261202233000_task_retries } from './Migration20261202233000_
 import { Migration20261202234500_incidents } from './Migration20261202234500_incidents.js';
 import { Migration20261202235000_alert_labels } from './Migration20261202235000_alert_labels.js';
 import { Migration20261202235500_contact_points } from './Migration20261202235500_contact_points.js';
+import { Migration20261203080000_attempt_allowance } from './Migration20261203080000_attempt_allowance.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -27,4 +28,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202234500_incidents', class: Migration20261202234500_incidents },
   { name: 'Migration20261202235000_alert_labels', class: Migration20261202235000_alert_labels },
   { name: 'Migration20261202235500_contact_points', class: Migration20261202235500_contact_points },
+  { name: 'Migration20261203080000_attempt_allowance', class: Migration20261203080000_attempt_allowance },
 ];

@@ -277,19 +277,23 @@ export function expireAttempt(tx: EntityManager, workflow: Workflow, task: Task,
 /**
  * FAILED or CANCELLED → PENDING with a fresh set of attempts (then READY if it waits for
  * nothing). A finished workflow is reopened: it runs again, and the tasks cancelled with it go
- * back to waiting.
+ * back to waiting. The fresh set continues the numbering (`max_attempts` grows by the task's
+ * allowance, `attempts` stays): an attempt number names one attempt for good, which is what
+ * makes a worker's `attempt` a lease it cannot hold twice.
  */
 export async function retryTask(tx: EntityManager, locked: Workflow, task: Task, record: RecordEvent): Promise<Task> {
   requireStatus(task, [TaskStatus.FAILED, TaskStatus.CANCELLED], 'retry');
   if (locked.status === WorkflowStatus.DRAFT) throw conflict('Cannot retry a task of a workflow that was never started');
   let workflow = locked;
   const reset = await tx.execute(
-    `update tasks set status = 'PENDING', attempts = case when id = ? then 0 else attempts end,
+    `update tasks set status = 'PENDING',
+            attempt_allowance = case when id = ? then coalesce(attempt_allowance, max_attempts) else attempt_allowance end,
+            max_attempts = case when id = ? then attempts + coalesce(attempt_allowance, max_attempts) else max_attempts end,
             error = case when id = ? then null else error end, error_type = case when id = ? then null else error_type end,
             started_at = case when id = ? then null else started_at end, finished_at = null, next_attempt_at = null, updated_at = now()
       where id = ? or (workflow_id = ? and status = 'CANCELLED' and ?)
       returning *`,
-    [task.id, task.id, task.id, task.id, task.id, workflow.id, !isActive(workflow)],
+    [task.id, task.id, task.id, task.id, task.id, task.id, workflow.id, !isActive(workflow)],
   );
   if (!isActive(workflow)) workflow = await setWorkflowStatus(tx, workflow, WorkflowStatus.RUNNING, record);
   recordTaskChanges(record, workflow, reset.map(taskFromRow));

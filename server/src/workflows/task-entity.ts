@@ -74,7 +74,7 @@ export class Task {
   attempts = 0;
 
   @Property({ type: 'integer' })
-  @Field(() => Int)
+  @Field(() => Int, { description: 'the number of the last attempt allowed; retryTask raises it by as many as the task was created with' })
   maxAttempts = 1;
 
   @Property({ type: 'integer' })

@@ -112,11 +112,11 @@ describe('Task.runs', () => {
     await fail(first.id, 2, 'HttpError', 'HTTP 502');
     await server.gqlOk('mutation ($id: ID!) { retryTask(id: $id) { id } }', { id: first.id }, token);
     await claim('h-runs', 'w-3');
-    const done = await complete(first.id, 1);
+    const done = await complete(first.id, 3);
     expect(done.runs.map((r: Record<string, unknown>) => [r.attempt, r.workerId, r.outcome, r.error, r.errorType])).toEqual([
       [1, 'w-1', 'FAILED', 'HTTP 503', 'HttpError'],
       [2, 'w-2', 'FAILED', 'HTTP 502', 'HttpError'],
-      [1, 'w-3', 'SUCCEEDED', null, null],
+      [3, 'w-3', 'SUCCEEDED', null, null],
     ]);
     for (const run of done.runs) expect(new Date(run.finishedAt).getTime()).toBeGreaterThanOrEqual(new Date(run.startedAt).getTime());
   });
@@ -146,5 +146,27 @@ describe('Task.runs', () => {
       return counted.count;
     };
     expect(await statements(20)).toBe(await statements(2));
+  });
+});
+
+describe('retryTask and leases', () => {
+  it('should go on numbering attempts, so a worker holding one from before the retry has lost its lease', async () => {
+    await started([{ name: 'zombie', queue: 'h-zombie', maxAttempts: 2 }]);
+    const first = await claim('h-zombie', 'w-presumed-dead');
+    await fail(first.id, 1, 'HttpError');
+    await claim('h-zombie', 'w-2');
+    await fail(first.id, 2, 'HttpError');
+    const retried = (await server.gqlOk('mutation ($id: ID!) { retryTask(id: $id) { status attempts maxAttempts } }', { id: first.id }, token)).retryTask;
+    // a fresh set of two attempts: numbers 3 and 4
+    expect(retried).toEqual({ status: 'READY', attempts: 2, maxAttempts: 4 });
+    await claim('h-zombie', 'w-3');
+    // The first worker wakes up and reports its attempt 1, then 2: neither is the running one.
+    for (const attempt of [1, 2]) {
+      const late = await server.gql('mutation ($id: ID!, $attempt: Int!) { completeTask(id: $id, attempt: $attempt) { id } }', { id: first.id, attempt }, token);
+      expect(late.errors?.[0]).toMatchObject({ message: expect.stringMatching(/^Lease lost/), extensions: { code: 'CONFLICT' } });
+    }
+    const running = await task(first.id);
+    expect(running).toMatchObject({ status: 'RUNNING', attempts: 3 });
+    expect((await complete(first.id, 3)).status).toBe('SUCCEEDED');
   });
 });

@@ -14,7 +14,7 @@ afterAll(() => server?.stop());
 const complete = (id: string) => server.gql('mutation ($id: ID!) { completeTask(id: $id) { id status durationMs } }', { id }, token);
 const fail = (id: string, error = 'boom') =>
   server.gql('mutation ($id: ID!, $e: String!) { failTask(id: $id, error: $e) { id status attempts error } }', { id, e: error }, token);
-const retry = (id: string) => server.gql('mutation ($id: ID!) { retryTask(id: $id) { id status attempts error } }', { id }, token);
+const retry = (id: string) => server.gql('mutation ($id: ID!) { retryTask(id: $id) { id status attempts maxAttempts error } }', { id }, token);
 
 describe('task lifecycle', () => {
   it('should create a DRAFT workflow whose tasks wait as PENDING', async () => {
@@ -78,7 +78,8 @@ describe('task lifecycle', () => {
     const task = await claim(server, token, 'q-reopen');
     await fail(task!.id);
     const retried = await retry(task!.id);
-    expect(retried.data.retryTask).toMatchObject({ status: 'READY', attempts: 0, error: null });
+    // a fresh attempt, numbered on: attempt 2 of 2
+    expect(retried.data.retryTask).toMatchObject({ status: 'READY', attempts: 1, maxAttempts: 2, error: null });
     const reopened = await getWorkflow(server, token, workflow.id);
     expect(reopened.status).toBe('RUNNING');
     expect(reopened.tasks.map((t: any) => t.status)).toEqual(['READY', 'PENDING']);
