@@ -70,6 +70,21 @@ describe('claimTask leases', () => {
     expect((await claimed({ queue: 'p-c', queues: ['p-a'] })).name).toBe('elsewhere');
   });
 
+  it('should starve low priority while higher is always READY (strict priority, as documented), and not a task of its own queue', async () => {
+    await started([{ name: 'low', queue: 's-shared', priority: -5 }, { name: 'own-low', queue: 's-own', priority: -5 }]);
+    const handedOut: string[] = [];
+    // Constant high-priority load: a new urgent task is READY before every claim.
+    for (let i = 0; i < 20; i++) {
+      await started([{ name: `urgent-${i}`, queue: 's-shared', priority: 10 }]);
+      handedOut.push((await claimed({ queues: ['s-shared'] })).name);
+    }
+    expect(handedOut).toEqual(Array.from({ length: 20 }, (_, i) => `urgent-${i}`));
+    // A worker of its own queue is not held up by the load elsewhere…
+    expect((await claimed({ queues: ['s-own'] })).name).toBe('own-low');
+    // …and the starved task runs as soon as nothing higher is READY.
+    expect((await claimed({ queues: ['s-shared'] })).name).toBe('low');
+  });
+
   it('should serve every form of the claim from an index in claim order, with no sort', async () => {
     // Enough READY rows that a sequential scan and a sort would be the cheaper plan without the indexes.
     const em = server.app.orm.em.fork();
