@@ -15,6 +15,7 @@ import { Migration20261202234500_incidents } from './Migration20261202234500_inc
 import { Migration20261202235000_alert_labels } from './Migration20261202235000_alert_labels.js';
 import { Migration20261202235500_contact_points } from './Migration20261202235500_contact_points.js';
 import { Migration20261203080000_attempt_allowance } from './Migration20261203080000_attempt_allowance.js';
+import { Migration20261203081000_templates } from './Migration20261203081000_templates.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -29,4 +30,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202235000_alert_labels', class: Migration20261202235000_alert_labels },
   { name: 'Migration20261202235500_contact_points', class: Migration20261202235500_contact_points },
   { name: 'Migration20261203080000_attempt_allowance', class: Migration20261203080000_attempt_allowance },
+  { name: 'Migration20261203081000_templates', class: Migration20261203081000_templates },
 ];

@@ -21,6 +21,7 @@ import type { MutationHook } from '../live/mutate.js';
 import type { RateLimiter } from '../http/rate-limit.js';
 import type { SelectedFields } from '../graphql/selection.js';
 import { createStatusLoaders } from '../status/loaders.js';
+import { createTemplateLoaders } from '../templates/loaders.js';
 import { createTaskLoaders } from '../workflows/task-loaders.js';
 import { createUserLoaders } from '../users/loaders.js';
 import { createWorkflowLoaders } from '../workflows/loaders.js';
@@ -57,6 +58,7 @@ export function createLoaders(db: Queryable, viewer: Viewer | null, secrets: Sec
     ...createTaskLoaders(db, viewer, () => selected()?.get('Task')),
     ...createAlertLoaders(db, secrets.open),
     ...createStatusLoaders(db),
+    ...createTemplateLoaders(db, viewer),
   };
 }
 

@@ -30,6 +30,7 @@ import { ApiTokenResolver } from '../users/api-token-resolver.js';
 import { UserResolver } from '../users/resolver.js';
 import { WorkflowEventResolver } from '../workflows/event-resolver.js';
 import { WorkflowResolver } from '../workflows/resolver.js';
+import { TemplateResolver, TemplateVersionResolver, WorkflowTemplateFieldResolver } from '../templates/resolver.js';
 
 @Resolver()
 class NodeResolver {
@@ -59,6 +60,8 @@ class NodeResolver {
         return auditEntry(ctx, key);
       case 'Incident':
         return ctx.loaders.incidentById.load(key);
+      case 'WorkflowTemplate':
+        return ctx.loaders.templateById.load(key);
       default:
         return null;
     }
@@ -69,6 +72,7 @@ export const RESOLVERS = [
   NodeResolver, UserResolver, WorkflowResolver, WorkflowEventResolver, TaskResolver, HealthResolver,
   MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, ContactPointResolver, NotificationResolver, DiagnosticsResolver, ApiTokenResolver, AuditResolver,
   IncidentResolver, IncidentUpdateResolver, ComponentStatusResolver,
+  TemplateResolver, TemplateVersionResolver, WorkflowTemplateFieldResolver,
 ] as const;
 
 export async function buildAppSchema(bus?: EventBus): Promise<GraphQLSchema> {
@@ -88,5 +92,7 @@ export async function buildAppSchema(bus?: EventBus): Promise<GraphQLSchema> {
   // Outermost: a replayed create answers without running (nor auditing) anything.
   return idempotentMutations(auditMutations(guardResolvers(schema)), {
     createWorkflow: (ctx: Context, id: string) => ctx.loaders.workflowById.load(id),
+    createTemplate: (ctx: Context, id: string) => ctx.loaders.templateById.load(id),
+    runTemplate: (ctx: Context, id: string) => ctx.loaders.workflowById.load(id),
   });
 }

@@ -14,7 +14,7 @@ export function pageSize(first: number | null | undefined): number {
 }
 
 /** The paged lists. A cursor carries its list's name, so one list refuses another's cursor. */
-const LISTS = ['workflows', 'alerts', 'audit', 'incidents'] as const;
+const LISTS = ['workflows', 'alerts', 'audit', 'incidents', 'templates', 'schedules'] as const;
 export type ListName = (typeof LISTS)[number];
 
 /** A cursor names the row it follows: its sort time (as a fallback if it is deleted) and id. */

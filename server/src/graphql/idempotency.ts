@@ -37,19 +37,23 @@ class AlreadyClaimed extends Error {
 }
 
 function keyOf(ctx: IdempotencyContext, args: Record<string, unknown>): string | null {
+  // Mutations with an input object take it there; the others (runTemplate, triggerSchedule) as an argument.
   const fromInput = (args.input as { idempotencyKey?: string | null } | undefined)?.idempotencyKey;
-  const key = ctx.idempotencyKey ?? fromInput ?? null;
+  const fromArgs = typeof args.idempotencyKey === 'string' ? args.idempotencyKey : null;
+  const key = ctx.idempotencyKey ?? fromInput ?? fromArgs ?? null;
   if (key !== null && !KEY.test(key)) {
-    throw badInput('An idempotency key is 1 to 255 visible ASCII characters', { field: ctx.idempotencyKey ? 'Idempotency-Key' : 'input.idempotencyKey' });
+    const field = ctx.idempotencyKey ? 'Idempotency-Key' : fromInput != null ? 'input.idempotencyKey' : 'idempotencyKey';
+    throw badInput('An idempotency key is 1 to 255 visible ASCII characters', { field });
   }
   return key;
 }
 
 /** The input without its key: the same request retried hashes the same. */
 function hashOf(args: Record<string, unknown>): string {
+  const { idempotencyKey: _argKey, ...others } = args;
   const input = args.input as Record<string, unknown> | undefined;
   const { idempotencyKey: _key, ...rest } = input ?? {};
-  return createHash('sha256').update(JSON.stringify(input ? { ...args, input: rest } : args)).digest('base64url');
+  return createHash('sha256').update(JSON.stringify(input ? { ...others, input: rest } : others)).digest('base64url');
 }
 
 function claimHook(userId: string, key: string, requestHash: string, hours: number): MutationHook {

@@ -53,6 +53,14 @@ export class Workflow {
   @Property({ type: 'Date', nullable: true })
   @Field(() => Date, { nullable: true })
   finishedAt?: Date | null;
+
+  /** the template it was run from (templates/), resolved by `Workflow.template` */
+  @Property({ type: 'uuid', nullable: true })
+  templateId?: string | null;
+
+  @Property({ type: 'integer', nullable: true })
+  @Field(() => Int, { nullable: true, description: 'the version of its template it was made from' })
+  templateVersion?: number | null;
 }
 
 @ObjectType({ description: 'How many of a workflow\'s tasks are in each status', simpleResolvers: true })

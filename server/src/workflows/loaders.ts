@@ -20,6 +20,8 @@ export function workflowFromRow(row: Record<string, any>): Workflow {
     updatedAt: toDate(row.updated_at),
     startedAt: toDate(row.started_at),
     finishedAt: toDate(row.finished_at),
+    templateId: row.template_id ?? null,
+    templateVersion: row.template_version ?? null,
   });
 }
 

@@ -4,7 +4,8 @@ import type { Context } from '../app/context.js';
 import { requireViewer, requireWriter } from '../core/viewer.js';
 import { workflowScope } from './visibility.js';
 import { notFound } from '../core/errors.js';
-import { mutate } from '../live/mutate.js';
+import { mutate, type RecordEvent } from '../live/mutate.js';
+import type { EntityManager } from '../db/orm.js';
 import { connectionOf, decodeCursor, keysetPage, pageSize } from '../db/pagination.js';
 import { mayRead } from '../graphql/selection.js';
 import { enumArray } from '../db/sql.js';
@@ -16,7 +17,7 @@ import { Workflow, WorkflowStatus } from './entity.js';
 import { workflowEvent, WorkflowEventKind } from './events.js';
 import type { CreateWorkflowInput, WorkflowConnection, WorkflowsArgs } from './inputs.js';
 import { workflowFromRow } from './loaders.js';
-import { validateWorkflow } from './validation.js';
+import { validateWorkflow, type ValidWorkflow } from './validation.js';
 
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -53,33 +54,47 @@ export async function listWorkflows(ctx: Context, args: WorkflowsArgs): Promise<
 export async function createWorkflow(ctx: Context, input: CreateWorkflowInput): Promise<Workflow> {
   const viewer = requireWriter(ctx.viewer);
   const valid = validateWorkflow(input);
-  return mutate(ctx, async (tx, record) => {
-    // Ids are made here so dependencies can name tasks before they are inserted.
-    const workflow = tx.create(Workflow, {
-      id: randomUUID(),
-      ownerId: viewer.id,
-      name: valid.name,
-      description: valid.description,
-      status: WorkflowStatus.DRAFT,
-    });
-    const tasks = valid.tasks.map((t, position) =>
-      tx.create(Task, {
-        id: randomUUID(), workflowId: workflow.id, name: t.name, position,
-        status: TaskStatus.PENDING, queue: t.queue, maxAttempts: t.maxAttempts,
-        priority: t.priority, timeoutSeconds: t.timeoutSeconds, heartbeatTimeoutSeconds: t.heartbeatTimeoutSeconds, retry: t.retry,
-      }),
-    );
-    const idByName = new Map(tasks.map((t) => [t.name, t.id]));
-    const dependencies = valid.tasks.flatMap((t) =>
-      t.dependsOn.map((name) => tx.create(TaskDependency, { taskId: idByName.get(t.name)!, dependsOnId: idByName.get(name)! })),
-    );
-    // Without declared relations the ORM cannot order inserts for the foreign keys: flush in steps.
-    await tx.persistAndFlush(workflow);
-    if (tasks.length) await tx.persistAndFlush(tasks);
-    if (dependencies.length) await tx.persistAndFlush(dependencies);
-    record(workflowEvent(WorkflowEventKind.CREATED, workflow));
-    return workflow;
+  return mutate(ctx, (tx, record) => insertWorkflow(tx, viewer.id, valid, {}, record));
+}
+
+/** Where a workflow came from, when not from an inline `createWorkflow`. */
+export interface WorkflowOrigin {
+  templateId?: string;
+  templateVersion?: number;
+}
+
+/**
+ * Inserts a DRAFT workflow and its tasks from a validated graph (`createWorkflow`, and the
+ * templates room's runs), recording its CREATED event.
+ */
+export async function insertWorkflow(tx: EntityManager, ownerId: string, valid: ValidWorkflow, origin: WorkflowOrigin, record: RecordEvent): Promise<Workflow> {
+  // Ids are made here so dependencies can name tasks before they are inserted.
+  const workflow = tx.create(Workflow, {
+    id: randomUUID(),
+    ownerId,
+    name: valid.name,
+    description: valid.description,
+    status: WorkflowStatus.DRAFT,
+    templateId: origin.templateId ?? null,
+    templateVersion: origin.templateVersion ?? null,
   });
+  const tasks = valid.tasks.map((t, position) =>
+    tx.create(Task, {
+      id: randomUUID(), workflowId: workflow.id, name: t.name, position,
+      status: TaskStatus.PENDING, queue: t.queue, maxAttempts: t.maxAttempts,
+      priority: t.priority, timeoutSeconds: t.timeoutSeconds, heartbeatTimeoutSeconds: t.heartbeatTimeoutSeconds, retry: t.retry,
+    }),
+  );
+  const idByName = new Map(tasks.map((t) => [t.name, t.id]));
+  const dependencies = valid.tasks.flatMap((t) =>
+    t.dependsOn.map((name) => tx.create(TaskDependency, { taskId: idByName.get(t.name)!, dependsOnId: idByName.get(name)! })),
+  );
+  // Without declared relations the ORM cannot order inserts for the foreign keys: flush in steps.
+  await tx.persistAndFlush(workflow);
+  if (tasks.length) await tx.persistAndFlush(tasks);
+  if (dependencies.length) await tx.persistAndFlush(dependencies);
+  record(workflowEvent(WorkflowEventKind.CREATED, workflow));
+  return workflow;
 }
 
 export async function startWorkflow(ctx: Context, id: string): Promise<Workflow> {

@@ -86,6 +86,12 @@ async function adminsContactPoint(name = 'iso point'): Promise<string> {
   return contactPointIds.get(name)!;
 }
 
+/** A fresh template of the owner's, named with the secret. */
+async function ownersTemplate(): Promise<string> {
+  const { createTemplate } = await server.gqlOk('mutation ($n: String!) { createTemplate(input: { name: $n, tasks: [{ name: "a" }] }) { id } }', { n: SECRET }, tokens.OWNER);
+  return createTemplate.id;
+}
+
 /** A fresh open incident, opened by the admin. */
 async function adminsIncident(): Promise<string> {
   const { createIncident } = await server.gqlOk('mutation { createIncident(input: { title: "open", impact: HIGH, components: [], message: "looking" }) { id } }', {}, tokens.ADMIN);
@@ -144,7 +150,30 @@ const MATRIX: Record<string, Entry> = {
   },
   'Query.incidents': { expect: signedIn('data'), operation: () => ({ query: '{ incidents(first: 10) { totalCount edges { node { id title status } } } }' }) },
 
+  'Query.templates': {
+    expect: signedIn('data'),
+    operation: async () => {
+      await ownersTemplate();
+      return { query: '{ templates(first: 100) { totalCount edges { node { id name owner { email } versions { version tasks { name } } } } } }' };
+    },
+    check: (role, data) => (role === 'OTHER' ? expect(data.templates.totalCount).toBe(0) : expect(data.templates.totalCount).toBeGreaterThan(0)),
+  },
+  'Query.template': {
+    expect: ownerRead,
+    operation: async () => ({ query: 'query ($id: ID!) { template(id: $id) { id name owner { email } versions { name } } }', variables: { id: await ownersTemplate() } }),
+  },
+
   // --- mutations ---
+  'Mutation.createTemplate': { expect: writers, operation: () => ({ query: 'mutation { createTemplate(input: { name: "mine", tasks: [] }) { id latestVersion } }' }) },
+  'Mutation.updateTemplate': {
+    expect: ownerWrite,
+    operation: async () => ({ query: 'mutation ($id: ID!) { updateTemplate(id: $id, input: { name: "v2", tasks: [] }) { id latestVersion } }', variables: { id: await ownersTemplate() } }),
+  },
+  'Mutation.deleteTemplate': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { deleteTemplate(id: $id) }', variables: { id: await ownersTemplate() } }) },
+  'Mutation.runTemplate': {
+    expect: ownerWrite,
+    operation: async () => ({ query: 'mutation ($id: ID!) { runTemplate(id: $id) { id status templateVersion template { name } } }', variables: { id: await ownersTemplate() } }),
+  },
   'Mutation.login': {
     expect: { ADMIN: 'data', OWNER: 'data', OTHER: 'data', VIEWER: 'data', ANON: 'data' },
     operation: (role) => ({ query: 'mutation ($e: String!) { login(email: $e, password: "password-123") { user { email } } }', variables: { e: emails[role === 'ANON' ? 'VIEWER' : role] } }),
