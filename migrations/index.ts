@@ -16,6 +16,7 @@ import { Migration20261202235000_alert_labels } from './Migration20261202235000_
 import { Migration20261202235500_contact_points } from './Migration20261202235500_contact_points.js';
 import { Migration20261203080000_attempt_allowance } from './Migration20261203080000_attempt_allowance.js';
 import { Migration20261203081000_templates } from './Migration20261203081000_templates.js';
+import { Migration20261203083000_task_backlog } from './Migration20261203083000_task_backlog.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -31,4 +32,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202235500_contact_points', class: Migration20261202235500_contact_points },
   { name: 'Migration20261203080000_attempt_allowance', class: Migration20261203080000_attempt_allowance },
   { name: 'Migration20261203081000_templates', class: Migration20261203081000_templates },
+  { name: 'Migration20261203083000_task_backlog', class: Migration20261203083000_task_backlog },
 ];

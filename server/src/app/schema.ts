@@ -26,6 +26,7 @@ import { listBounds } from '../graphql/query-limits.js';
 import { createLogger } from '../core/logger.js';
 import { createEventBus, type EventBus } from '../live/bus/bus.js';
 import { TaskResolver } from '../workflows/task-resolver.js';
+import { TaskQueueResolver } from '../workflows/queue-resolver.js';
 import { ApiTokenResolver } from '../users/api-token-resolver.js';
 import { UserResolver } from '../users/resolver.js';
 import { WorkflowEventResolver } from '../workflows/event-resolver.js';
@@ -69,7 +70,7 @@ class NodeResolver {
 }
 
 export const RESOLVERS = [
-  NodeResolver, UserResolver, WorkflowResolver, WorkflowEventResolver, TaskResolver, HealthResolver,
+  NodeResolver, UserResolver, WorkflowResolver, WorkflowEventResolver, TaskResolver, TaskQueueResolver, HealthResolver,
   MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, ContactPointResolver, NotificationResolver, DiagnosticsResolver, ApiTokenResolver, AuditResolver,
   IncidentResolver, IncidentUpdateResolver, ComponentStatusResolver,
   TemplateResolver, TemplateVersionResolver, WorkflowTemplateFieldResolver,

@@ -25,10 +25,11 @@ export enum WorkflowEventKind {
   TASK_UPDATED = 'TASK_UPDATED',
 }
 
+/** A task's event names its queue, so queue watches (queues.ts) know which backlog changed. */
 export function workflowEvent(
   kind: WorkflowEventKind,
   workflow: { id: string; ownerId: string; status?: string },
-  task?: { id: string; status: string },
+  task?: { id: string; status: string; queue: string },
 ): NewEvent {
   return {
     topic: WORKFLOW_TOPIC,
@@ -36,8 +37,13 @@ export function workflowEvent(
     workflowId: workflow.id,
     ownerId: workflow.ownerId,
     taskId: task?.id ?? null,
-    payload: task ? { taskStatus: task.status } : workflow.status ? { status: workflow.status } : {},
+    payload: task ? { taskStatus: task.status, queue: task.queue } : workflow.status ? { status: workflow.status } : {},
   };
+}
+
+/** A deleted workflow, with the queues whose backlog lost its READY or RUNNING tasks. */
+export function workflowDeleted(workflow: { id: string; ownerId: string }, queues: string[]): NewEvent {
+  return { ...workflowEvent(WorkflowEventKind.DELETED, workflow), payload: { queues } };
 }
 
 /**

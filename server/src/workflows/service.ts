@@ -14,7 +14,7 @@ import { Task, TaskDependency, TaskStatus } from './task-entity.js';
 import * as lifecycle from './lifecycle.js';
 import { lockWorkflow } from './access.js';
 import { Workflow, WorkflowStatus } from './entity.js';
-import { workflowEvent, WorkflowEventKind } from './events.js';
+import { workflowDeleted, workflowEvent, WorkflowEventKind } from './events.js';
 import type { CreateWorkflowInput, WorkflowConnection, WorkflowsArgs } from './inputs.js';
 import { workflowFromRow } from './loaders.js';
 import { validateWorkflow, type ValidWorkflow } from './validation.js';
@@ -117,8 +117,12 @@ export async function deleteWorkflow(ctx: Context, id: string): Promise<void> {
   const viewer = requireWriter(ctx.viewer);
   await mutate(ctx, async (tx, record) => {
     const workflow = await lockWorkflow(tx, viewer, id);
+    const [{ queues }] = await tx.execute(
+      `select coalesce(array_agg(distinct queue), '{}') as queues from tasks where workflow_id = ? and status in ('READY', 'RUNNING')`,
+      [workflow.id],
+    );
     await tx.execute('delete from workflows where id = ?', [workflow.id]);
-    record(workflowEvent(WorkflowEventKind.DELETED, workflow));
+    record(workflowDeleted(workflow, queues));
   });
 }
 

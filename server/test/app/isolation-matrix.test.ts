@@ -116,6 +116,11 @@ const MATRIX: Record<string, Entry> = {
       expect(ids.length).toBe(Math.min(data.workflows.totalCount, 100));
     },
   },
+  'Query.taskQueues': {
+    expect: signedIn('data'),
+    operation: () => ({ query: '{ taskQueues { name ready running delayed } }' }),
+    check: (role, data) => expect(data.taskQueues.find((q: any) => q.name === workflow.tasks[0].queue)?.ready).toBe(role === 'OTHER' ? undefined : 1),
+  },
   'Query.viewer': {
     expect: { ...signedIn('data'), ANON: 'null' },
     operation: () => ({ query: '{ viewer { email } }' }),
@@ -270,6 +275,12 @@ const MATRIX: Record<string, Entry> = {
     operation: () => ({ query: `subscription { alertEvents(after: "0") { kind alert { ${ALERT_FIELDS} } } }` }),
   },
   'Subscription.healthChanged': { expect: { ...signedIn('data'), ANON: 'CLOSED_4401' }, operation: () => ({ query: 'subscription { healthChanged { status } }' }) },
+  // A member counts only its own workflows' tasks: the owner's queue is empty to another member.
+  'Subscription.taskQueueChanged': {
+    expect: { ...signedIn('data'), ANON: 'CLOSED_4401' },
+    operation: () => ({ query: 'subscription ($q: [String!]) { taskQueueChanged(queues: $q) { name ready running } }', variables: { q: [workflow.tasks[0].queue] } }),
+    check: (role, data) => expect(data.taskQueueChanged.ready).toBe(role === 'OTHER' ? 0 : 1),
+  },
   'Subscription.metricSampled': {
     expect: { ...signedIn('data'), ANON: 'CLOSED_4401' },
     operation: () => ({ query: 'subscription { metricSampled(names: ["iso_live"]) { name value } }' }),
