@@ -5,7 +5,7 @@
  * or through the catch-up that Redis' return triggers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, liveWorkflowEvents, WORKFLOW_EVENTS, type LiveClient, type WorkflowEventData } from '../support/live.js';
+import { clientsForSuite, liveWorkflowEvents, WORKFLOW_EVENTS, type WorkflowEventData } from '../support/live.js';
 import { describeRedis, redisEnv, ThrowawayRedis, uniqueRedisPrefix } from '../support/redis.js';
 import { NO_POLL, startPair } from '../support/replica-pair.js';
 import type { TestServer } from '../support/server.js';
@@ -24,13 +24,7 @@ const status = async (server: TestServer, path: string) => {
 };
 
 describeRedis('live events across replicas', () => {
-  const clients: LiveClient[] = [];
-  const open = (server: TestServer, token: string) => {
-    const client = connect(server.url, { token });
-    clients.push(client);
-    return client;
-  };
-  afterAll(() => Promise.all(clients.map((c) => c.dispose())));
+  const open = clientsForSuite();
 
   describe('on a shared Redis', () => {
     let a: TestServer;

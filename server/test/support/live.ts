@@ -4,6 +4,7 @@
  */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { afterAll } from 'vitest';
 import type { App } from '../../src/app/start.js';
 import type { GraphQLResult } from './server.js';
 import { waitFor } from './wait.js';
@@ -100,6 +101,17 @@ export function connect(httpUrl: string, options: ConnectOptions = {}): LiveClie
   };
 
   return { client, closed, subscribe, dispose: () => client.dispose() as Promise<void> };
+}
+
+/** `open(server, token)`: a client signed in with `token`, disposed after the suite it is called in. */
+export function clientsForSuite(): (server: { url: string }, token: string) => LiveClient {
+  const clients: LiveClient[] = [];
+  afterAll(() => Promise.all(clients.map((c) => c.dispose())));
+  return (server, token) => {
+    const client = connect(server.url, { token });
+    clients.push(client);
+    return client;
+  };
 }
 
 export const WORKFLOW_EVENTS = `subscription ($workflowId: ID, $after: String) {

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backlogRecomputes, backlogStatement } from '../../src/workflows/queues.js';
-import { connect, until, type LiveClient, type LiveSubscription } from '../support/live.js';
+import { clientsForSuite, until, type LiveSubscription } from '../support/live.js';
 import { describeRedis, redisEnv } from '../support/redis.js';
 import { NO_POLL, startPair } from '../support/replica-pair.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -21,13 +21,7 @@ let counter = 0;
 /** A queue name no other test uses (they share one database). */
 const fresh = (label: string) => `${label}-${++counter}-${Date.now()}`;
 
-const clients: LiveClient[] = [];
-const open = (server: TestServer, token: string) => {
-  const client = connect(server.url, { token });
-  clients.push(client);
-  return client;
-};
-afterAll(() => Promise.all(clients.map((c) => c.dispose())));
+const open = clientsForSuite();
 
 const claimFrom = async (server: TestServer, token: string, queue: string) =>
   (await server.gqlOk('mutation ($q: String) { claimTask(queue: $q) { id attempts } }', { q: queue }, token)).claimTask as { id: string; attempts: number } | null;
