@@ -41,7 +41,7 @@ import { startMonitoring } from './background.js';
 import { loadSecretKey, secretBox } from '../core/secret-box.js';
 import { createSenders } from '../alerts/notifications/channels.js';
 import { ensureContactPointsFromEnvironment } from '../alerts/notifications/contact-points.js';
-import { countingPublishes, createServerMetrics, metricsRoute } from '../observability/prometheus.js';
+import { countingPublishes, createServerMetrics, metricsRoute, registerQueueGauges } from '../observability/prometheus.js';
 import { dashboardOperationNames, operationLabels } from '../observability/operation-labels.js';
 import { createRequestObserver } from '../observability/requests.js';
 import { createErrorReporter } from '../observability/sentry.js';
@@ -57,6 +57,7 @@ import { ALERT_TOPIC } from '../alerts/events.js';
 import { WORKFLOW_TOPIC } from '../workflows/events.js';
 import type { LogTopic } from '../live/bus/bus.js';
 import { workflowCachePolicy } from '../workflows/cache.js';
+import { backlogRecomputes, clusterBacklog } from '../workflows/queues.js';
 
 
 /** The domains' event-log topics: a topic a domain adds and this does not list fails to compile. */
@@ -181,6 +182,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     secrets: secretBox(secretKey.key), senders: createSenders(config),
   };
   await ensureContactPointsFromEnvironment(services);
+  registerQueueGauges(serverMetrics, { read: () => clusterBacklog(services), reads: () => backlogRecomputes(services) }, logger);
   const schema = await buildAppSchema(bus);
   const requestStats = createRequestStats();
   const observer = createRequestObserver(requestStats, serverMetrics, reporter, logger, operationLabels(await dashboardOperationNames()), config.logFormat === 'pretty' ? 'debug' : 'info');

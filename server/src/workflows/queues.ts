@@ -296,6 +296,14 @@ function watches(app: Pick<AppServices, 'orm' | 'feed' | 'logger'>): Watches {
   return known;
 }
 
+/** Queues /api/metrics reads at most (by name) before it bounds its labels. */
+const MAX_METRIC_QUEUES = 10_000;
+
+/** Every queue's backlog, of every workflow, from the primary: what the workflow_tasks_* gauges report. */
+export function clusterBacklog(app: Pick<AppServices, 'orm' | 'feed' | 'logger'>): Promise<TaskQueue[]> {
+  return readBacklog(watches(app).db, null, null, MAX_METRIC_QUEUES);
+}
+
 /** Backlog reads made for subscribers on this replica so far (the coalescing shows in it). */
 export function backlogRecomputes(app: Pick<AppServices, 'orm' | 'feed' | 'logger'>): number {
   return watches(app).recomputes;
