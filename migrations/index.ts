@@ -17,6 +17,7 @@ import { Migration20261202235500_contact_points } from './Migration2026120223550
 import { Migration20261203080000_attempt_allowance } from './Migration20261203080000_attempt_allowance.js';
 import { Migration20261203081000_templates } from './Migration20261203081000_templates.js';
 import { Migration20261203083000_task_backlog } from './Migration20261203083000_task_backlog.js';
+import { Migration20261203084500_notification_routing } from './Migration20261203084500_notification_routing.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -33,4 +34,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203080000_attempt_allowance', class: Migration20261203080000_attempt_allowance },
   { name: 'Migration20261203081000_templates', class: Migration20261203081000_templates },
   { name: 'Migration20261203083000_task_backlog', class: Migration20261203083000_task_backlog },
+  { name: 'Migration20261203084500_notification_routing', class: Migration20261203084500_notification_routing },
 ];

@@ -19,6 +19,7 @@ import { breaches } from './rules.js';
 import { fireAlert, openAlert, resolveAlert } from './state.js';
 import { AlertStatus, type Alert, type AlertRule } from './types.js';
 import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
+import { dispatchNotifications } from './routing/dispatch.js';
 
 // Only samples this recent count: a service that stopped reporting does not keep an alert open.
 const LOOKBACK_MS = 5 * 60_000;
@@ -93,7 +94,8 @@ export async function evaluateRules(app: AppServices, now = new Date()): Promise
 
 /**
  * Starts trying to lead; while leading, each tick records component health (publishing it
- * when it changed) and evaluates the rules. `onChanges` hears when alerts moved.
+ * when it changed), evaluates the rules and decides the notifications. `onChanges` hears when
+ * messages were queued.
  */
 export function startEvaluator(app: AppServices, directUrl: string, onChanges: () => void) {
   const lock = leadership(directUrl, ADVISORY_LOCKS.alertEvaluator, app.logger);
@@ -110,7 +112,8 @@ export function startEvaluator(app: AppServices, directUrl: string, onChanges: (
       lastHealth = signature;
       app.bus.publish('health', { ...health, checkedAt: now.toISOString(), components: health.components.map((c) => ({ ...c, latencyMs: c.latencyMs ?? null, detail: c.detail ?? null })) });
     }
-    if ((await evaluateRules(app, now)) > 0) onChanges();
+    await evaluateRules(app, now);
+    if ((await dispatchNotifications(app, now)) > 0) onChanges();
   }, app);
   return {
     async stop() {

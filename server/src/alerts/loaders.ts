@@ -5,6 +5,16 @@ import { groupBy, indexBy, toDate, uuidArray } from '../db/sql.js';
 import { Alert, AlertRule, type AlertStatus, type Severity } from './types.js';
 import { contactPointFromRow, notificationFromRow, shownContactPoint } from './notifications/rows.js';
 import type { ContactPoint, Notification } from './notifications/types.js';
+import { inhibitionFromRow, routeFromRow, silenceFromRow, windowFromRow } from './routing/rows.js';
+import type { InhibitionRule, MaintenanceWindow, NotificationRoute, Silence } from './routing/types.js';
+
+/** A loader of one table's rows by id. */
+function byId<T extends { id: string }>(em: Queryable, table: string, fromRow: (row: Record<string, any>) => T) {
+  return new DataLoader<string, T | null>(async (ids) => {
+    const rows = await em.execute(`select * from ${table} where id = any(?::uuid[])`, [uuidArray(ids)]);
+    return indexBy(ids, rows.map((row: Record<string, any>) => fromRow(row)), (item) => item.id);
+  });
+}
 
 export function ruleFromRow(row: Record<string, any>): AlertRule {
   return Object.assign(new AlertRule(), {
@@ -54,19 +64,29 @@ export function createAlertLoaders(em: Queryable, open: (sealed: string) => stri
       return indexBy(ids, rows.map(alertFromRow), (a) => a.id);
     }),
 
+    notificationRouteById: byId<NotificationRoute>(em, 'notification_routes', routeFromRow),
+    silenceById: byId<Silence>(em, 'silences', silenceFromRow),
+    maintenanceWindowById: byId<MaintenanceWindow>(em, 'maintenance_windows', windowFromRow),
+    inhibitionRuleById: byId<InhibitionRule>(em, 'inhibition_rules', inhibitionFromRow),
+
     /** Deleted ones too: past notifications still name theirs. */
     contactPointById: new DataLoader<string, ContactPoint | null>(async (ids) => {
       const rows = await em.execute('select * from contact_points where id = any(?::uuid[])', [uuidArray(ids)]);
       return indexBy(ids, rows.map((row: Record<string, any>) => shownContactPoint(contactPointFromRow(row, open))), (c) => c.id);
     }),
 
-    /** Messages queued before contact points existed, and never given one, are left out. */
+    /**
+     * Every message that named the alert (a group's message names each of its alerts).
+     * Messages queued before contact points existed, and never given one, are left out.
+     */
     notificationsByAlert: new DataLoader<string, Notification[]>(async (ids) => {
       const rows = await em.execute(
-        'select * from alert_notifications where alert_id = any(?::uuid[]) and contact_point_id is not null order by created_at, channel',
-        [uuidArray(ids)],
+        `select n.*, named.alert_id as named_alert_id from alert_notifications n, unnest(n.alert_ids) as named(alert_id)
+          where n.alert_ids && ?::uuid[] and named.alert_id = any(?::uuid[]) and n.contact_point_id is not null
+          order by n.created_at, n.channel`,
+        [uuidArray(ids), uuidArray(ids)],
       );
-      return groupBy(ids, rows.map(notificationFromRow), (n) => n.alertId!);
+      return groupBy(ids, rows.map((row: Record<string, any>) => Object.assign(notificationFromRow(row), { alertId: row.named_alert_id as string })), (n) => n.alertId);
     }),
   };
 }

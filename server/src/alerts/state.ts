@@ -1,7 +1,7 @@
 /**
- * An alert's moves, each inside the caller's transaction with its event row, and with the
- * notifications it causes queued in the outbox of that same transaction (FIRING, and
- * RESOLVED of an alert that fired), so a crash can neither lose nor invent a message.
+ * An alert's moves, each inside the caller's transaction with its event row. What they cause
+ * to be said is decided afterwards, per notification group, by the dispatcher on the
+ * evaluator leader (routing/dispatch.ts), from the alerts as committed.
  */
 import type { Config } from '../app/config.js';
 import type { EntityManager } from '../db/orm.js';
@@ -9,7 +9,6 @@ import type { RecordEvent } from '../live/mutate.js';
 import { alertEvent } from './events.js';
 import { alertFromRow, ruleFromRow } from './loaders.js';
 import { alertLabels } from './labels.js';
-import { enqueueNotifications } from './notifications/outbox.js';
 import { AlertStatus, type Alert, type AlertRule } from './types.js';
 
 /** Opens a PENDING alert (FIRING at once when forSeconds is 0); null when one is already open. */
@@ -27,7 +26,6 @@ export async function openAlert(
   if (!row) return null;
   const alert = alertFromRow(row);
   record(alertEvent(alert.status, alert));
-  if (firing) await enqueueNotifications(tx, 'FIRING', alert, rule);
   return alert;
 }
 
@@ -40,7 +38,6 @@ export async function fireAlert(
   );
   const fired = alertFromRow(row);
   record(alertEvent(AlertStatus.FIRING, fired));
-  await enqueueNotifications(tx, 'FIRING', fired, rule);
   return fired;
 }
 
@@ -53,8 +50,6 @@ export async function resolveAlert(
   );
   const resolved = alertFromRow(row);
   record(alertEvent(AlertStatus.RESOLVED, resolved));
-  // A PENDING alert that clears never told anyone it started.
-  if (alert.firedAt) await enqueueNotifications(tx, 'RESOLVED', resolved, rule);
   return resolved;
 }
 
@@ -65,8 +60,6 @@ export async function acknowledgeAlert(tx: EntityManager, record: RecordEvent, a
   );
   const acknowledged = alertFromRow(row);
   record(alertEvent(AlertStatus.ACKNOWLEDGED, acknowledged));
-  const [ruleRow] = await tx.execute('select * from alert_rules where id = ?', [alert.ruleId]);
-  await enqueueNotifications(tx, 'ACKNOWLEDGED', acknowledged, ruleFromRow(ruleRow));
   return acknowledged;
 }
 

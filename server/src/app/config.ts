@@ -43,6 +43,10 @@ export interface Config {
   dbPoolMax: number;
   sampleIntervalSeconds: number;
   alertEvalIntervalSeconds: number;
+  /** the default policy's timing (alerts no notification route takes) */
+  alertDefaultGroupWaitSeconds: number;
+  alertDefaultGroupIntervalSeconds: number;
+  alertDefaultRepeatIntervalSeconds: number;
   /** how often the leading replica ends task attempts whose lease lapsed or that timed out */
   taskExpiryIntervalMs: number;
   rateLimitPerMinute: number;
@@ -255,6 +259,9 @@ export function loadConfig(env: Env, terminal = false): Config {
     dbPoolMax,
     sampleIntervalSeconds: integer(env, 'SAMPLE_INTERVAL_SECONDS', 10, 1, 86400),
     alertEvalIntervalSeconds: integer(env, 'ALERT_EVAL_INTERVAL_SECONDS', 15, 1, 86400),
+    alertDefaultGroupWaitSeconds: integer(env, 'ALERT_DEFAULT_GROUP_WAIT_SECONDS', 30, 0, 86400),
+    alertDefaultGroupIntervalSeconds: integer(env, 'ALERT_DEFAULT_GROUP_INTERVAL_SECONDS', 300, 1, 86400),
+    alertDefaultRepeatIntervalSeconds: integer(env, 'ALERT_DEFAULT_REPEAT_INTERVAL_SECONDS', 14400, 1, 30 * 86400),
     taskExpiryIntervalMs: integer(env, 'TASK_EXPIRY_INTERVAL_MS', 1000, 100, 3_600_000),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
     loginAttemptsPer15Min: integer(env, 'LOGIN_ATTEMPTS_PER_15_MIN', 10, 1),

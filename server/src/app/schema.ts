@@ -12,6 +12,7 @@ import { AuditResolver } from '../audit/resolver.js';
 import { auditEntry } from '../audit/service.js';
 import { AlertResolver, AlertRuleResolver } from '../alerts/resolver.js';
 import { ContactPointResolver, NotificationResolver } from '../alerts/notifications/resolver.js';
+import { NotificationRouteResolver } from '../alerts/routing/resolver.js';
 import { HealthResolver } from '../health/resolver.js';
 import { MetricResolver } from '../metrics/resolver.js';
 import { DiagnosticsResolver } from '../observability/resolver.js';
@@ -57,6 +58,14 @@ class NodeResolver {
         const point = await ctx.loaders.contactPointById.load(key);
         return point && !point.deletedAt ? point : null;
       }
+      case 'NotificationRoute':
+        return ctx.loaders.notificationRouteById.load(key);
+      case 'Silence':
+        return ctx.loaders.silenceById.load(key);
+      case 'MaintenanceWindow':
+        return ctx.loaders.maintenanceWindowById.load(key);
+      case 'InhibitionRule':
+        return ctx.loaders.inhibitionRuleById.load(key);
       case 'AuditEntry':
         return auditEntry(ctx, key);
       case 'Incident':
@@ -71,7 +80,7 @@ class NodeResolver {
 
 export const RESOLVERS = [
   NodeResolver, UserResolver, WorkflowResolver, WorkflowEventResolver, TaskResolver, TaskQueueResolver, HealthResolver,
-  MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, ContactPointResolver, NotificationResolver, DiagnosticsResolver, ApiTokenResolver, AuditResolver,
+  MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, ContactPointResolver, NotificationResolver, NotificationRouteResolver, DiagnosticsResolver, ApiTokenResolver, AuditResolver,
   IncidentResolver, IncidentUpdateResolver, ComponentStatusResolver,
   TemplateResolver, TemplateVersionResolver, WorkflowTemplateFieldResolver,
 ] as const;

@@ -4,8 +4,10 @@
  */
 import { badInput } from './errors.js';
 
-export type NodeType = 'User' | 'Workflow' | 'Task' | 'AlertRule' | 'Alert' | 'ApiToken' | 'AuditEntry' | 'Incident' | 'ContactPoint' | 'WorkflowTemplate' | 'Schedule';
-const NODE_TYPES = new Set<string>(['User', 'Workflow', 'Task', 'AlertRule', 'Alert', 'ApiToken', 'AuditEntry', 'Incident', 'ContactPoint', 'WorkflowTemplate', 'Schedule']);
+export type NodeType = 'User' | 'Workflow' | 'Task' | 'AlertRule' | 'Alert' | 'ApiToken' | 'AuditEntry' | 'Incident' | 'ContactPoint' | 'WorkflowTemplate' | 'Schedule'
+  | 'NotificationRoute' | 'Silence' | 'MaintenanceWindow' | 'InhibitionRule';
+const NODE_TYPES = new Set<string>(['User', 'Workflow', 'Task', 'AlertRule', 'Alert', 'ApiToken', 'AuditEntry', 'Incident', 'ContactPoint', 'WorkflowTemplate', 'Schedule',
+  'NotificationRoute', 'Silence', 'MaintenanceWindow', 'InhibitionRule']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function toGlobalId(type: NodeType, id: string): string {

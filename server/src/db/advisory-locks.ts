@@ -14,4 +14,5 @@ export const ADVISORY_LOCKS = {
   slowQuerySnapshots: 7_316_043,
   taskExpiry: 7_316_044,
   auditRetention: 7_316_045,
+  notificationDispatch: 7_316_046,
 } as const;

@@ -17,6 +17,8 @@ describeRedis('component health', () => {
       REDIS_URL: redis.url,
       REDIS_PREFIX: uniqueRedisPrefix(),
       ALERT_EVAL_INTERVAL_SECONDS: '1',
+      ALERT_DEFAULT_GROUP_WAIT_SECONDS: '0',
+      ALERT_DEFAULT_GROUP_INTERVAL_SECONDS: '1',
       ALERT_WEBHOOK_URL: receiver.url,
     });
   });
@@ -44,7 +46,7 @@ describeRedis('component health', () => {
     await redis.restart();
     await waitFor('the Redis alert resolved', async () => (await redisAlert()).status === 'RESOLVED', 20_000);
     await waitFor('both notifications', async () => receiver.received.length >= 2, 20_000);
-    const events = receiver.received.map((r) => JSON.parse(r.body)).filter((m) => m.alert.service === 'redis').map((m) => m.event);
+    const events = receiver.received.map((r) => JSON.parse(r.body)).filter((m) => m.alerts[0].service === 'redis').map((m) => m.event);
     expect(events).toEqual(['FIRING', 'RESOLVED']);
   });
 });

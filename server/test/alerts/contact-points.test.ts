@@ -23,6 +23,8 @@ beforeAll(async () => {
   pagerduty.setAnswer((request) => pagerdutyAnswer(request.body));
   server = await startTestServer({
     ALERT_EVAL_INTERVAL_SECONDS: '1',
+    ALERT_DEFAULT_GROUP_WAIT_SECONDS: '0',
+    ALERT_DEFAULT_GROUP_INTERVAL_SECONDS: '1',
     SLACK_WEBHOOK_URL: `${slack.url}/services/${SLACK_TOKEN}`,
     ALERT_WEBHOOK_URL: `${webhook.url}/hook?token=query-secret`,
     ALERT_WEBHOOK_SECRET: WEBHOOK_SECRET,
@@ -152,7 +154,7 @@ describe('PagerDuty through the outbox', () => {
   const push = (metric: string, value: number) =>
     server.gqlOk('mutation ($s: [MetricSampleInput!]!) { recordMetrics(samples: $s) }', { s: [{ name: metric, service: 'payments', value }] }, member);
   const pdNotifications = async (alertId: string) => {
-    const { alert } = await server.gqlOk('query ($id: ID!) { alert(id: $id) { notifications { event status attempts error contactPoint { kind } } } }', { id: alertId }, server.adminToken);
+    const { alert } = await server.gqlOk('query ($id: ID!) { alert(id: $id) { notifications { event status attempts error groupKey contactPoint { kind } } } }', { id: alertId }, server.adminToken);
     return alert.notifications.filter((n: any) => n.contactPoint.kind === 'PAGERDUTY');
   };
 
@@ -173,12 +175,17 @@ describe('PagerDuty through the outbox', () => {
     });
     await waitFor('a rate-limited attempt', async () => (await pdNotifications(alert.id))[0]?.attempts >= 1 && limited >= 1);
     await server.gqlOk('mutation ($id: ID!) { acknowledgeAlert(id: $id) { id } }', { id: alert.id }, member);
+    // The leader decides the acknowledge on its next round; a resolve in the same round would supersede it.
+    await waitFor('the acknowledge queued', async () => (await pdNotifications(alert.id)).some((n: any) => n.event === 'ACKNOWLEDGED'));
     await push('payments_up', 1);
     await waitFor('trigger, acknowledge and resolve delivered', async () => {
       const sent = await pdNotifications(alert.id);
       return sent.length === 3 && sent.every((n: any) => n.status === 'DELIVERED');
     }, 20_000);
-    const events = pagerduty.received.slice(start).map((r) => JSON.parse(r.body)).filter((e) => e.dedup_key === alert.id);
+    // One incident per notification group: the group's key is the dedup_key of all three.
+    const [{ groupKey }] = await pdNotifications(alert.id);
+    expect(groupKey).toMatch(/^default:\{rule="payments down",service="payments"\}$/);
+    const events = pagerduty.received.slice(start).map((r) => JSON.parse(r.body)).filter((e) => e.dedup_key === groupKey);
     expect(events.map((e) => e.event_action)).toEqual(['trigger', 'trigger', 'acknowledge', 'resolve']);
     expect(events[0].payload).toMatchObject({ severity: 'critical', source: 'payments' });
     expect(events[0].links).toEqual([{ href: 'https://runbooks.test/payments', text: 'Runbook' }]);

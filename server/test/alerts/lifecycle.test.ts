@@ -17,6 +17,8 @@ beforeAll(async () => {
   [slack, webhook, smtp] = await Promise.all([startHttpReceiver(), startHttpReceiver(), startSmtpReceiver()]);
   server = await startTestServer({
     ALERT_EVAL_INTERVAL_SECONDS: '1',
+    ALERT_DEFAULT_GROUP_WAIT_SECONDS: '0',
+    ALERT_DEFAULT_GROUP_INTERVAL_SECONDS: '1',
     SAMPLE_INTERVAL_SECONDS: '3600',
     SLACK_WEBHOOK_URL: `${slack.url}/slack`,
     ALERT_WEBHOOK_URL: `${webhook.url}/hook`,
@@ -77,7 +79,7 @@ describe('alert lifecycle', () => {
     const hook = webhook.received[0];
     const expected = `sha256=${createHmac('sha256', SECRET).update(hook.body).digest('hex')}`;
     expect(hook.headers['x-signature-256']).toBe(expected);
-    expect(JSON.parse(hook.body)).toMatchObject({ event: 'FIRING', alert: { id: firing.id, status: 'FIRING', value: 150 }, rule: { name: 'lifecycle' } });
+    expect(JSON.parse(hook.body)).toMatchObject({ event: 'FIRING', status: 'firing', alerts: [{ id: firing.id, status: 'FIRING', value: 150, rule: { name: 'lifecycle' } }] });
     expect(smtp.mails[0].to).toEqual(['oncall@test.local']);
     expect(smtp.mails[0].raw).toMatch(/Subject: \[FIRING\] HIGH lifecycle/);
 
@@ -106,7 +108,7 @@ describe('alert lifecycle', () => {
     expect(done.notifications.map((n: any) => `${n.event}/${n.channel}`).sort()).toEqual(
       ['FIRING/email', 'FIRING/slack', 'FIRING/webhook', 'RESOLVED/email', 'RESOLVED/slack', 'RESOLVED/webhook'],
     );
-    expect(JSON.parse(webhook.received.at(-1)!.body)).toMatchObject({ event: 'RESOLVED', alert: { id: firing.id, status: 'RESOLVED' } });
+    expect(JSON.parse(webhook.received.at(-1)!.body)).toMatchObject({ event: 'RESOLVED', status: 'resolved', alerts: [{ id: firing.id, status: 'RESOLVED' }] });
     expect(smtp.mails.at(-1)!.raw).toMatch(/Subject: \[RESOLVED\] lifecycle on svc/);
     expect(await alertEventKinds(firing.id)).toEqual(['PENDING', 'FIRING', 'ACKNOWLEDGED', 'RESOLVED']);
   });
@@ -179,6 +181,6 @@ describe('notification delivery', () => {
       return alert.notifications.find((n: any) => n.channel === 'webhook' && n.status === 'DELIVERED');
     }, 20_000);
     const bodies = webhook.received.slice(before).map((r) => JSON.parse(r.body));
-    expect(bodies.filter((b) => b.rule.name === 'outage' && b.event === 'FIRING')).toHaveLength(1);
+    expect(bodies.filter((b) => b.alerts[0].rule.name === 'outage' && b.event === 'FIRING')).toHaveLength(1);
   });
 });

@@ -12,6 +12,8 @@ let b: TestServer;
 const env = (instance: string) => ({
   INSTANCE_ID: instance,
   ALERT_EVAL_INTERVAL_SECONDS: '1',
+  ALERT_DEFAULT_GROUP_WAIT_SECONDS: '0',
+  ALERT_DEFAULT_GROUP_INTERVAL_SECONDS: '1',
   SAMPLE_INTERVAL_SECONDS: '1',
   ALERT_WEBHOOK_URL: `${receiver.url}/hook`,
 });
@@ -56,7 +58,7 @@ describe('two replicas on one database', () => {
     expect(rows).toEqual(services.map((service) => ({ service, status: 'FIRING' })));
     const events = await sql(`select count(*)::int as n from events where topic = 'alert' and payload->>'ruleId' = ?`, [ruleId]);
     expect(events[0].n).toBe(services.length);
-    const notifications = await sql('select count(*)::int as n from alert_notifications n join alerts a on a.id = n.alert_id where a.rule_id = ?', [ruleId]);
+    const notifications = await sql('select count(*)::int as n from alert_notifications n join alerts a on a.id = any(n.alert_ids) where a.rule_id = ?', [ruleId]);
     expect(notifications[0].n).toBe(services.length);
     // Advisory locks are per database; other test files' servers hold theirs in theirs.
     const leaders = await sql(`select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = 7316041 and granted
@@ -101,7 +103,7 @@ describe('two replicas on one database', () => {
     const ruleId = Buffer.from(rule.id, 'base64url').toString().split(':')[1];
     await b.gqlOk('mutation { recordMetrics(samples: [{ name: "handover_metric", service: "h", value: 1 }]) }', {}, b.adminToken);
     await waitFor('a failed delivery', async () =>
-      (await sql(`select n.attempts from alert_notifications n join alerts a on a.id = n.alert_id where a.rule_id = ? and n.attempts >= 1`, [ruleId])).length === 1);
+      (await sql(`select n.attempts from alert_notifications n join alerts a on a.id = any(n.alert_ids) where a.rule_id = ? and n.attempts >= 1`, [ruleId])).length === 1);
 
     // Both replicas stop; one comes back after the receiver did.
     await a.app.stop();
@@ -110,8 +112,8 @@ describe('two replicas on one database', () => {
     const before = receiver.received.length;
     a = await startTestServer(env('replica-a2'), database);
     await waitFor('delivery after the restart', async () =>
-      (await a.app.orm.em.fork().execute(`select n.status from alert_notifications n join alerts a on a.id = n.alert_id where a.rule_id = ?`, [ruleId]))[0].status === 'DELIVERED', 20_000);
-    const delivered = receiver.received.slice(before).map((r) => JSON.parse(r.body)).filter((m) => m.rule.name === 'handover');
+      (await a.app.orm.em.fork().execute(`select n.status from alert_notifications n join alerts a on a.id = any(n.alert_ids) where a.rule_id = ?`, [ruleId]))[0]?.status === 'DELIVERED', 20_000);
+    const delivered = receiver.received.slice(before).map((r) => JSON.parse(r.body)).filter((m) => m.alerts[0].rule.name === 'handover');
     expect(delivered).toHaveLength(1);
 
     // The new replica evaluates: clearing the condition resolves the alert.

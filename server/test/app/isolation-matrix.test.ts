@@ -76,6 +76,12 @@ async function ownersWorkflow(state: 'draft' | 'started' | 'running' | 'failed')
   return { workflow: started, queue, task: task! };
 }
 
+/** A notification route that takes no alert of this test's, and a fresh one of the admin's. */
+const ISO_ROUTE = '{ matchers: [{ label: "service", op: "=", value: "iso-nothing" }], contactPointIds: [] }';
+async function adminsRoute(): Promise<string> {
+  return (await server.gqlOk(`mutation { createNotificationRoute(input: ${ISO_ROUTE}) { id } }`, {}, tokens.ADMIN)).createNotificationRoute.id;
+}
+
 /** A contact point of the admin's (the same one unless `name` asks for another); its URL refuses connections. */
 const contactPointIds = new Map<string, string>();
 async function adminsContactPoint(name = 'iso point'): Promise<string> {
@@ -249,6 +255,23 @@ const MATRIX: Record<string, Entry> = {
   'Mutation.testContactPoint': {
     expect: adminOnly,
     operation: async () => ({ query: 'mutation ($id: ID!) { testContactPoint(id: $id) { status } }', variables: { id: await adminsContactPoint() } }),
+  },
+  'Query.notificationRoutes': { expect: signedIn('data'), operation: () => ({ query: '{ notificationRoutes { id position matchers { label } contactPoints { id } } }' }) },
+  'Mutation.createNotificationRoute': {
+    expect: adminOnly,
+    operation: () => ({ query: `mutation { createNotificationRoute(input: ${ISO_ROUTE}) { id } }` }),
+  },
+  'Mutation.updateNotificationRoute': {
+    expect: adminOnly,
+    operation: async () => ({ query: `mutation ($id: ID!) { updateNotificationRoute(id: $id, input: ${ISO_ROUTE}) { id } }`, variables: { id: await adminsRoute() } }),
+  },
+  'Mutation.moveNotificationRoute': {
+    expect: adminOnly,
+    operation: async () => ({ query: 'mutation ($id: ID!) { moveNotificationRoute(id: $id, position: 1) { id position } }', variables: { id: await adminsRoute() } }),
+  },
+  'Mutation.deleteNotificationRoute': {
+    expect: adminOnly,
+    operation: async () => ({ query: 'mutation ($id: ID!) { deleteNotificationRoute(id: $id) }', variables: { id: await adminsRoute() } }),
   },
   'Mutation.createIncident': {
     expect: adminOnly,

@@ -3,11 +3,11 @@
  * with HMAC-SHA256, e-mail over SMTP, or PagerDuty's Events API v2. A send returns what the
  * receiver answered, or throws a `DeliveryError` that says whether trying again can help.
  */
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../../app/config.js';
 import { truncate } from '../../core/text.js';
-import type { AlertMessage } from './message.js';
+import { messageText, worstSeverity, type AlertMessage } from './message.js';
 
 export const CONTACT_KINDS = ['SLACK', 'WEBHOOK', 'EMAIL', 'PAGERDUTY'] as const;
 export type ContactKind = (typeof CONTACT_KINDS)[number];
@@ -59,24 +59,34 @@ async function post(url: string, body: string, headers: Record<string, string> =
 const PAGERDUTY_SEVERITY: Record<string, string> = { CRITICAL: 'critical', HIGH: 'error', MEDIUM: 'warning', LOW: 'info' };
 const PAGERDUTY_ACTION = { FIRING: 'trigger', TEST: 'trigger', ACKNOWLEDGED: 'acknowledge', RESOLVED: 'resolve' } as const;
 
-/** An Events API v2 event; one incident per alert (`dedup_key`). */
+/** PagerDuty's dedup_key: the group's key, hashed when longer than the 255 characters PagerDuty keeps. */
+export function dedupKey(groupKey: string): string {
+  return groupKey.length <= 255 ? groupKey : createHash('sha256').update(groupKey).digest('hex');
+}
+
+/** An Events API v2 event; one incident per notification group (`dedup_key`). */
 export function pagerdutyEvent(routingKey: string, message: AlertMessage) {
   const event = {
     routing_key: routingKey,
     event_action: PAGERDUTY_ACTION[message.event],
-    dedup_key: message.alert.id,
+    dedup_key: dedupKey(message.groupKey),
   };
   if (event.event_action !== 'trigger') return event;
+  const [first] = message.alerts;
+  const runbooks = [...new Set(message.alerts.map((a) => a.rule.runbookUrl).filter((url): url is string => Boolean(url)))];
   return {
     ...event,
     payload: {
       summary: truncate(message.summary, 1024),
-      source: message.alert.service,
-      severity: PAGERDUTY_SEVERITY[message.alert.severity] ?? 'error',
-      component: message.alert.labels.metric,
-      custom_details: { value: message.alert.value, labels: message.alert.labels, rule: message.rule.name },
+      source: message.groupLabels.service ?? first.service,
+      severity: PAGERDUTY_SEVERITY[worstSeverity(message.alerts.filter((a) => a.status !== 'RESOLVED'))] ?? 'error',
+      component: message.groupLabels.metric ?? first.labels.metric,
+      custom_details: {
+        firing: message.alerts.filter((a) => a.status !== 'RESOLVED').length,
+        alerts: message.alerts.slice(0, 20).map((a) => ({ rule: a.rule.name, service: a.service, value: a.value, status: a.status, labels: a.labels })),
+      },
     },
-    ...(message.rule.runbookUrl ? { links: [{ href: message.rule.runbookUrl, text: 'Runbook' }] } : {}),
+    ...(runbooks.length ? { links: runbooks.slice(0, 5).map((href) => ({ href, text: 'Runbook' })) } : {}),
   };
 }
 
@@ -92,7 +102,7 @@ export function createSenders(config: Config): Senders {
     async send(kind, settings, message) {
       switch (kind) {
         case 'SLACK':
-          return post(settings.url, JSON.stringify({ text: message.summary }));
+          return post(settings.url, JSON.stringify({ text: messageText(message) }));
         case 'WEBHOOK': {
           const body = JSON.stringify(message);
           return post(settings.url, body, settings.secret ? { 'x-signature-256': signature(body, settings.secret) } : {});
@@ -111,7 +121,7 @@ export function createSenders(config: Config): Senders {
             from: config.alertEmailFrom,
             to: settings.to,
             subject: message.summary,
-            text: `${message.summary}\n\n${JSON.stringify(message, null, 2)}\n`,
+            text: `${messageText(message)}\n\n${JSON.stringify(message, null, 2)}\n`,
           }).catch((error: Error & { responseCode?: number }) => {
             // 5xx SMTP replies are permanent (RFC 5321); anything else may pass later.
             throw new DeliveryError(error.message, (error.responseCode ?? 0) >= 500, undefined, error.message);

@@ -126,6 +126,8 @@ export async function deleteContactPoint(ctx: Context, id: string): Promise<void
     await lockContactPoint(ctx, tx, id);
     await tx.execute('update contact_points set deleted_at = now(), enabled = false, updated_at = now() where id = ?', [id]);
     await tx.execute(`update alert_notifications set status = 'FAILED', last_error = 'contact point deleted' where contact_point_id = ? and status = 'PENDING'`, [id]);
+    // Routes stop naming it (a route left with none shows its alerts and sends them nowhere).
+    await tx.execute('update notification_routes set contact_point_ids = array_remove(contact_point_ids, ?::uuid), escalate_to_ids = array_remove(escalate_to_ids, ?::uuid) where ? = any(contact_point_ids) or ? = any(escalate_to_ids)', [id, id, id, id]);
   });
 }
 

@@ -1,5 +1,5 @@
 /**
- * The notification outbox. Messages are queued in the transaction that moved the alert;
+ * The notification outbox. Messages are queued in the transaction that decided them (dispatch.ts);
  * every replica delivers: it claims due rows with `FOR UPDATE SKIP LOCKED` (so two replicas
  * never send the same row at once), leases them, sends, and on failure retries with
  * exponential backoff (or later, when a 429 says so; a refusal for good, such as a 400, is
@@ -10,9 +10,9 @@ import type { AppServices } from '../../app/context.js';
 import type { EntityManager } from '../../db/orm.js';
 import { repeat } from '../../core/repeat.js';
 import { truncate } from '../../core/text.js';
-import type { Alert, AlertRule } from '../types.js';
+import { uuidArray } from '../../db/sql.js';
 import { DeliveryError, type ContactKind, type Senders } from './channels.js';
-import { alertMessage, type AlertMessage, type NotificationEvent } from './message.js';
+import type { AlertMessage } from './message.js';
 
 const POLL_MS = 1_000;
 const CLAIM_BATCH = 20;
@@ -27,18 +27,23 @@ export function backoffMs(attempts: number): number {
 }
 
 /**
- * Queues one message per enabled contact point, inside the caller's transaction.
- * ACKNOWLEDGED only concerns PagerDuty, whose incident it acknowledges.
+ * Queues a group's message for each of `contactPointIds` that is enabled (null: every enabled
+ * contact point, the default policy), inside the caller's transaction. ACKNOWLEDGED only
+ * concerns PagerDuty, whose incident it acknowledges. Returns how many were queued.
  */
-export async function enqueueNotifications(
-  tx: EntityManager, event: NotificationEvent, alert: Alert, rule: AlertRule,
-): Promise<void> {
-  await tx.execute(
-    `insert into alert_notifications (alert_id, contact_point_id, channel, event, payload)
-     select ?, id, lower(kind), ?, ?::jsonb from contact_points
-      where enabled and deleted_at is null and (? <> 'ACKNOWLEDGED' or kind = 'PAGERDUTY')`,
-    [alert.id, event, JSON.stringify(alertMessage(event, alert, rule)), event],
+export async function enqueueGroupMessage(
+  tx: EntityManager, contactPointIds: readonly string[] | null, message: AlertMessage, alertIds: readonly string[],
+): Promise<number> {
+  if (contactPointIds?.length === 0) return 0;
+  const rows = await tx.execute(
+    `insert into alert_notifications (contact_point_id, channel, event, payload, group_key, alert_ids)
+     select id, lower(kind), ?, ?::jsonb, ?, ?::uuid[] from contact_points
+      where enabled and deleted_at is null and (?::uuid[] is null or id = any(?::uuid[])) and (? <> 'ACKNOWLEDGED' or kind = 'PAGERDUTY')
+      order by created_at returning id`,
+    [message.event, JSON.stringify(message), message.groupKey, uuidArray(alertIds),
+      contactPointIds && uuidArray(contactPointIds), contactPointIds && uuidArray(contactPointIds), message.event],
   );
+  return rows.length;
 }
 
 interface Claimed {
@@ -50,7 +55,7 @@ interface Claimed {
 }
 
 /**
- * Due rows, leased. A row waits while an older one for the same contact point and alert is
+ * Due rows, leased. A row waits while an older one for the same contact point and group is
  * still pending, so a receiver never hears RESOLVED before the FIRING it resolves.
  */
 async function claimDue(em: EntityManager): Promise<Claimed[]> {
@@ -60,7 +65,7 @@ async function claimDue(em: EntityManager): Promise<Claimed[]> {
         where id in (select n.id from alert_notifications n
                       where n.status = 'PENDING' and n.next_attempt_at <= now() and n.contact_point_id is not null
                         and not exists (select 1 from alert_notifications e
-                                         where e.status = 'PENDING' and e.alert_id = n.alert_id
+                                         where e.status = 'PENDING' and e.group_key = n.group_key
                                            and e.contact_point_id = n.contact_point_id and e.created_at < n.created_at)
                       order by n.next_attempt_at limit ? for update skip locked)
         returning id, contact_point_id, attempts, payload)

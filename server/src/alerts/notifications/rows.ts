@@ -55,6 +55,7 @@ export function notificationFromRow(row: Record<string, any>): Notification & { 
     alertId: row.alert_id,
     contactPointId: row.contact_point_id,
     channel: row.channel,
+    groupKey: row.group_key ?? '',
     event: row.event,
     status: row.status,
     attempts: row.attempts,

@@ -33,6 +33,7 @@ export class Notification {
   contactPointId!: string;
   @Field({ description: 'slack, webhook, email or pagerduty' }) channel!: string;
   @Field({ description: 'FIRING, ACKNOWLEDGED (PagerDuty only), RESOLVED or TEST' }) event!: string;
+  @Field({ description: 'the notification group it speaks for: its route (or "default") and group label values; PagerDuty\'s dedup_key' }) groupKey!: string;
   @Field({ description: 'PENDING (retrying with backoff), DELIVERED or FAILED (gave up, or refused for good)' }) status!: string;
   @Field(() => Int) attempts!: number;
   @Field(() => String, { nullable: true, description: 'why the last attempt failed' }) error!: string | null;
