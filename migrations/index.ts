@@ -18,6 +18,7 @@ import { Migration20261203080000_attempt_allowance } from './Migration2026120308
 import { Migration20261203081000_templates } from './Migration20261203081000_templates.js';
 import { Migration20261203083000_task_backlog } from './Migration20261203083000_task_backlog.js';
 import { Migration20261203084500_notification_routing } from './Migration20261203084500_notification_routing.js';
+import { Migration20261203090000_schedules } from './Migration20261203090000_schedules.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -35,4 +36,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203081000_templates', class: Migration20261203081000_templates },
   { name: 'Migration20261203083000_task_backlog', class: Migration20261203083000_task_backlog },
   { name: 'Migration20261203084500_notification_routing', class: Migration20261203084500_notification_routing },
+  { name: 'Migration20261203090000_schedules', class: Migration20261203090000_schedules },
 ];

@@ -49,6 +49,10 @@ export interface Config {
   alertDefaultRepeatIntervalSeconds: number;
   /** how often the leading replica ends task attempts whose lease lapsed or that timed out */
   taskExpiryIntervalMs: number;
+  /** how often each replica fires due schedule slots and delayed starts */
+  schedulerIntervalMs: number;
+  /** cron expressions may carry a leading seconds field (six fields); off: five, minute precision */
+  scheduleSeconds: boolean;
   rateLimitPerMinute: number;
   loginAttemptsPer15Min: number;
   cacheTtlSeconds: number;
@@ -263,6 +267,8 @@ export function loadConfig(env: Env, terminal = false): Config {
     alertDefaultGroupIntervalSeconds: integer(env, 'ALERT_DEFAULT_GROUP_INTERVAL_SECONDS', 300, 1, 86400),
     alertDefaultRepeatIntervalSeconds: integer(env, 'ALERT_DEFAULT_REPEAT_INTERVAL_SECONDS', 14400, 1, 30 * 86400),
     taskExpiryIntervalMs: integer(env, 'TASK_EXPIRY_INTERVAL_MS', 1000, 100, 3_600_000),
+    schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 1000, 50, 3_600_000),
+    scheduleSeconds: flag(env, 'SCHEDULE_SECONDS') ?? false,
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
     loginAttemptsPer15Min: integer(env, 'LOGIN_ATTEMPTS_PER_15_MIN', 10, 1),
     cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 30, 0, 86400),

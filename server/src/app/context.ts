@@ -22,6 +22,7 @@ import type { RateLimiter } from '../http/rate-limit.js';
 import type { SelectedFields } from '../graphql/selection.js';
 import { createStatusLoaders } from '../status/loaders.js';
 import { createTemplateLoaders } from '../templates/loaders.js';
+import { createScheduleLoaders } from '../schedules/loaders.js';
 import { createTaskLoaders } from '../workflows/task-loaders.js';
 import { createUserLoaders } from '../users/loaders.js';
 import { createWorkflowLoaders } from '../workflows/loaders.js';
@@ -59,6 +60,7 @@ export function createLoaders(db: Queryable, viewer: Viewer | null, secrets: Sec
     ...createAlertLoaders(db, secrets.open),
     ...createStatusLoaders(db),
     ...createTemplateLoaders(db, viewer),
+    ...createScheduleLoaders(db, viewer),
   };
 }
 

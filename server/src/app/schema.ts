@@ -33,6 +33,7 @@ import { UserResolver } from '../users/resolver.js';
 import { WorkflowEventResolver } from '../workflows/event-resolver.js';
 import { WorkflowResolver } from '../workflows/resolver.js';
 import { TemplateResolver, TemplateVersionResolver, WorkflowTemplateFieldResolver } from '../templates/resolver.js';
+import { ScheduleResolver, WorkflowScheduleFieldResolver } from '../schedules/resolver.js';
 
 @Resolver()
 class NodeResolver {
@@ -72,6 +73,8 @@ class NodeResolver {
         return ctx.loaders.incidentById.load(key);
       case 'WorkflowTemplate':
         return ctx.loaders.templateById.load(key);
+      case 'Schedule':
+        return ctx.loaders.scheduleById.load(key);
       default:
         return null;
     }
@@ -82,7 +85,7 @@ export const RESOLVERS = [
   NodeResolver, UserResolver, WorkflowResolver, WorkflowEventResolver, TaskResolver, TaskQueueResolver, HealthResolver,
   MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, ContactPointResolver, NotificationResolver, NotificationRouteResolver, DiagnosticsResolver, ApiTokenResolver, AuditResolver,
   IncidentResolver, IncidentUpdateResolver, ComponentStatusResolver,
-  TemplateResolver, TemplateVersionResolver, WorkflowTemplateFieldResolver,
+  TemplateResolver, TemplateVersionResolver, WorkflowTemplateFieldResolver, ScheduleResolver, WorkflowScheduleFieldResolver,
 ] as const;
 
 export async function buildAppSchema(bus?: EventBus): Promise<GraphQLSchema> {
@@ -104,5 +107,6 @@ export async function buildAppSchema(bus?: EventBus): Promise<GraphQLSchema> {
     createWorkflow: (ctx: Context, id: string) => ctx.loaders.workflowById.load(id),
     createTemplate: (ctx: Context, id: string) => ctx.loaders.templateById.load(id),
     runTemplate: (ctx: Context, id: string) => ctx.loaders.workflowById.load(id),
+    triggerSchedule: (ctx: Context, id: string) => ctx.loaders.workflowById.load(id),
   });
 }

@@ -5,7 +5,7 @@
  * are: ADMIN any, a MEMBER its own, a VIEWER reads all and changes none.
  */
 import type { Context } from '../app/context.js';
-import { badInput, notFound } from '../core/errors.js';
+import { badInput, conflict, notFound } from '../core/errors.js';
 import { Role, requireViewer, requireWriter, type Viewer } from '../core/viewer.js';
 import type { EntityManager } from '../db/orm.js';
 import { connectionOf, decodeCursor, keysetPage, pageSize } from '../db/pagination.js';
@@ -82,11 +82,13 @@ export async function updateTemplate(ctx: Context, id: string, input: TemplateIn
   });
 }
 
-/** Deletes a template and its versions; its workflows stay (their template reads null). */
+/** Deletes a template and its versions; its workflows stay (their template reads null). CONFLICT while schedules run it. */
 export async function deleteTemplate(ctx: Context, id: string): Promise<void> {
   const viewer = requireWriter(ctx.viewer);
   await mutate(ctx, async (tx) => {
     await lockTemplate(tx, viewer, id);
+    const [{ schedules }] = await tx.execute('select count(*)::int as schedules from schedules where template_id = ?', [id]);
+    if (schedules > 0) throw conflict(`${schedules} schedule(s) run this template: delete them first`);
     await tx.execute('delete from workflow_templates where id = ?', [id]);
   });
 }

@@ -61,6 +61,14 @@ export class Workflow {
   @Property({ type: 'integer', nullable: true })
   @Field(() => Int, { nullable: true, description: 'the version of its template it was made from' })
   templateVersion?: number | null;
+
+  /** the schedule that ran it (schedules/), resolved by `Workflow.schedule` */
+  @Property({ type: 'uuid', nullable: true })
+  scheduleId?: string | null;
+
+  @Property({ type: 'Date', nullable: true })
+  @Field(() => Date, { nullable: true, description: "the schedule's slot it ran for, or when a delayed start (startWorkflow(id, at)) starts it" })
+  scheduledFor?: Date | null;
 }
 
 @ObjectType({ description: 'How many of a workflow\'s tasks are in each status', simpleResolvers: true })

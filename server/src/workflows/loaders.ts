@@ -22,6 +22,8 @@ export function workflowFromRow(row: Record<string, any>): Workflow {
     finishedAt: toDate(row.finished_at),
     templateId: row.template_id ?? null,
     templateVersion: row.template_version ?? null,
+    scheduleId: row.schedule_id ?? null,
+    scheduledFor: toDate(row.scheduled_for),
   });
 }
 

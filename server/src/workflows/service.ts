@@ -1,7 +1,7 @@
 /** Workflows: listing what the viewer may see, creating, starting, cancelling, deleting. */
 import { randomUUID } from 'node:crypto';
 import type { Context } from '../app/context.js';
-import { requireViewer, requireWriter } from '../core/viewer.js';
+import { requireViewer, requireWriter, type Viewer } from '../core/viewer.js';
 import { workflowScope } from './visibility.js';
 import { notFound } from '../core/errors.js';
 import { mutate, type RecordEvent } from '../live/mutate.js';
@@ -23,27 +23,44 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** What a list (or a bulk action) selects, with ids already resolved to database ids. */
+export interface WorkflowCriteria {
+  status?: readonly WorkflowStatus[] | null;
+  search?: string | null;
+  ownerId?: string | null;
+  templateId?: string | null;
+  scheduleId?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+/** SQL conditions (on `workflows`) for what the viewer may see of the criteria. */
+export function workflowWhere(viewer: Viewer, criteria: WorkflowCriteria): { filters: string[]; params: unknown[] } {
+  const filters: string[] = [];
+  const params: unknown[] = [];
+  const where = (filter: string, ...values: unknown[]) => {
+    filters.push(filter);
+    params.push(...values);
+  };
+  const scope = workflowScope(viewer);
+  if (scope) where('owner_id = ?', scope);
+  if (criteria.status?.length) where('status = any(?::text[])', enumArray(criteria.status));
+  const search = criteria.search ? truncate(criteria.search.trim(), 200) : '';
+  if (search) where(`(name ilike ? or description ilike ?)`, `%${escapeLike(search)}%`, `%${escapeLike(search)}%`);
+  if (criteria.ownerId) where('owner_id = ?', criteria.ownerId);
+  if (criteria.templateId) where('template_id = ?', criteria.templateId);
+  if (criteria.scheduleId) where('schedule_id = ?', criteria.scheduleId);
+  if (criteria.createdAfter) where('created_at >= ?', criteria.createdAfter);
+  if (criteria.createdBefore) where('created_at < ?', criteria.createdBefore);
+  return { filters, params };
+}
+
 /** Newest first; `totalCount` counts every match the viewer may see, not just this page. */
-export async function listWorkflows(ctx: Context, args: WorkflowsArgs): Promise<WorkflowConnection> {
+export async function listWorkflows(ctx: Context, args: WorkflowsArgs, criteria: WorkflowCriteria = args): Promise<WorkflowConnection> {
   const viewer = requireViewer(ctx.viewer);
   const first = pageSize(args.first);
   const after = args.after ? decodeCursor('workflows', args.after) : null;
-  const filters: string[] = [];
-  const params: unknown[] = [];
-  const scope = workflowScope(viewer);
-  if (scope) {
-    filters.push('owner_id = ?');
-    params.push(scope);
-  }
-  if (args.status?.length) {
-    filters.push('status = any(?::text[])');
-    params.push(enumArray(args.status));
-  }
-  const search = args.search ? truncate(args.search.trim(), 200) : '';
-  if (search) {
-    filters.push(`(name ilike ? or description ilike ?)`);
-    params.push(`%${escapeLike(search)}%`, `%${escapeLike(search)}%`);
-  }
+  const { filters, params } = workflowWhere(viewer, criteria);
   const count = mayRead(ctx.operation.selected, 'WorkflowConnection', 'totalCount');
   const page = await keysetPage(ctx.read, { table: 'workflows', timeColumn: 'created_at', filters, params, first, after, count });
   const workflows = page.rows.map(workflowFromRow);
@@ -61,6 +78,8 @@ export async function createWorkflow(ctx: Context, input: CreateWorkflowInput): 
 export interface WorkflowOrigin {
   templateId?: string;
   templateVersion?: number;
+  scheduleId?: string;
+  scheduledFor?: Date;
 }
 
 /**
@@ -77,6 +96,8 @@ export async function insertWorkflow(tx: EntityManager, ownerId: string, valid: 
     status: WorkflowStatus.DRAFT,
     templateId: origin.templateId ?? null,
     templateVersion: origin.templateVersion ?? null,
+    scheduleId: origin.scheduleId ?? null,
+    scheduledFor: origin.scheduledFor ?? null,
   });
   const tasks = valid.tasks.map((t, position) =>
     tx.create(Task, {

@@ -98,6 +98,12 @@ async function ownersTemplate(): Promise<string> {
   return createTemplate.id;
 }
 
+/** A fresh schedule of the owner's (ALLOW, so a trigger always runs), on a template of its own. */
+async function ownersSchedule(): Promise<string> {
+  const { createSchedule } = await server.gqlOk('mutation ($t: ID!) { createSchedule(input: { templateId: $t, cron: "0 * * * *", overlapPolicy: ALLOW }) { id } }', { t: await ownersTemplate() }, tokens.OWNER);
+  return createSchedule.id;
+}
+
 /** A fresh open incident, opened by the admin. */
 async function adminsIncident(): Promise<string> {
   const { createIncident } = await server.gqlOk('mutation { createIncident(input: { title: "open", impact: HIGH, components: [], message: "looking" }) { id } }', {}, tokens.ADMIN);
@@ -174,7 +180,55 @@ const MATRIX: Record<string, Entry> = {
     operation: async () => ({ query: 'query ($id: ID!) { template(id: $id) { id name owner { email } versions { name } } }', variables: { id: await ownersTemplate() } }),
   },
 
+  'Query.schedules': {
+    expect: signedIn('data'),
+    operation: async () => {
+      await ownersSchedule();
+      return { query: '{ schedules(first: 100) { totalCount edges { node { id cron owner { email } template { name } runs(first: 5) { totalCount edges { node { name } } } } } } }' };
+    },
+    check: (role, data) => (role === 'OTHER' ? expect(data.schedules.totalCount).toBe(0) : expect(data.schedules.totalCount).toBeGreaterThan(0)),
+  },
+  'Query.schedule': {
+    expect: ownerRead,
+    operation: async () => ({ query: 'query ($id: ID!) { schedule(id: $id) { id cron upcoming(count: 2) template { name } runs { totalCount } } }', variables: { id: await ownersSchedule() } }),
+  },
+
   // --- mutations ---
+  'Mutation.createSchedule': {
+    expect: writers,
+    // each writer schedules a template of its own; the others are refused before the template matters
+    operation: async (role) => {
+      const token = role === 'ADMIN' || role === 'OWNER' || role === 'OTHER' ? tokens[role] : tokens.OWNER;
+      const { createTemplate } = await server.gqlOk('mutation { createTemplate(input: { name: "to schedule", tasks: [] }) { id } }', {}, token);
+      return { query: 'mutation ($t: ID!) { createSchedule(input: { templateId: $t, cron: "@daily" }) { id nextRunAt } }', variables: { t: createTemplate.id } };
+    },
+  },
+  'Mutation.updateSchedule': {
+    expect: ownerWrite,
+    async operation() {
+      const id = await ownersSchedule();
+      const { schedule } = await server.gqlOk('query ($id: ID!) { schedule(id: $id) { template { id } } }', { id }, tokens.OWNER);
+      return { query: 'mutation ($id: ID!, $t: ID!) { updateSchedule(id: $id, input: { templateId: $t, cron: "@weekly" }) { id cron } }', variables: { id, t: schedule.template.id } };
+    },
+  },
+  'Mutation.pauseSchedule': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { pauseSchedule(id: $id) { id paused } }', variables: { id: await ownersSchedule() } }) },
+  'Mutation.resumeSchedule': {
+    expect: ownerWrite,
+    async operation() {
+      const id = await ownersSchedule();
+      await server.gqlOk('mutation ($id: ID!) { pauseSchedule(id: $id) { id } }', { id }, tokens.OWNER);
+      return { query: 'mutation ($id: ID!) { resumeSchedule(id: $id) { id paused } }', variables: { id } };
+    },
+  },
+  'Mutation.deleteSchedule': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { deleteSchedule(id: $id) }', variables: { id: await ownersSchedule() } }) },
+  'Mutation.triggerSchedule': {
+    expect: ownerWrite,
+    operation: async () => ({ query: 'mutation ($id: ID!) { triggerSchedule(id: $id) { id name status schedule { id } } }', variables: { id: await ownersSchedule() } }),
+  },
+  'Mutation.backfillSchedule': {
+    expect: ownerWrite,
+    operation: async () => ({ query: 'mutation ($id: ID!) { backfillSchedule(id: $id, from: "2026-01-01T00:00:00Z", to: "2026-01-01T02:00:00Z") }', variables: { id: await ownersSchedule() } }),
+  },
   'Mutation.createTemplate': { expect: writers, operation: () => ({ query: 'mutation { createTemplate(input: { name: "mine", tasks: [] }) { id latestVersion } }' }) },
   'Mutation.updateTemplate': {
     expect: ownerWrite,

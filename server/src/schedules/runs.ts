@@ -1,0 +1,47 @@
+/**
+ * One run of a schedule, in the caller's transaction (the firing loop, triggerSchedule,
+ * backfillSchedule), after its overlap policy: SKIP leaves the slot without a run while an
+ * earlier run is unfinished, CANCEL_PREVIOUS cancels the unfinished ones first, ALLOW runs anyway.
+ * The run is the schedule's template version (or the latest), owned by the schedule's owner.
+ */
+import type { EntityManager } from '../db/orm.js';
+import type { RecordEvent } from '../live/mutate.js';
+import type { Workflow } from '../workflows/entity.js';
+import * as lifecycle from '../workflows/lifecycle.js';
+import { workflowFromRow } from '../workflows/loaders.js';
+import { templateFromRow } from '../templates/loaders.js';
+import { runVersion, templateVersion } from '../templates/service.js';
+import { OverlapPolicy, type Schedule } from './types.js';
+
+export type RunOutcome = { outcome: 'STARTED'; workflow: Workflow } | { outcome: 'SKIPPED'; workflow: null };
+
+export async function runSchedule(tx: EntityManager, schedule: Schedule, scheduledFor: Date, policy: OverlapPolicy, record: RecordEvent): Promise<RunOutcome> {
+  if (policy !== OverlapPolicy.ALLOW) {
+    const unfinished = await tx.execute(
+      `select * from workflows where schedule_id = ? and status in ('DRAFT', 'PENDING', 'RUNNING') order by created_at for update`,
+      [schedule.id],
+    );
+    if (unfinished.length && policy === OverlapPolicy.SKIP) return { outcome: 'SKIPPED', workflow: null };
+    for (const row of unfinished) await lifecycle.cancelWorkflow(tx, workflowFromRow(row), record);
+  }
+  const [template] = await tx.execute('select * from workflow_templates where id = ? for share', [schedule.templateId]);
+  const version = await templateVersion(tx, templateFromRow(template), schedule.templateVersion, 'templateVersion');
+  const workflow = await runVersion(tx, schedule.ownerId, version, { scheduleId: schedule.id, scheduledFor }, null, record);
+  return { outcome: 'STARTED', workflow };
+}
+
+/** Claims a slot (the unique row per schedule and slot); false when it already ran. */
+export async function claimSlot(tx: EntityManager, scheduleId: string, scheduledFor: Date): Promise<boolean> {
+  const claimed = await tx.execute(
+    `insert into schedule_runs (schedule_id, scheduled_for, outcome) values (?, ?, 'STARTED') on conflict do nothing returning 1`,
+    [scheduleId, scheduledFor],
+  );
+  return claimed.length > 0;
+}
+
+/** Records what the claimed slot did. */
+export async function settleSlot(tx: EntityManager, scheduleId: string, scheduledFor: Date, run: RunOutcome): Promise<void> {
+  await tx.execute('update schedule_runs set outcome = ?, workflow_id = ? where schedule_id = ? and scheduled_for = ?', [
+    run.outcome, run.workflow?.id ?? null, scheduleId, scheduledFor,
+  ]);
+}
