@@ -6,11 +6,11 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RedisNode, RedisTarget } from '../core/redis.js';
 import type { RequestLimits } from '../core/limits.js';
 import type { LogFormat, LogLevel } from '../core/logger.js';
 import { codePoints } from '../core/text.js';
+import { inRepository } from '../core/paths.js';
 
 export interface Config {
   port: number;
@@ -184,7 +184,7 @@ function redisTarget(env: Env): RedisTarget | undefined {
   return cluster ? { kind: 'cluster', nodes: cluster, password } : undefined;
 }
 
-const DEFAULT_CLIENT_BUILD_DIR = fileURLToPath(new URL('../../../client/build', import.meta.url));
+const DEFAULT_CLIENT_BUILD_DIR = inRepository('client', 'build');
 const LOG_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const LOG_FORMATS: LogFormat[] = ['json', 'pretty'];
 const POSTGRES = ['postgres:', 'postgresql:'];

@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { inRepository } from '../core/paths.js';
 
 /** Where the printed SDL lives: checked in, and compared against the code by a test. */
-export const SCHEMA_FILE = fileURLToPath(new URL('../../../schema/schema.graphql', import.meta.url));
+export const SCHEMA_FILE = inRepository('schema', 'schema.graphql');

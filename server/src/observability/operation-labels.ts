@@ -11,14 +11,14 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Kind, parse } from 'graphql';
+import { inRepository } from '../core/paths.js';
 
 /** Names beyond the dashboard's that signed-in callers may add to the `operation` label. */
 export const LEARNED_OPERATIONS_CAP = 100;
 export const OTHER = 'other';
 
-const DASHBOARD_DOCUMENTS = fileURLToPath(new URL('../../../client/src/lib/graphql/', import.meta.url));
+const DASHBOARD_DOCUMENTS = inRepository('client', 'src', 'lib', 'graphql');
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /** The operation names of the dashboard's documents; none when they are not there (a server-only install). */

@@ -69,7 +69,7 @@ describe('docker-compose.yml', async () => {
 
   it('should give replicas longer than the 10 s drain before Docker kills them', async () => {
     expect(Number.parseInt(server.stop_grace_period, 10)).toBeGreaterThan(10);
-    expect(await read('Dockerfile')).toMatch(/STOPSIGNAL SIGTERM[\s\S]*CMD \[.*"src\/main\.ts"\]/);
+    expect(await read('Dockerfile')).toMatch(/STOPSIGNAL SIGTERM[\s\S]*CMD \[.*"dist\/server\/src\/main\.js"\]/);
   });
 
   it('should pass WebSocket upgrades through nginx to every replica, with no sticky sessions', async () => {

@@ -11,11 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 
 export const SCREENSHOTS = fileURLToPath(new URL('../../../test-artifacts/screenshots/', import.meta.url));
-const CLIENT = fileURLToPath(new URL('../../../client/', import.meta.url));
+const ENSURE_BUILT = fileURLToPath(new URL('../../../scripts/ensure-built.mjs', import.meta.url));
 
 /** Builds client/build unless it is current (the same script `npm start` runs). */
 export function ensureClientBuild(): void {
-  execFileSync(process.execPath, [path.join(CLIENT, 'scripts/ensure-build.mjs')], { stdio: 'inherit', timeout: 280_000 });
+  execFileSync(process.execPath, [ENSURE_BUILT, 'client'], { stdio: 'inherit', timeout: 280_000 });
 }
 
 export interface TestBrowser {

@@ -1,8 +1,9 @@
 /**
  * The real entry point (`src/main.ts`) as its own process, for what only a process shows: a
- * crash that exits it, signals, its own memory.
+ * crash that exits it, signals, its own memory. Or the compiled one, as `npm start` runs it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { ADMIN } from './server.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { freePort } from './ports.js';
@@ -30,6 +31,16 @@ export interface ServerProcessOptions {
   port?: number;
   /** how long it may take to serve; default 30 s */
   startTimeoutMs?: number;
+  /** `compiled`: server/dist as `npm start -w server` runs it (build it first); default: the sources through swc */
+  entry?: 'source' | 'compiled';
+}
+
+/** The node arguments of server/package.json's `start` script (`node …flags dist/server/src/main.js`). */
+export function compiledStartArgs(): string[] {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const [node, ...args] = manifest.scripts.start.split(/\s+/);
+  if (node !== 'node') throw new Error(`unexpected start script: ${manifest.scripts.start}`);
+  return args;
 }
 
 /** Starts a replica on a free port against a fresh database; `env` overrides settings. */
@@ -37,7 +48,8 @@ export async function startServerProcess(env: Record<string, string> = {}, optio
   const database: TestDatabase = options.database ?? (await createTestDatabase());
   const port = options.port ?? (await freePort());
   const { DATABASE_URL: _db, REDIS_URL: _redis, ...baseEnv } = process.env;
-  const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'src/main.ts'], {
+  const args = options.entry === 'compiled' ? compiledStartArgs() : ['--import', '@swc-node/register/esm-register', 'src/main.ts'];
+  const child = spawn(process.execPath, args, {
     env: { ...baseEnv, DATABASE_URL: database.url, PORT: String(port), HOST: '127.0.0.1', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, DEMO: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
