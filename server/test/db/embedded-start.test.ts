@@ -57,7 +57,7 @@ interface Started {
   startupMs: number;
 }
 
-/** The server as `npm start` runs it; `detached` makes it a process group leader, as a terminal's foreground job is. */
+/** The server's entry point (from source; compiled-start.test.ts runs the compiled one); `detached` makes it a process group leader, as a terminal's foreground job is. */
 function launch(env: Record<string, string>, options: { cwd?: string; detached?: boolean } = {}) {
   const child = spawn(process.execPath, ['--import', '@swc-node/register/esm-register', 'src/main.ts'], {
     cwd: options.cwd ?? SERVER_DIR,
