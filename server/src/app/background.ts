@@ -1,7 +1,7 @@
 /**
  * The replica's background jobs: self-sampling, metric retention, the alert evaluator and the
- * expiry of lost task attempts (each one leader across replicas), notification delivery and
- * schedule firing (every replica; a slot's unique row keeps it to one run). `stop()` ends them all, waiting for work in flight, before the app closes
+ * expiry of lost task attempts (each one leader across replicas), notification delivery,
+ * schedule firing (a slot's unique row keeps it to one run) and delayed starts (every replica). `stop()` ends them all, waiting for work in flight, before the app closes
  * its database pool.
  */
 import { startEvaluator } from '../alerts/evaluator.js';
@@ -16,6 +16,7 @@ import { startSampler } from '../metrics/sampler.js';
 import { startSlowQuerySnapshots } from '../observability/slow-queries.js';
 import { startAttemptExpiry } from '../workflows/expiry.js';
 import { startScheduleFiring } from '../schedules/firing.js';
+import { startDelayedStarts } from '../workflows/delayed-start.js';
 
 /** `directUrl` reaches PostgreSQL without a transaction-mode pooler: the leader locks need a session. */
 export function startMonitoring(app: AppServices, requests: RequestStats, directUrl: string) {
@@ -29,9 +30,10 @@ export function startMonitoring(app: AppServices, requests: RequestStats, direct
   const evaluator = startEvaluator(app, directUrl, delivery.poke);
   const expiry = startAttemptExpiry(app, directUrl);
   const schedules = startScheduleFiring(app);
+  const delayedStarts = startDelayedStarts(app);
   return {
     async stop() {
-      await Promise.all([sampler.stop(), retention.stop(), auditRetention.stop(), idempotency.stop(), rollups.stop(), snapshots.stop(), evaluator.stop(), expiry.stop(), schedules.stop()]);
+      await Promise.all([sampler.stop(), retention.stop(), auditRetention.stop(), idempotency.stop(), rollups.stop(), snapshots.stop(), evaluator.stop(), expiry.stop(), schedules.stop(), delayedStarts.stop()]);
       await delivery.stop();
     },
   };

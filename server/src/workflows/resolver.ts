@@ -58,9 +58,13 @@ export class WorkflowResolver {
     return workflows.createWorkflow(ctx, input);
   }
 
-  @Mutation(() => Workflow)
-  startWorkflow(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Workflow> {
-    return workflows.startWorkflow(ctx, idOf('Workflow', id));
+  @Mutation(() => Workflow, { description: 'DRAFT → PENDING now; with `at` (within 366 days) it stays DRAFT with scheduledFor = at until then' })
+  startWorkflow(
+    @Arg('id', () => ID) id: string,
+    @Arg('at', () => Date, { nullable: true, description: 'a delayed start: when to start it' }) at: Date | null,
+    @Ctx() ctx: Context,
+  ): Promise<Workflow> {
+    return workflows.startWorkflow(ctx, idOf('Workflow', id), at);
   }
 
   @Mutation(() => Workflow)

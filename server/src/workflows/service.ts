@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from '../app/context.js';
 import { requireViewer, requireWriter, type Viewer } from '../core/viewer.js';
 import { workflowScope } from './visibility.js';
-import { notFound } from '../core/errors.js';
+import { badInput, conflict, notFound } from '../core/errors.js';
 import { mutate, type RecordEvent } from '../live/mutate.js';
 import type { EntityManager } from '../db/orm.js';
 import { connectionOf, decodeCursor, keysetPage, pageSize } from '../db/pagination.js';
@@ -118,11 +118,28 @@ export async function insertWorkflow(tx: EntityManager, ownerId: string, valid: 
   return workflow;
 }
 
-export async function startWorkflow(ctx: Context, id: string): Promise<Workflow> {
+/** A delayed start is at most this far ahead. */
+export const MAX_START_DELAY_DAYS = 366;
+
+/**
+ * Starts a DRAFT workflow now, or with `at` at that time: it stays DRAFT with `scheduledFor` set
+ * (and can be cancelled or started early meanwhile) until a replica's delayed-start look
+ * (delayed-start.ts) starts it. Stored, so a restart loses nothing.
+ */
+export async function startWorkflow(ctx: Context, id: string, at?: Date | null): Promise<Workflow> {
   const viewer = requireWriter(ctx.viewer);
+  if (at) {
+    if (at.getTime() <= Date.now()) throw badInput('at must be in the future (leave it out to start now)', { field: 'at' });
+    if (at.getTime() > Date.now() + MAX_START_DELAY_DAYS * 86_400_000) throw badInput(`at must be within ${MAX_START_DELAY_DAYS} days`, { field: 'at' });
+  }
   return mutate(ctx, async (tx, record) => {
     const workflow = await lockWorkflow(tx, viewer, id);
-    return lifecycle.startWorkflow(tx, workflow, record);
+    if (!at) return lifecycle.startWorkflow(tx, workflow, record);
+    if (workflow.status !== WorkflowStatus.DRAFT) throw conflict(`Cannot start a workflow that is ${workflow.status}`);
+    const [row] = await tx.execute('update workflows set scheduled_for = ?, updated_at = now() where id = ? returning *', [at, workflow.id]);
+    const delayed = workflowFromRow(row);
+    record(workflowEvent(WorkflowEventKind.UPDATED, delayed));
+    return delayed;
   });
 }
 
