@@ -5,7 +5,7 @@
  * nav that greets an anonymous visitor with a sign-in hint rather than an error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureClientBuild, openBrowser, type TestBrowser } from '../support/browser.js';
+import { ensureClientBuild, openBrowser, signInThroughForm, type TestBrowser } from '../support/browser.js';
 import { BIG_WORKFLOW_TASKS, seedBusyDashboard } from '../support/dashboard-data.js';
 import { ADMIN, startTestServer, type TestServer } from '../support/server.js';
 
@@ -25,14 +25,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function signIn(): Promise<void> {
-  const { page } = browser;
-  await page.goto(`${server.url}/login`);
-  await page.getByLabel('Email').fill(ADMIN.email);
-  await page.getByLabel('Password').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Overview' }).waitFor();
-}
+const signIn = () => signInThroughForm(browser.page, server.url, ADMIN);
 
 /** Each route with what shows once its data is in. */
 const ROUTES: Array<{ name: string; path: () => string; ready: string }> = [

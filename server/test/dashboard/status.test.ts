@@ -3,36 +3,18 @@
  * resolves an incident with labelled fields and sees why a form is refused, at 1,440 and
  * 390 px; and the server's `/status` in a browser with JavaScript turned off.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureClientBuild, openBrowser, type TestBrowser } from '../support/browser.js';
-import { ADMIN, startTestServer, type TestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { dashboardSuite, openBrowser } from '../support/browser.js';
 
-let server: TestServer;
-let browser: TestBrowser;
+const suite = dashboardSuite({ STATUS_PAGE: 'public' });
 
-beforeAll(async () => {
-  ensureClientBuild();
-  server = await startTestServer({ STATUS_PAGE: 'public' });
-  browser = await openBrowser(server.url);
-  const { page } = browser;
-  await page.goto(`${server.url}/login`);
-  await page.getByLabel('Email').fill(ADMIN.email);
-  await page.getByLabel('Password').fill(ADMIN.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Overview' }).waitFor();
-}, 300_000);
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-const fitsWindow = () => browser.page.evaluate(() => document.documentElement.scrollWidth <= innerWidth);
+const fitsWindow = () => suite.browser.page.evaluate(() => document.documentElement.scrollWidth <= innerWidth);
 
 describe('dashboard Status page', () => {
   it('should open, update and resolve an incident through labelled forms, saying why a form is refused', async () => {
-    const { page } = browser;
+    const { page } = suite.browser;
     await page.setViewportSize({ width: 1440, height: 900 });
-    await page.goto(server.url);
+    await page.goto(suite.server.url);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Status' }).click();
     await page.getByRole('heading', { name: 'Status', level: 1 }).waitFor();
     await page.getByText('database').first().waitFor();
@@ -49,7 +31,7 @@ describe('dashboard Status page', () => {
     await page.getByRole('button', { name: 'Open incident' }).click();
     const incident = page.locator('[data-incident="Slow workflow starts"]');
     await incident.getByText('Starting a workflow takes seconds').waitFor();
-    await browser.screenshot('status-admin-open-1440');
+    await suite.browser.screenshot('status-admin-open-1440');
 
     await incident.getByRole('button', { name: 'Post update' }).click();
     await incident.getByText('Write what changed before posting an update.').waitFor();
@@ -64,36 +46,36 @@ describe('dashboard Status page', () => {
     expect(await incident.locator('[data-status]').first().textContent()).toBe('medium');
     expect(await fitsWindow()).toBe(true);
 
-    const { incidents } = await server.gqlOk('{ incidents(first: 1) { edges { node { status updates { status } } } } }', {}, server.adminToken);
+    const { incidents } = await suite.server.gqlOk('{ incidents(first: 1) { edges { node { status updates { status } } } } }', {}, suite.server.adminToken);
     expect(incidents.edges[0].node).toEqual({ status: 'RESOLVED', updates: [{ status: 'RESOLVED' }, { status: 'IDENTIFIED' }, { status: 'INVESTIGATING' }] });
   });
 
   it.each([1440, 390])('should keep the Status page and the public page within a %i px window', async (width) => {
-    const { page } = browser;
-    if (width === 1440) await server.gqlOk('mutation { createIncident(input: { title: "Sign-in errors for some users", impact: HIGH, components: ["api"], message: "We are investigating failed sign-ins." }) { id } }', {}, server.adminToken);
+    const { page } = suite.browser;
+    if (width === 1440) await suite.server.gqlOk('mutation { createIncident(input: { title: "Sign-in errors for some users", impact: HIGH, components: ["api"], message: "We are investigating failed sign-ins." }) { id } }', {}, suite.server.adminToken);
     await page.setViewportSize({ width, height: 900 });
-    await page.goto(`${server.url}/incidents`);
+    await page.goto(`${suite.server.url}/incidents`);
     await page.locator('[data-incident="Sign-in errors for some users"]').first().waitFor();
-    await browser.screenshot(`status-admin-${width}`);
+    await suite.browser.screenshot(`status-admin-${width}`);
     expect(await fitsWindow(), `/incidents at ${width} px`).toBe(true);
-    await page.goto(`${server.url}/status`);
+    await page.goto(`${suite.server.url}/status`);
     await page.getByText('Sign-in errors for some users').first().waitFor();
-    await browser.screenshot(`status-public-${width}`);
+    await suite.browser.screenshot(`status-public-${width}`);
     expect(await fitsWindow(), `/status at ${width} px`).toBe(true);
   });
 
   it('should log no console errors and request nothing from another host', () => {
-    expect(browser.consoleErrors).toEqual([]);
-    expect(browser.foreignRequests).toEqual([]);
+    expect(suite.browser.consoleErrors).toEqual([]);
+    expect(suite.browser.foreignRequests).toEqual([]);
   });
 });
 
 describe('/status without JavaScript', () => {
   it('should show the state, components with 90 uptime bars and the incidents, and run nothing', async () => {
-    const noScript = await openBrowser(server.url, { javaScriptEnabled: false });
+    const noScript = await openBrowser(suite.server.url, { javaScriptEnabled: false });
     try {
       const { page } = noScript;
-      const response = await page.goto(`${server.url}/status`);
+      const response = await page.goto(`${suite.server.url}/status`);
       expect(response!.status()).toBe(200);
       await page.getByRole('heading', { name: 'Status', level: 1 }).waitFor();
       expect(await page.locator('.banner').textContent()).toBe('Some systems are degraded');

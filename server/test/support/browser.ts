@@ -9,9 +9,39 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { ADMIN, startTestServer, type TestServer } from './server.js';
 
 export const SCREENSHOTS = fileURLToPath(new URL('../../../test-artifacts/screenshots/', import.meta.url));
 const ENSURE_BUILT = fileURLToPath(new URL('../../../scripts/ensure-built.mjs', import.meta.url));
+
+/** Signs in through the dashboard's login form and waits for the overview. */
+export async function signInThroughForm(page: Page, serverUrl: string, user: { email: string; password: string }): Promise<void> {
+  await page.goto(`${serverUrl}/login`);
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+}
+
+/**
+ * Registers the hooks of a dashboard suite: the dashboard built, a server started with `env`, and
+ * Chromium signed in as the admin before it; both closed after it.
+ */
+export function dashboardSuite(env: Record<string, string> = {}): { server: TestServer; browser: TestBrowser } {
+  const suite = {} as { server: TestServer; browser: TestBrowser };
+  beforeAll(async () => {
+    ensureClientBuild();
+    suite.server = await startTestServer(env);
+    suite.browser = await openBrowser(suite.server.url);
+    await signInThroughForm(suite.browser.page, suite.server.url, ADMIN);
+  }, 300_000);
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.server?.stop();
+  });
+  return suite;
+}
 
 /** Builds client/build unless it is current (the same script `npm start` runs). */
 export function ensureClientBuild(): void {
