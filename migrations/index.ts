@@ -19,6 +19,7 @@ import { Migration20261203081000_templates } from './Migration20261203081000_tem
 import { Migration20261203083000_task_backlog } from './Migration20261203083000_task_backlog.js';
 import { Migration20261203084500_notification_routing } from './Migration20261203084500_notification_routing.js';
 import { Migration20261203090000_schedules } from './Migration20261203090000_schedules.js';
+import { Migration20261203091500_default_inhibition } from './Migration20261203091500_default_inhibition.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -37,4 +38,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203083000_task_backlog', class: Migration20261203083000_task_backlog },
   { name: 'Migration20261203084500_notification_routing', class: Migration20261203084500_notification_routing },
   { name: 'Migration20261203090000_schedules', class: Migration20261203090000_schedules },
+  { name: 'Migration20261203091500_default_inhibition', class: Migration20261203091500_default_inhibition },
 ];

@@ -2,10 +2,11 @@
 import DataLoader from 'dataloader';
 import type { Queryable } from '../db/read-routing.js';
 import { groupBy, indexBy, toDate, uuidArray } from '../db/sql.js';
-import { Alert, AlertRule, type AlertStatus, type Severity } from './types.js';
+import { Alert, AlertRule, AlertStatus, type Severity } from './types.js';
 import { contactPointFromRow, notificationFromRow, shownContactPoint } from './notifications/rows.js';
 import type { ContactPoint, Notification } from './notifications/types.js';
 import { inhibitionFromRow, routeFromRow, silenceFromRow, windowFromRow } from './routing/rows.js';
+import { loadMuting, type MutedAlert } from './routing/muting.js';
 import type { InhibitionRule, MaintenanceWindow, NotificationRoute, Silence } from './routing/types.js';
 
 /** A loader of one table's rows by id. */
@@ -51,7 +52,20 @@ export function alertFromRow(row: Record<string, any>): Alert {
   });
 }
 
+/** An alert's newest messages shown (repeats of a long-firing group add up). */
+export const MAX_ALERT_NOTIFICATIONS = 200;
+
+/** What mutes an open alert now (a resolved one: nothing). */
+export interface AlertMuting {
+  silencedBy: Silence[];
+  inhibited: boolean;
+}
+
 export function createAlertLoaders(em: Queryable, open: (sealed: string) => string) {
+  const alertById = new DataLoader<string, Alert | null>(async (ids) => {
+    const rows = await em.execute('select * from alerts where id = any(?::uuid[])', [uuidArray(ids)]);
+    return indexBy(ids, rows.map(alertFromRow), (a) => a.id);
+  });
   return {
     /** Deleted rules too: past alerts still name theirs. */
     alertRuleById: new DataLoader<string, AlertRule | null>(async (ids) => {
@@ -59,9 +73,21 @@ export function createAlertLoaders(em: Queryable, open: (sealed: string) => stri
       return indexBy(ids, rows.map(ruleFromRow), (r) => r.id);
     }),
 
-    alertById: new DataLoader<string, Alert | null>(async (ids) => {
-      const rows = await em.execute('select * from alerts where id = any(?::uuid[])', [uuidArray(ids)]);
-      return indexBy(ids, rows.map(alertFromRow), (a) => a.id);
+    alertById,
+
+    /** Silences, maintenance windows and inhibition rules read once per batch, whatever the number of alerts. */
+    mutingByAlert: new DataLoader<string, AlertMuting>(async (ids) => {
+      const now = new Date();
+      const [alerts, muting, firing] = await Promise.all([
+        alertById.loadMany(ids),
+        loadMuting(em, now),
+        em.execute(`select id, labels from alerts where status in ('FIRING', 'ACKNOWLEDGED')`),
+      ]);
+      const sources: MutedAlert[] = firing.map((row: Record<string, any>) => ({ id: row.id, labels: row.labels, firing: true }));
+      return alerts.map((alert) => {
+        if (!(alert instanceof Alert) || alert.status === AlertStatus.RESOLVED) return { silencedBy: [], inhibited: false };
+        return { silencedBy: muting.silencedBy(alert.labels), inhibited: muting.inhibited({ id: alert.id, labels: alert.labels, firing: true }, sources) };
+      });
     }),
 
     notificationRouteById: byId<NotificationRoute>(em, 'notification_routes', routeFromRow),
@@ -86,7 +112,8 @@ export function createAlertLoaders(em: Queryable, open: (sealed: string) => stri
           order by n.created_at, n.channel`,
         [uuidArray(ids), uuidArray(ids)],
       );
-      return groupBy(ids, rows.map((row: Record<string, any>) => Object.assign(notificationFromRow(row), { alertId: row.named_alert_id as string })), (n) => n.alertId);
+      return groupBy(ids, rows.map((row: Record<string, any>) => Object.assign(notificationFromRow(row), { alertId: row.named_alert_id as string })), (n) => n.alertId)
+        .map((list) => list.slice(-MAX_ALERT_NOTIFICATIONS));
     }),
   };
 }

@@ -4,9 +4,10 @@ import type { Context } from '../app/context.js';
 import { requireViewer } from '../core/viewer.js';
 import { idOf, toGlobalId } from '../core/ids.js';
 import { MaxItems } from '../graphql/query-limits.js';
-import { NOTIFICATION_EVENTS } from './notifications/message.js';
-import { MAX_CONTACT_POINTS } from './notifications/contact-points.js';
+import { MAX_ALERT_NOTIFICATIONS } from './loaders.js';
 import { Notification } from './notifications/types.js';
+import { MAX_SILENCES } from './routing/silences.js';
+import { Silence } from './routing/types.js';
 import { User } from '../users/entity.js';
 import * as rules from './rules.js';
 import * as alerts from './service.js';
@@ -59,11 +60,21 @@ export class AlertResolver {
     return alert.acknowledgedById ? ctx.loaders.userById.load(alert.acknowledgedById) : null;
   }
 
-  @FieldResolver(() => [Notification], { description: 'messages sent (or being retried) about this alert' })
-  // An alert fires, is acknowledged and resolves once each; each sends one message per contact point.
-  @MaxItems(NOTIFICATION_EVENTS.length * MAX_CONTACT_POINTS)
+  @FieldResolver(() => [Notification], { description: `messages that named this alert, sent or being retried, oldest first (the newest ${MAX_ALERT_NOTIFICATIONS})` })
+  @MaxItems(MAX_ALERT_NOTIFICATIONS)
   notifications(@Root() alert: Alert, @Ctx() ctx: Context): Promise<Notification[]> {
     return ctx.loaders.notificationsByAlert.load(alert.id);
+  }
+
+  @FieldResolver(() => [Silence], { description: 'the silences in force now whose matchers hold (its notifications are muted); none once resolved' })
+  @MaxItems(MAX_SILENCES)
+  async silencedBy(@Root() alert: Alert, @Ctx() ctx: Context): Promise<Silence[]> {
+    return (await ctx.loaders.mutingByAlert.load(alert.id)).silencedBy;
+  }
+
+  @FieldResolver(() => Boolean, { description: 'whether an inhibition rule mutes it now: a firing source alert with the same equal labels exists' })
+  async inhibited(@Root() alert: Alert, @Ctx() ctx: Context): Promise<boolean> {
+    return (await ctx.loaders.mutingByAlert.load(alert.id)).inhibited;
   }
 
   @Query(() => AlertConnection, { description: 'newest first' })

@@ -12,7 +12,7 @@ import { AuditResolver } from '../audit/resolver.js';
 import { auditEntry } from '../audit/service.js';
 import { AlertResolver, AlertRuleResolver } from '../alerts/resolver.js';
 import { ContactPointResolver, NotificationResolver } from '../alerts/notifications/resolver.js';
-import { NotificationRouteResolver } from '../alerts/routing/resolver.js';
+import { InhibitionRuleResolver, MaintenanceWindowResolver, NotificationRouteResolver, SilenceResolver } from '../alerts/routing/resolver.js';
 import { HealthResolver } from '../health/resolver.js';
 import { MetricResolver } from '../metrics/resolver.js';
 import { DiagnosticsResolver } from '../observability/resolver.js';
@@ -83,7 +83,8 @@ class NodeResolver {
 
 export const RESOLVERS = [
   NodeResolver, UserResolver, WorkflowResolver, WorkflowEventResolver, TaskResolver, TaskQueueResolver, HealthResolver,
-  MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, ContactPointResolver, NotificationResolver, NotificationRouteResolver, DiagnosticsResolver, ApiTokenResolver, AuditResolver,
+  MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, ContactPointResolver, NotificationResolver, NotificationRouteResolver,
+  SilenceResolver, MaintenanceWindowResolver, InhibitionRuleResolver, DiagnosticsResolver, ApiTokenResolver, AuditResolver,
   IncidentResolver, IncidentUpdateResolver, ComponentStatusResolver,
   TemplateResolver, TemplateVersionResolver, WorkflowTemplateFieldResolver, ScheduleResolver, WorkflowScheduleFieldResolver,
 ] as const;

@@ -78,9 +78,17 @@ async function ownersWorkflow(state: 'draft' | 'started' | 'running' | 'failed')
 
 /** A notification route that takes no alert of this test's, and a fresh one of the admin's. */
 const ISO_ROUTE = '{ matchers: [{ label: "service", op: "=", value: "iso-nothing" }], contactPointIds: [] }';
-async function adminsRoute(): Promise<string> {
-  return (await server.gqlOk(`mutation { createNotificationRoute(input: ${ISO_ROUTE}) { id } }`, {}, tokens.ADMIN)).createNotificationRoute.id;
+const adminsRoute = () => adminsRow('createNotificationRoute', ISO_ROUTE);
+
+/** Silences, maintenance windows and inhibition rules that match no alert of this test's, and fresh ones of the admin's. */
+const ISO_MATCHERS = '[{ label: "service", op: "=", value: "iso-nothing" }]';
+const ISO_SILENCE = () => `{ matchers: ${ISO_MATCHERS}, endsAt: "${new Date(Date.now() + 3_600_000).toISOString()}", comment: "iso" }`;
+const ISO_WINDOW = `{ name: "iso window", matchers: ${ISO_MATCHERS}, cron: "0 3 * * 0", durationMinutes: 30 }`;
+const ISO_INHIBITION = `{ source: ${ISO_MATCHERS}, target: ${ISO_MATCHERS}, equal: ["service"] }`;
+async function adminsRow(create: string, input: string): Promise<string> {
+  return (await server.gqlOk(`mutation { ${create}(input: ${input}) { id } }`, {}, tokens.ADMIN))[create].id;
 }
+const adminsSilence = () => adminsRow('createSilence', ISO_SILENCE());
 
 /** A contact point of the admin's (the same one unless `name` asks for another); its URL refuses connections. */
 const contactPointIds = new Map<string, string>();
@@ -326,6 +334,41 @@ const MATRIX: Record<string, Entry> = {
   'Mutation.deleteNotificationRoute': {
     expect: adminOnly,
     operation: async () => ({ query: 'mutation ($id: ID!) { deleteNotificationRoute(id: $id) }', variables: { id: await adminsRoute() } }),
+  },
+  'Query.silences': { expect: signedIn('data'), operation: () => ({ query: '{ silences(active: true) { id matchers { label } createdBy { id } active } }' }) },
+  'Mutation.createSilence': {
+    expect: writers,
+    operation: () => ({ query: `mutation { createSilence(input: ${ISO_SILENCE()}) { id } }` }),
+  },
+  'Mutation.expireSilence': {
+    expect: writers,
+    operation: async () => ({ query: 'mutation ($id: ID!) { expireSilence(id: $id) { id active } }', variables: { id: await adminsSilence() } }),
+  },
+  'Query.maintenanceWindows': { expect: signedIn('data'), operation: () => ({ query: '{ maintenanceWindows { id name activeNow } }' }) },
+  'Mutation.createMaintenanceWindow': {
+    expect: adminOnly,
+    operation: () => ({ query: `mutation { createMaintenanceWindow(input: ${ISO_WINDOW}) { id } }` }),
+  },
+  'Mutation.updateMaintenanceWindow': {
+    expect: adminOnly,
+    operation: async () => ({ query: `mutation ($id: ID!) { updateMaintenanceWindow(id: $id, input: ${ISO_WINDOW}) { id } }`, variables: { id: await adminsRow('createMaintenanceWindow', ISO_WINDOW) } }),
+  },
+  'Mutation.deleteMaintenanceWindow': {
+    expect: adminOnly,
+    operation: async () => ({ query: 'mutation ($id: ID!) { deleteMaintenanceWindow(id: $id) }', variables: { id: await adminsRow('createMaintenanceWindow', ISO_WINDOW) } }),
+  },
+  'Query.inhibitionRules': { expect: signedIn('data'), operation: () => ({ query: '{ inhibitionRules { id equal } }' }) },
+  'Mutation.createInhibitionRule': {
+    expect: adminOnly,
+    operation: () => ({ query: `mutation { createInhibitionRule(input: ${ISO_INHIBITION}) { id } }` }),
+  },
+  'Mutation.updateInhibitionRule': {
+    expect: adminOnly,
+    operation: async () => ({ query: `mutation ($id: ID!) { updateInhibitionRule(id: $id, input: ${ISO_INHIBITION}) { id } }`, variables: { id: await adminsRow('createInhibitionRule', ISO_INHIBITION) } }),
+  },
+  'Mutation.deleteInhibitionRule': {
+    expect: adminOnly,
+    operation: async () => ({ query: 'mutation ($id: ID!) { deleteInhibitionRule(id: $id) }', variables: { id: await adminsRow('createInhibitionRule', ISO_INHIBITION) } }),
   },
   'Mutation.createIncident': {
     expect: adminOnly,

@@ -4,8 +4,12 @@ import type { Context } from '../../app/context.js';
 import { idOf, toGlobalId } from '../../core/ids.js';
 import { MaxItems } from '../../graphql/query-limits.js';
 import { ContactPoint } from '../notifications/types.js';
+import { User } from '../../users/entity.js';
 import * as routes from './routes.js';
-import { NotificationRoute, NotificationRouteInput } from './types.js';
+import * as muting from './silences.js';
+import {
+  InhibitionRule, InhibitionRuleInput, MaintenanceWindow, MaintenanceWindowInput, NotificationRoute, NotificationRouteInput, Silence, SilenceInput,
+} from './types.js';
 
 /** The contact points of these ids that still exist, in the given order. */
 async function contactPointsOf(ctx: Context, ids: readonly string[]): Promise<ContactPoint[]> {
@@ -60,6 +64,95 @@ export class NotificationRouteResolver {
   @Mutation(() => ID, { description: 'admin only; returns its id' })
   async deleteNotificationRoute(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<string> {
     await routes.deleteRoute(ctx, idOf('NotificationRoute', id));
+    return id;
+  }
+}
+
+@Resolver(() => Silence)
+export class SilenceResolver {
+  @FieldResolver(() => ID)
+  id(@Root() silence: Silence): string {
+    return toGlobalId('Silence', silence.id);
+  }
+
+  @FieldResolver(() => User, { nullable: true, description: 'who made it (null once that user is deleted)' })
+  createdBy(@Root() silence: Silence, @Ctx() ctx: Context): Promise<User | null> | null {
+    return silence.createdById ? ctx.loaders.userById.load(silence.createdById) : null;
+  }
+
+  @Query(() => [Silence], { description: `newest first (at most ${muting.MAX_SILENCES}); active: true only those in force now, false only the others (pending or ended)` })
+  @MaxItems(muting.MAX_SILENCES)
+  silences(@Arg('active', () => Boolean, { nullable: true }) active: boolean | null, @Ctx() ctx: Context): Promise<Silence[]> {
+    return muting.listSilences(ctx, active);
+  }
+
+  @Mutation(() => Silence, { description: 'ADMIN or MEMBER; at least one matcher that a missing label does not satisfy; startsAt defaults to now' })
+  createSilence(@Arg('input') input: SilenceInput, @Ctx() ctx: Context): Promise<Silence> {
+    return muting.createSilence(ctx, input);
+  }
+
+  @Mutation(() => Silence, { description: 'ADMIN or MEMBER; ends it now' })
+  expireSilence(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Silence> {
+    return muting.expireSilence(ctx, idOf('Silence', id));
+  }
+}
+
+@Resolver(() => MaintenanceWindow)
+export class MaintenanceWindowResolver {
+  @FieldResolver(() => ID)
+  id(@Root() window: MaintenanceWindow): string {
+    return toGlobalId('MaintenanceWindow', window.id);
+  }
+
+  @Query(() => [MaintenanceWindow], { description: `oldest first (at most ${muting.MAX_WINDOWS})` })
+  @MaxItems(muting.MAX_WINDOWS)
+  maintenanceWindows(@Ctx() ctx: Context): Promise<MaintenanceWindow[]> {
+    return muting.listWindows(ctx);
+  }
+
+  @Mutation(() => MaintenanceWindow, { description: 'admin only' })
+  createMaintenanceWindow(@Arg('input') input: MaintenanceWindowInput, @Ctx() ctx: Context): Promise<MaintenanceWindow> {
+    return muting.createWindow(ctx, input);
+  }
+
+  @Mutation(() => MaintenanceWindow, { description: 'admin only' })
+  updateMaintenanceWindow(@Arg('id', () => ID) id: string, @Arg('input') input: MaintenanceWindowInput, @Ctx() ctx: Context): Promise<MaintenanceWindow> {
+    return muting.updateWindow(ctx, idOf('MaintenanceWindow', id), input);
+  }
+
+  @Mutation(() => ID, { description: 'admin only; returns its id' })
+  async deleteMaintenanceWindow(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<string> {
+    await muting.deleteWindow(ctx, idOf('MaintenanceWindow', id));
+    return id;
+  }
+}
+
+@Resolver(() => InhibitionRule)
+export class InhibitionRuleResolver {
+  @FieldResolver(() => ID)
+  id(@Root() rule: InhibitionRule): string {
+    return toGlobalId('InhibitionRule', rule.id);
+  }
+
+  @Query(() => [InhibitionRule], { description: `oldest first (at most ${muting.MAX_INHIBITION_RULES})` })
+  @MaxItems(muting.MAX_INHIBITION_RULES)
+  inhibitionRules(@Ctx() ctx: Context): Promise<InhibitionRule[]> {
+    return muting.listInhibitionRules(ctx);
+  }
+
+  @Mutation(() => InhibitionRule, { description: 'admin only' })
+  createInhibitionRule(@Arg('input') input: InhibitionRuleInput, @Ctx() ctx: Context): Promise<InhibitionRule> {
+    return muting.createInhibitionRule(ctx, input);
+  }
+
+  @Mutation(() => InhibitionRule, { description: 'admin only' })
+  updateInhibitionRule(@Arg('id', () => ID) id: string, @Arg('input') input: InhibitionRuleInput, @Ctx() ctx: Context): Promise<InhibitionRule> {
+    return muting.updateInhibitionRule(ctx, idOf('InhibitionRule', id), input);
+  }
+
+  @Mutation(() => ID, { description: 'admin only; returns its id' })
+  async deleteInhibitionRule(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<string> {
+    await muting.deleteInhibitionRule(ctx, idOf('InhibitionRule', id));
     return id;
   }
 }
