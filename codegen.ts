@@ -1,16 +1,30 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
-/** Typed documents for the dashboard, from the checked-in SDL and the client's operations. */
+/** Typed documents for the dashboard and the SDK, from the checked-in SDL and each one's operations. */
 const config: CodegenConfig = {
   schema: 'schema/schema.graphql',
-  documents: ['client/src/lib/graphql/**/*.graphql'],
   ignoreNoDocuments: true,
   generates: {
     'client/src/lib/graphql/generated/': {
+      documents: ['client/src/lib/graphql/**/*.graphql'],
       preset: 'client',
       // Pages read fragment fields directly; enums as string unions match the JSON on the wire.
       presetConfig: { fragmentMasking: false },
       config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string' } },
+    },
+    // The SDK sends plain strings (no graphql runtime to parse documents), and is an ES module
+    // Node loads as built: relative imports need their .js.
+    'sdk/src/generated/': {
+      documents: ['sdk/src/graphql/**/*.graphql'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: {
+        useTypeImports: true,
+        enumsAsTypes: true,
+        documentMode: 'string',
+        importExtension: '.js',
+        scalars: { DateTime: 'string', JSON: 'unknown' },
+      },
     },
   },
 };

@@ -6,6 +6,9 @@ export interface TaskSpec {
   dependsOn?: string[];
   queue?: string;
   maxAttempts?: number;
+  heartbeatTimeoutSeconds?: number;
+  timeoutSeconds?: number;
+  priority?: number;
 }
 
 export const WORKFLOW_FIELDS = 'id name status startedAt finishedAt tasks { id name status attempts maxAttempts error queue dependsOn { name } } taskCounts { pending ready running succeeded failed cancelled total }';

@@ -1,0 +1,340 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type CreateWorkflowInput = {
+  description?: string | null | undefined;
+  /** as the Idempotency-Key header: a retry with the same key answers the first result */
+  idempotencyKey?: string | null | undefined;
+  name: string;
+  tasks?: Array<TaskInput> | null | undefined;
+};
+
+/** How failed attempts of a task are retried (while attempts remain) */
+export type RetryPolicyInput = {
+  /** each further delay is this many times the last, 1 to 100; defaults to 2 */
+  backoffCoefficient?: number | null | undefined;
+  /** delay before the second attempt, 0.1 to 86400 s; defaults to 1 */
+  initialIntervalSeconds?: number | null | undefined;
+  /** the longest delay, initialIntervalSeconds to 604800 s; defaults to 300 */
+  maximumIntervalSeconds?: number | null | undefined;
+  /** failTask errorType values that fail the task at once (up to 50); LOST and TIMED_OUT count too */
+  nonRetryableErrors?: Array<string> | null | undefined;
+};
+
+/** ADMIN sees and changes all; MEMBER sees and changes only its own workflows; VIEWER reads all and changes nothing */
+export type Role =
+  | 'ADMIN'
+  | 'MEMBER'
+  | 'VIEWER';
+
+/** A task of a new workflow */
+export type TaskInput = {
+  /** names of sibling tasks in the same input */
+  dependsOn?: Array<string> | null | undefined;
+  /** a RUNNING attempt not heart-beaten within this is lost, 1 to 86400; defaults to 300 */
+  heartbeatTimeoutSeconds?: number | null | undefined;
+  /** defaults to 1 */
+  maxAttempts?: number | null | undefined;
+  name: string;
+  /** -1000 to 1000, defaults to 0; claimTask hands out higher first, then the oldest READY */
+  priority?: number | null | undefined;
+  /** defaults to "default" */
+  queue?: string | null | undefined;
+  /** unset: a failed attempt is READY again at once */
+  retry?: RetryPolicyInput | null | undefined;
+  /** start-to-close limit of one attempt, 1 to 604800 (7 days); defaults to none */
+  timeoutSeconds?: number | null | undefined;
+};
+
+export type TaskStatus =
+  | 'CANCELLED'
+  | 'FAILED'
+  | 'PENDING'
+  | 'READY'
+  | 'RUNNING'
+  | 'SUCCEEDED';
+
+export type WorkflowStatus =
+  | 'CANCELLED'
+  | 'DRAFT'
+  | 'FAILED'
+  | 'PENDING'
+  | 'RUNNING'
+  | 'SUCCEEDED';
+
+export type CliViewerQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type CliViewerQuery = { viewer: { id: string, email: string, name: string, role: Role } | null };
+
+export type CliLoginMutationVariables = Exact<{
+  email: string;
+  password: string;
+}>;
+
+
+export type CliLoginMutation = { login: { token: string, user: { email: string } } };
+
+export type CliCreateApiTokenMutationVariables = Exact<{
+  name: string;
+}>;
+
+
+export type CliCreateApiTokenMutation = { createApiToken: string };
+
+export type CliWorkflowsQueryVariables = Exact<{
+  first: number;
+  after?: string | null | undefined;
+  status?: Array<WorkflowStatus> | WorkflowStatus | null | undefined;
+  search?: string | null | undefined;
+}>;
+
+
+export type CliWorkflowsQuery = { workflows: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, name: string, status: WorkflowStatus, createdAt: string, taskCounts: { succeeded: number, failed: number, running: number, total: number } } }> } };
+
+export type CliCreateWorkflowMutationVariables = Exact<{
+  input: CreateWorkflowInput;
+}>;
+
+
+export type CliCreateWorkflowMutation = { createWorkflow: { id: string, name: string, status: WorkflowStatus } };
+
+export type CliStartWorkflowMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type CliStartWorkflowMutation = { startWorkflow: { id: string, name: string, status: WorkflowStatus, tasks: Array<{ name: string, status: TaskStatus }> } };
+
+export type CliWorkflowEventsSubscriptionVariables = Exact<{
+  after?: string | null | undefined;
+  workflowId?: string | number | null | undefined;
+}>;
+
+
+export type CliWorkflowEventsSubscription = { workflowEvents: { cursor: string, kind: string, workflowId: string, workflow: { id: string, name: string, status: WorkflowStatus } | null, task: { id: string, name: string, status: TaskStatus, attempts: number, error: string | null } | null } };
+
+export type ClaimedTaskFragment = { id: string, name: string, queue: string, attempts: number, maxAttempts: number, priority: number, timeoutSeconds: number | null, heartbeatTimeoutSeconds: number, leaseExpiresAt: string | null, workflow: { id: string, name: string }, dependsOn: Array<{ name: string, output: unknown }> };
+
+export type WorkerClaimTaskMutationVariables = Exact<{
+  queues?: Array<string> | string | null | undefined;
+  workerId?: string | null | undefined;
+}>;
+
+
+export type WorkerClaimTaskMutation = { claimTask: { id: string, name: string, queue: string, attempts: number, maxAttempts: number, priority: number, timeoutSeconds: number | null, heartbeatTimeoutSeconds: number, leaseExpiresAt: string | null, workflow: { id: string, name: string }, dependsOn: Array<{ name: string, output: unknown }> } | null };
+
+export type WorkerHeartbeatTaskMutationVariables = Exact<{
+  id: string | number;
+  attempt: number;
+  details?: unknown;
+}>;
+
+
+export type WorkerHeartbeatTaskMutation = { heartbeatTask: { id: string, status: TaskStatus, leaseExpiresAt: string | null } };
+
+export type WorkerCompleteTaskMutationVariables = Exact<{
+  id: string | number;
+  attempt: number;
+  output?: unknown;
+}>;
+
+
+export type WorkerCompleteTaskMutation = { completeTask: { id: string, status: TaskStatus } };
+
+export type WorkerFailTaskMutationVariables = Exact<{
+  id: string | number;
+  attempt: number;
+  error: string;
+  errorType?: string | null | undefined;
+}>;
+
+
+export type WorkerFailTaskMutation = { failTask: { id: string, status: TaskStatus, nextAttemptAt: string | null } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+export const ClaimedTaskFragmentDoc = new TypedDocumentString(`
+    fragment ClaimedTask on Task {
+  id
+  name
+  queue
+  attempts
+  maxAttempts
+  priority
+  timeoutSeconds
+  heartbeatTimeoutSeconds
+  leaseExpiresAt
+  workflow {
+    id
+    name
+  }
+  dependsOn {
+    name
+    output
+  }
+}
+    `, {"fragmentName":"ClaimedTask"}) as unknown as TypedDocumentString<ClaimedTaskFragment, unknown>;
+export const CliViewerDocument = new TypedDocumentString(`
+    query CliViewer {
+  viewer {
+    id
+    email
+    name
+    role
+  }
+}
+    `) as unknown as TypedDocumentString<CliViewerQuery, CliViewerQueryVariables>;
+export const CliLoginDocument = new TypedDocumentString(`
+    mutation CliLogin($email: String!, $password: String!) {
+  login(email: $email, password: $password) {
+    token
+    user {
+      email
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CliLoginMutation, CliLoginMutationVariables>;
+export const CliCreateApiTokenDocument = new TypedDocumentString(`
+    mutation CliCreateApiToken($name: String!) {
+  createApiToken(name: $name)
+}
+    `) as unknown as TypedDocumentString<CliCreateApiTokenMutation, CliCreateApiTokenMutationVariables>;
+export const CliWorkflowsDocument = new TypedDocumentString(`
+    query CliWorkflows($first: Int!, $after: String, $status: [WorkflowStatus!], $search: String) {
+  workflows(first: $first, after: $after, status: $status, search: $search) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        name
+        status
+        createdAt
+        taskCounts {
+          succeeded
+          failed
+          running
+          total
+        }
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CliWorkflowsQuery, CliWorkflowsQueryVariables>;
+export const CliCreateWorkflowDocument = new TypedDocumentString(`
+    mutation CliCreateWorkflow($input: CreateWorkflowInput!) {
+  createWorkflow(input: $input) {
+    id
+    name
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<CliCreateWorkflowMutation, CliCreateWorkflowMutationVariables>;
+export const CliStartWorkflowDocument = new TypedDocumentString(`
+    mutation CliStartWorkflow($id: ID!) {
+  startWorkflow(id: $id) {
+    id
+    name
+    status
+    tasks {
+      name
+      status
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CliStartWorkflowMutation, CliStartWorkflowMutationVariables>;
+export const CliWorkflowEventsDocument = new TypedDocumentString(`
+    subscription CliWorkflowEvents($after: String, $workflowId: ID) {
+  workflowEvents(after: $after, workflowId: $workflowId) {
+    cursor
+    kind
+    workflowId
+    workflow {
+      id
+      name
+      status
+    }
+    task {
+      id
+      name
+      status
+      attempts
+      error
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<CliWorkflowEventsSubscription, CliWorkflowEventsSubscriptionVariables>;
+export const WorkerClaimTaskDocument = new TypedDocumentString(`
+    mutation WorkerClaimTask($queues: [String!], $workerId: String) {
+  claimTask(queues: $queues, workerId: $workerId) {
+    ...ClaimedTask
+  }
+}
+    fragment ClaimedTask on Task {
+  id
+  name
+  queue
+  attempts
+  maxAttempts
+  priority
+  timeoutSeconds
+  heartbeatTimeoutSeconds
+  leaseExpiresAt
+  workflow {
+    id
+    name
+  }
+  dependsOn {
+    name
+    output
+  }
+}`) as unknown as TypedDocumentString<WorkerClaimTaskMutation, WorkerClaimTaskMutationVariables>;
+export const WorkerHeartbeatTaskDocument = new TypedDocumentString(`
+    mutation WorkerHeartbeatTask($id: ID!, $attempt: Int!, $details: JSON) {
+  heartbeatTask(id: $id, attempt: $attempt, details: $details) {
+    id
+    status
+    leaseExpiresAt
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerHeartbeatTaskMutation, WorkerHeartbeatTaskMutationVariables>;
+export const WorkerCompleteTaskDocument = new TypedDocumentString(`
+    mutation WorkerCompleteTask($id: ID!, $attempt: Int!, $output: JSON) {
+  completeTask(id: $id, attempt: $attempt, output: $output) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerCompleteTaskMutation, WorkerCompleteTaskMutationVariables>;
+export const WorkerFailTaskDocument = new TypedDocumentString(`
+    mutation WorkerFailTask($id: ID!, $attempt: Int!, $error: String!, $errorType: String) {
+  failTask(id: $id, attempt: $attempt, error: $error, errorType: $errorType) {
+    id
+    status
+    nextAttemptAt
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerFailTaskMutation, WorkerFailTaskMutationVariables>;

@@ -1,0 +1,452 @@
+/**
+ * createWorker: claims tasks of some queues for a handler, up to `concurrency` at once, keeps
+ * their leases alive, and reports how each attempt ended. It wakes on `taskQueueChanged` over
+ * one WebSocket (no polling while that is up; a slow poll over HTTP only while it is down), and
+ * tells the handler through an AbortSignal when its task was cancelled or its lease lost.
+ */
+import { hostname } from 'node:os';
+import type { Client } from 'graphql-ws';
+import {
+  WorkerClaimTaskDocument,
+  WorkerCompleteTaskDocument,
+  WorkerFailTaskDocument,
+  WorkerHeartbeatTaskDocument,
+  type ClaimedTaskFragment,
+} from './generated/graphql.js';
+import { refusedCredential, request, subscribe, webSocketClient, webSocketUrl, WorkflowFactoryError, type Connection, type Operation } from './transport.js';
+
+/** A claimed attempt, as the handler gets it. */
+export interface Task {
+  id: string;
+  name: string;
+  queue: string;
+  /** this attempt's number (1 for the first): what heartbeats, completions and failures name */
+  attempt: number;
+  maxAttempts: number;
+  priority: number;
+  timeoutSeconds: number | null;
+  heartbeatTimeoutSeconds: number;
+  leaseExpiresAt: string | null;
+  workflow: { id: string; name: string };
+  /** the outputs of the tasks this one depends on, by task name */
+  input: Record<string, unknown>;
+}
+
+export interface TaskContext {
+  /** aborts when the task was cancelled, its lease was lost, or the worker stopped past its grace period */
+  signal: AbortSignal;
+  /** Sends a heartbeat now, recording `details` (kept for the next heartbeats too); never throws. */
+  heartbeat(details?: unknown): Promise<void>;
+}
+
+/** Returns the task's output (any JSON value), or throws: the error's message and name become failTask's error and errorType. */
+export type Handler = (task: Task, context: TaskContext) => unknown;
+
+/** Why a handler's signal aborted: `signal.reason` is one of these. */
+export class TaskAbortedError extends Error {
+  override name = 'TaskAbortedError';
+  constructor(readonly reason: 'cancelled' | 'lease lost' | 'stopping', message: string) {
+    super(message);
+  }
+}
+
+export interface WorkerEvents {
+  connected(): void;
+  disconnected(error?: unknown): void;
+  claimed(task: Task): void;
+  completed(task: Task, output: unknown): void;
+  failed(task: Task, error: Error): void;
+  /** the handler's signal fired; nothing is reported for this attempt */
+  aborted(task: Task, reason: TaskAbortedError): void;
+  /** something went wrong that the worker works around (a network error, a refused report) */
+  error(error: unknown): void;
+}
+
+export interface WorkerOptions extends Connection {
+  /** queues to claim from (claimTask(queues:)); empty: any queue the token may see */
+  queues: string[];
+  handler: Handler;
+  /** tasks held at once; default 1 */
+  concurrency?: number;
+  /** stored on each attempt (Task.workerId); default host:pid */
+  workerId?: string;
+  /** while the WebSocket is down, how often to look for work over HTTP; default 30 s */
+  pollIntervalMs?: number;
+  /** how long stop() waits for held tasks before aborting them; default 30 s */
+  graceMs?: number;
+  /** reconnect backoff: first wait and cap; default 500 ms and 30 s */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** stop() on SIGTERM and SIGINT, then re-raise the signal; default true */
+  handleSignals?: boolean;
+  on?: Partial<WorkerEvents>;
+}
+
+export interface Worker {
+  /** Connects and starts claiming; resolves once the first connection attempt is over. */
+  start(): Promise<void>;
+  /** Claims nothing new, waits up to `graceMs` for what it holds, then aborts the rest. */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  /** resolves once stopped; rejects when the server refused the token (the worker then stops) */
+  readonly done: Promise<void>;
+  /** tasks held now */
+  readonly held: number;
+  /** whether the WebSocket (and so the wake-up) is up */
+  readonly connected: boolean;
+  readonly workerId: string;
+}
+
+// Until the server's SDL has taskQueueChanged, the document is written here (same shape as the
+// codegen'd ones).
+const TaskQueueChangedDocument = {
+  toString: () => 'subscription WorkerTaskQueueChanged($queues: [String!]) { taskQueueChanged(queues: $queues) { name ready running delayed } }',
+} as Operation<{ taskQueueChanged: { name: string; ready: number; running: number; delayed: number } }, { queues?: string[] | null }>;
+
+interface Held {
+  task: Task;
+  controller: AbortController;
+  details: unknown;
+  timer: NodeJS.Timeout;
+  /** the heartbeat in flight, if any */
+  beat: Promise<void> | null;
+  settled: Promise<void>;
+}
+
+let workers = 0;
+
+export function createWorker(options: WorkerOptions): Worker {
+  const { url, token, handler, pollIntervalMs = 30_000, reconnectMinMs = 500, reconnectMaxMs = 30_000, handleSignals = true, on = {} } = options;
+  const queues = [...options.queues];
+  const concurrency = options.concurrency ?? 1;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be a whole number of 1 or more');
+  if (typeof handler !== 'function') throw new TypeError('handler must be a function');
+  webSocketUrl(url); // a bad url fails here, not at the first connection
+  const connection: Connection = { url, token };
+  const workerId = options.workerId ?? `${hostname()}:${process.pid}${++workers > 1 ? `:${workers}` : ''}`;
+  const held = new Map<string, Held>();
+  const emit = <K extends keyof WorkerEvents>(event: K, ...args: Parameters<WorkerEvents[K]>) => {
+    try {
+      (on[event] as ((...a: unknown[]) => void) | undefined)?.(...args);
+    } catch {
+      // A listener's failure is not the worker's.
+    }
+  };
+
+  let started = false;
+  let stopping = false;
+  let stopped: Promise<void> | null = null;
+  let connected = false;
+  /** aborts requests and waits still running when the worker stops for good */
+  const halt = new AbortController();
+  let socket: Client | null = null;
+  let unsubscribe: (() => void) | null = null;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let claimFailures = 0;
+  let resolveDone!: () => void;
+  let rejectDone!: (error: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
+  done.catch(() => {});
+  let fatal: unknown = null;
+
+  const backoff = (failures: number, atLeastMs = 0) =>
+    Math.max(atLeastMs, Math.min(reconnectMaxMs, reconnectMinMs * 2 ** Math.min(failures, 20)) * (0.5 + Math.random() / 2));
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      halt.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+
+  const refuse = (error: unknown) => {
+    // The server does not take the token: nothing will work until someone gives another.
+    fatal = error;
+    emit('error', error);
+    void stop();
+  };
+
+  // --- claiming -------------------------------------------------------------------------------
+
+  let filling: Promise<void> | null = null;
+  let again = false;
+
+  /** Claims until `concurrency` tasks are held or none is ready; one round at a time. */
+  const fill = (): void => {
+    if (stopping || !started) return;
+    if (filling) {
+      again = true;
+      return;
+    }
+    filling = (async () => {
+      do {
+        again = false;
+        await claimWhileRoom();
+      } while (again && !stopping);
+    })().finally(() => (filling = null));
+  };
+
+  const claimWhileRoom = async () => {
+    while (!stopping && held.size < concurrency) {
+      let claimed: ClaimedTaskFragment | null;
+      try {
+        claimed = (await request(connection, WorkerClaimTaskDocument, { queues: queues.length ? queues : null, workerId }, halt.signal)).claimTask;
+        claimFailures = 0;
+      } catch (error) {
+        if (stopping) return;
+        if (error instanceof WorkflowFactoryError && error.code === 'UNAUTHENTICATED') return refuse(error);
+        emit('error', error);
+        // Not a poll: one retry after a failed claim, later each time it fails again.
+        const retryAfterMs = error instanceof WorkflowFactoryError ? (error.retryAfterSeconds ?? 0) * 1000 : 0;
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(fill, backoff(++claimFailures, retryAfterMs));
+        return;
+      }
+      if (!claimed) return;
+      begin(toTask(claimed));
+    }
+  };
+
+  const toTask = (claimed: ClaimedTaskFragment): Task => ({
+    id: claimed.id,
+    name: claimed.name,
+    queue: claimed.queue,
+    attempt: claimed.attempts,
+    maxAttempts: claimed.maxAttempts,
+    priority: claimed.priority,
+    timeoutSeconds: claimed.timeoutSeconds,
+    heartbeatTimeoutSeconds: claimed.heartbeatTimeoutSeconds,
+    leaseExpiresAt: claimed.leaseExpiresAt,
+    workflow: claimed.workflow,
+    input: Object.fromEntries(claimed.dependsOn.map((dependency) => [dependency.name, dependency.output])),
+  });
+
+  // --- one held task --------------------------------------------------------------------------
+
+  const begin = (task: Task) => {
+    const controller = new AbortController();
+    const entry = { task, controller, details: null, beat: null } as unknown as Held;
+    // A third of the timeout: two heartbeats may go missing before the lease lapses.
+    entry.timer = setInterval(() => void heartbeat(entry), Math.max(100, (task.heartbeatTimeoutSeconds * 1000) / 3));
+    held.set(task.id, entry);
+    emit('claimed', task);
+    const context: TaskContext = {
+      signal: controller.signal,
+      heartbeat: async (details) => {
+        if (details !== undefined) entry.details = details;
+        await entry.beat;
+        await heartbeat(entry);
+      },
+    };
+    entry.settled = Promise.resolve()
+      .then(() => handler(task, context))
+      .then(
+        (output) => report(entry, { output }),
+        (error) => report(entry, { error: error instanceof Error ? error : new Error(String(error)) }),
+      )
+      .catch((error) => emit('error', error))
+      .finally(() => release(entry));
+  };
+
+  const abort = (entry: Held, reason: TaskAbortedError) => {
+    if (entry.controller.signal.aborted) return;
+    clearInterval(entry.timer);
+    entry.controller.abort(reason);
+    emit('aborted', entry.task, reason);
+  };
+
+  const heartbeat = (entry: Held): Promise<void> => {
+    if (entry.beat || entry.controller.signal.aborted) return entry.beat ?? Promise.resolve();
+    const { task } = entry;
+    entry.beat = request(connection, WorkerHeartbeatTaskDocument, { id: task.id, attempt: task.attempt, details: entry.details ?? null }, halt.signal)
+      .then(({ heartbeatTask }) => {
+        if (heartbeatTask.status === 'CANCELLED') abort(entry, new TaskAbortedError('cancelled', `task "${task.name}" was cancelled`));
+        if (heartbeatTask.leaseExpiresAt) task.leaseExpiresAt = heartbeatTask.leaseExpiresAt;
+      })
+      .catch((error) => {
+        if (error instanceof WorkflowFactoryError && (error.code === 'CONFLICT' || error.code === 'NOT_FOUND')) {
+          abort(entry, new TaskAbortedError('lease lost', `lease lost on task "${task.name}" attempt ${task.attempt}: ${error.message}`));
+        } else if (!halt.signal.aborted) emit('error', error);
+        // Anything else (the server away for a moment): the next heartbeat tries again.
+      })
+      .finally(() => (entry.beat = null));
+    return entry.beat;
+  };
+
+  /** completeTask or failTask for the attempt, tried again while the server is unreachable. */
+  const report = async (entry: Held, outcome: { output?: unknown; error?: Error }) => {
+    const { task } = entry;
+    let { output, error } = outcome;
+    if (!error) {
+      try {
+        output = output === undefined ? null : JSON.parse(JSON.stringify(output));
+      } catch (cause) {
+        error = Object.assign(new Error(`the handler's output is not JSON: ${(cause as Error).message}`), { name: 'InvalidOutput' });
+      }
+    }
+    for (let failures = 0; ; failures++) {
+      if (entry.controller.signal.aborted || halt.signal.aborted) return;
+      try {
+        if (error) {
+          const message = error.message || error.name || 'failed';
+          const { failTask } = await request(connection, WorkerFailTaskDocument, { id: task.id, attempt: task.attempt, error: message, errorType: error.name }, halt.signal);
+          emit('failed', task, error);
+          // Backing off: nothing announces when the retry may start, so look again then.
+          if (failTask.nextAttemptAt) wakeAt(Date.parse(failTask.nextAttemptAt));
+        } else {
+          await request(connection, WorkerCompleteTaskDocument, { id: task.id, attempt: task.attempt, output }, halt.signal);
+          emit('completed', task, output);
+        }
+        return;
+      } catch (refused) {
+        if (halt.signal.aborted) return;
+        if (!(refused instanceof WorkflowFactoryError)) throw refused;
+        if (refused.code === 'CONFLICT' || refused.code === 'NOT_FOUND') {
+          return abort(entry, new TaskAbortedError('lease lost', `task "${task.name}" attempt ${task.attempt} could not be reported: ${refused.message}`));
+        }
+        if (!error && refused.code === 'BAD_USER_INPUT') {
+          // The server refused the output (too large): the attempt fails saying why.
+          error = Object.assign(new Error(`output refused: ${refused.message}`), { name: 'InvalidOutput' });
+          continue;
+        }
+        if (!refused.transient) throw refused;
+        emit('error', refused);
+        await sleep(backoff(failures, (refused.retryAfterSeconds ?? 0) * 1000));
+      }
+    }
+  };
+
+  const wakeTimers = new Set<NodeJS.Timeout>();
+  const wakeAt = (time: number) => {
+    const timer = setTimeout(() => (wakeTimers.delete(timer), fill()), Math.max(0, time - Date.now()) + 50);
+    wakeTimers.add(timer);
+  };
+
+  const release = (entry: Held) => {
+    clearInterval(entry.timer);
+    held.delete(entry.task.id);
+    fill();
+  };
+
+  // --- waking up --------------------------------------------------------------------------------
+
+  const poll = (on: boolean) => {
+    clearInterval(pollTimer);
+    pollTimer = on && !stopping ? setInterval(fill, pollIntervalMs) : undefined;
+  };
+
+  let resubscribeTimer: NodeJS.Timeout | undefined;
+
+  const listen = () => {
+    // One subscription holds the socket (graphql-ws connects lazily for it and keeps it while it runs).
+    const client = webSocketClient(connection, {
+      retryAttempts: Infinity,
+      shouldRetry: (error) => !refusedCredential(error),
+      retryWait: (retries) => sleep(backoff(retries)),
+      keepAlive: 10_000,
+      on: {
+        connected: () => {
+          connected = true;
+          poll(false);
+          emit('connected');
+          fill();
+        },
+        closed: (event) => {
+          if (connected) emit('disconnected', event);
+          connected = false;
+          poll(true);
+        },
+      },
+    });
+    socket = client;
+    unsubscribe = subscribe(client, TaskQueueChangedDocument, { queues: queues.length ? queues : null }, {
+      next: ({ taskQueueChanged }) => {
+        if (taskQueueChanged.ready > 0) fill();
+      },
+      error: (error) => {
+        if (stopping) return;
+        if (error instanceof WorkflowFactoryError && error.code === 'UNAUTHENTICATED') return refuse(error);
+        // The server refused the wake-up (an older server?): look for work now and then instead,
+        // and ask again after a while.
+        emit('error', error);
+        poll(true);
+        void client.dispose();
+        clearTimeout(resubscribeTimer);
+        resubscribeTimer = setTimeout(listen, pollIntervalMs);
+      },
+    });
+  };
+
+  // --- starting and stopping ----------------------------------------------------------------
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    void stop().then(() => {
+      // Re-raised once nobody else listens: the process ends as the signal meant it to.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  };
+
+  const start = async () => {
+    if (started) return;
+    started = true;
+    if (handleSignals) {
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+    }
+    listen();
+    poll(true);
+    // Resolves on the first connection or its first failure, whichever comes first.
+    const client = socket!;
+    await new Promise<void>((resolve) => {
+      const offConnected = client.on('connected', () => (offConnected(), offClosed(), resolve()));
+      const offClosed = client.on('closed', () => (offConnected(), offClosed(), resolve()));
+    });
+    fill();
+  };
+
+  const stop = (stopOptions: { graceMs?: number } = {}): Promise<void> => {
+    if (stopped) return stopped;
+    stopping = true;
+    const graceMs = stopOptions.graceMs ?? options.graceMs ?? 30_000;
+    stopped = (async () => {
+      poll(false);
+      clearTimeout(retryTimer);
+      clearTimeout(resubscribeTimer);
+      for (const timer of wakeTimers) clearTimeout(timer);
+      process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGINT', onSignal);
+      unsubscribe?.();
+      await filling;
+      const finished = Promise.all([...held.values()].map((entry) => entry.settled));
+      let graceTimer: NodeJS.Timeout | undefined;
+      await Promise.race([finished, new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(graceTimer);
+      for (const entry of held.values()) {
+        // Past the grace period: the handler is told to stop; the server returns the attempt once its lease lapses.
+        abort(entry, new TaskAbortedError('stopping', `worker ${workerId} stopped before task "${entry.task.name}" finished`));
+        clearInterval(entry.timer);
+      }
+      held.clear();
+      halt.abort();
+      await socket?.dispose();
+      connected = false;
+      if (fatal) rejectDone(fatal);
+      else resolveDone();
+    })();
+    return stopped;
+  };
+
+  return {
+    start,
+    stop,
+    done,
+    workerId,
+    get held() {
+      return held.size;
+    },
+    get connected() {
+      return connected;
+    },
+  };
+}
