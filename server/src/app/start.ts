@@ -85,6 +85,13 @@ interface Credential {
   from: 'authorization' | 'cookie';
 }
 
+/** How this process reaches its own listener (the demo worker does): a wildcard means loopback. */
+function loopbackHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 function credentialOf(req: IncomingMessage): Credential | null {
   const authorization = req.headers.authorization;
   // Other schemes (Basic, from a proxy in front) are not ours to judge.
@@ -304,7 +311,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const stopPruning = schedulePruning(orm.em, config.eventRetentionHours, EVENT_PRUNE_INTERVAL_MS, logger);
   const demoChoice = await demoWanted(services);
   logger.info({ demo: demoChoice.on }, `demo ${demoChoice.on ? 'on' : 'off'}: ${demoChoice.reason}`);
-  const demo: DemoWorker | null = demoChoice.on ? await startDemo(services) : null;
+  const url = `http://${loopbackHost(config.host)}:${port}`;
+  const demo: DemoWorker | null = demoChoice.on ? await startDemo(services, url) : null;
 
   const stop = async (): Promise<void> => {
     draining = true;
@@ -335,5 +343,5 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     await embedded?.stop();
   };
 
-  return { services, server, url: `http://127.0.0.1:${port}`, port, orm, bootstrap, stop };
+  return { services, server, url, port, orm, bootstrap, stop };
 }

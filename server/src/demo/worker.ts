@@ -1,23 +1,26 @@
 /**
- * The demo's simulated worker: claims READY tasks of the demo account's workflows, "works" on
- * each for a few seconds (heart-beating its lease, and dropping a task whose workflow was
- * cancelled), then completes it or (now and then) fails it, naming its attempt, and starts
- * another workflow when everything is done, so a first run's dashboard moves within seconds.
- * It goes through the same services as the API, so every change is an event subscribers see.
- * What a stopped or killed worker held is returned by the server when its lease lapses.
+ * The demo's simulated worker, on the worker SDK like any other integration: it signs in as the
+ * demo account, claims that account's READY tasks over the API (woken by taskQueueChanged),
+ * "works" on each for a few seconds while the SDK heart-beats its lease, then completes it or
+ * (now and then) fails it; cancelled tasks abort their work. Around it, the simulation starts
+ * another workflow when everything is done and prunes old ones, so a first run's dashboard moves
+ * within seconds. What a stopped or killed worker held is returned by the server when its lease
+ * lapses.
  */
+import { createWorker } from '@workflow-factory/sdk';
 import type { AppServices } from '../app/context.js';
 import { recordMetrics } from '../metrics/ingest.js';
 import { AppError } from '../core/errors.js';
+import type { Viewer } from '../core/viewer.js';
 import { enumArray } from '../db/sql.js';
-import { claimTask, completeTask, failTask, heartbeatTask } from '../workflows/task-service.js';
-import { TaskStatus } from '../workflows/task-entity.js';
+import { createApiToken, revokeApiToken } from '../users/api-tokens.js';
+import { hashToken } from '../users/passwords.js';
 import { FINISHED_WORKFLOW_STATUSES } from '../workflows/entity.js';
 import { deleteWorkflow } from '../workflows/service.js';
 import { createDemoWorkflow, demoContext, demoViewer, seedDemoWorkflows } from './seed.js';
 
 export interface DemoOptions {
-  /** how often the worker looks for work; default 1000 ms */
+  /** how often the simulation looks at what the worker is doing; default 1000 ms */
   tickMs?: number;
   /** how long a task "runs", picked at random in this range; default 1.5–6 s */
   taskMs?: [number, number];
@@ -35,23 +38,39 @@ export interface DemoOptions {
 }
 
 export interface DemoWorker {
-  /** Stops looking for work and waits for the step in progress; tasks it holds run again once their lease lapses. */
+  /** Stops claiming and drops what it holds (those tasks run again once their lease lapses). */
   stop(): Promise<void>;
 }
 
 const ERRORS = ['connection reset by peer', 'timed out after 30 s', 'HTTP 503 from upstream', 'disk quota exceeded', 'exit code 137 (out of memory)'];
+const TOKEN_NAME = 'demo worker';
+/** A demo token unused this long belongs to a server that was killed rather than stopped. */
+const STALE_TOKEN_HOURS = 1;
 
-export async function startDemo(services: AppServices, options: DemoOptions = {}): Promise<DemoWorker> {
+/** An API token of the demo account for this start; tokens earlier starts left behind are revoked. */
+async function demoToken(services: AppServices, viewer: Viewer): Promise<{ token: string; id: string }> {
+  const context = demoContext(services, viewer);
+  const stale = await services.orm.em.fork().execute(
+    `select id from api_tokens where user_id = ? and name = ? and revoked_at is null
+        and coalesce(last_used_at, created_at) < now() - make_interval(hours => ?)`,
+    [viewer.id, TOKEN_NAME, STALE_TOKEN_HOURS],
+  );
+  for (const { id } of stale) await revokeApiToken(context, id);
+  const token = await createApiToken(context, TOKEN_NAME);
+  const [{ id }] = await services.orm.em.fork().execute('select id from api_tokens where token_hash = ?', [hashToken(token)]);
+  return { token, id };
+}
+
+/** `url`: where this server answers (the worker reaches it as any other client would). */
+export async function startDemo(services: AppServices, url: string, options: DemoOptions = {}): Promise<DemoWorker> {
   const { tickMs = 1000, taskMs = [1500, 6000], failureRate = 0.15, concurrency = 3, idleMs = 5000, keepWorkflows = 25, metricsMs = 5000, random = Math.random } = options;
   const { logger } = services;
   const em = services.orm.em.fork();
   const viewer = await demoViewer(em);
   const [{ count }] = await em.execute('select count(*)::int as count from workflows where owner_id = ?', [viewer.id]);
   if (count === 0) await seedDemoWorkflows(services, viewer);
+  const credential = await demoToken(services, viewer);
 
-  /** task id → its attempt, when its "work" is done and when to heartbeat next */
-  const working = new Map<string, { attempt: number; due: number; heartbeatAt: number; heartbeatMs: number }>();
-  const workerId = `demo-worker:${services.config.instanceId}`;
   let nextTemplate = count;
   let idleSince = Date.now();
   let metricsAt = 0;
@@ -66,24 +85,30 @@ export async function startDemo(services: AppServices, options: DemoOptions = {}
     throw error;
   };
 
-  const finish = async (taskId: string, attempt: number) => {
-    finished += 1;
-    if (random() < failureRate) {
-      failed += 1;
-      const error = ERRORS[Math.floor(random() * ERRORS.length)];
-      await failTask(context(), taskId, error, { attempt, errorType: 'DemoError' }).catch(ignoreLostTask);
-    } else await completeTask(context(), taskId, { attempt, output: { demo: true, attempt } }).catch(ignoreLostTask);
-  };
-
-  /** Heart-beats a task; false when the worker must let go of it (cancelled, lease lost, deleted). */
-  const stillHeld = async (taskId: string, attempt: number): Promise<boolean> => {
-    try {
-      return (await heartbeatTask(context(), taskId, attempt, { demo: true })).status === TaskStatus.RUNNING;
-    } catch (error) {
-      ignoreLostTask(error);
-      return false;
-    }
-  };
+  const worker = createWorker({
+    url: `${url}/graphql`,
+    token: credential.token,
+    queues: [],
+    concurrency,
+    workerId: `demo-worker:${services.config.instanceId}`,
+    // The server stops it (and so drains it) itself.
+    handleSignals: false,
+    handler: async (task, { signal }) => {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, workTime());
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+      if (signal.aborted) return null;
+      finished += 1;
+      if (random() < failureRate) {
+        failed += 1;
+        throw Object.assign(new Error(ERRORS[Math.floor(random() * ERRORS.length)]), { name: 'DemoError' });
+      }
+      return { demo: true, attempt: task.attempt };
+    },
+    on: { error: (error) => logger.debug({ err: error }, 'demo worker: retrying after an error') },
+  });
+  await worker.start();
 
   // What an operator would chart about a worker: its backlog, its load and how often it fails.
   const pushMetrics = async (now: number) => {
@@ -93,7 +118,7 @@ export async function startDemo(services: AppServices, options: DemoOptions = {}
     );
     const samples = [
       { name: 'queue_depth', value: ready },
-      { name: 'tasks_running', value: working.size },
+      { name: 'tasks_running', value: worker.held },
       { name: 'task_failure_percent', value: finished ? (100 * failed) / finished : 0 },
     ];
     await recordMetrics(context(), samples.map((s) => ({ ...s, service: 'demo-worker', time: new Date(now) })));
@@ -113,23 +138,8 @@ export async function startDemo(services: AppServices, options: DemoOptions = {}
 
   const step = async () => {
     const now = Date.now();
-    for (const [taskId, held] of working) {
-      if (held.due <= now) {
-        working.delete(taskId);
-        await finish(taskId, held.attempt);
-      } else if (held.heartbeatAt <= now) {
-        if (await stillHeld(taskId, held.attempt)) held.heartbeatAt = now + held.heartbeatMs;
-        else working.delete(taskId);
-      }
-    }
-    while (working.size < concurrency) {
-      const task = await claimTask(context(), { workerId });
-      if (!task) break;
-      const heartbeatMs = (task.heartbeatTimeoutSeconds * 1000) / 3;
-      working.set(task.id, { attempt: task.attempts, due: now + workTime(), heartbeatAt: now + heartbeatMs, heartbeatMs });
-    }
     if (now - metricsAt >= metricsMs) await pushMetrics(now);
-    if (working.size > 0) idleSince = now;
+    if (worker.held > 0) idleSince = now;
     else if (now - idleSince >= idleMs) {
       await createDemoWorkflow(services, viewer, nextTemplate++);
       await prune();
@@ -154,6 +164,8 @@ export async function startDemo(services: AppServices, options: DemoOptions = {}
       stopped = true;
       clearTimeout(timer);
       await current;
+      await worker.stop({ graceMs: 0 });
+      await revokeApiToken(context(), credential.id).catch(ignoreLostTask);
     },
   };
 }

@@ -56,7 +56,7 @@ describe('demo mode', () => {
 
     it('should be on for an embedded database holding only demo workflows, and off once real work exists, saying so', async () => {
       expect(await demoWanted(embedded())).toMatchObject({ on: true, reason: expect.stringContaining('no workflows of your own yet') });
-      const demo = await startDemo(server.app.services, { tickMs: 60_000 });
+      const demo = await startDemo(server.app.services, server.url, { tickMs: 60_000 });
       await demo.stop();
       expect((await demoWanted(embedded())).on).toBe(true);
       await newWorkflow(server, server.adminToken, [{ name: 'real' }], 'real work');
@@ -72,7 +72,7 @@ describe('demo mode', () => {
     afterAll(() => server?.stop());
 
     it('should run every started workflow to success, then start another, and stop changing anything once stopped', async () => {
-      const demo = await startDemo(server.app.services, { tickMs: 20, taskMs: [5, 20], idleMs: 100, failureRate: 0, concurrency: 5 });
+      const demo = await startDemo(server.app.services, server.url, { tickMs: 20, taskMs: [5, 20], idleMs: 100, failureRate: 0, concurrency: 5 });
       try {
         await expect.poll(async () => (await demoWorkflows(server)).filter((w) => w.status === 'SUCCEEDED').length, { timeout: 15_000, interval: 100 }).toBeGreaterThanOrEqual(5);
       } finally {
@@ -88,7 +88,7 @@ describe('demo mode', () => {
     });
 
     it('should fail tasks with an error once their attempts are used up', async () => {
-      const demo = await startDemo(server.app.services, { tickMs: 20, taskMs: [5, 20], idleMs: 50, failureRate: 1, concurrency: 5 });
+      const demo = await startDemo(server.app.services, server.url, { tickMs: 20, taskMs: [5, 20], idleMs: 50, failureRate: 1, concurrency: 5 });
       try {
         await expect.poll(async () => (await demoWorkflows(server)).some((w) => w.status === 'FAILED'), { timeout: 10_000, interval: 100 }).toBe(true);
       } finally {
