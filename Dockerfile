@@ -2,20 +2,27 @@
 # serves at /, on production dependencies only, run as the unprivileged `node` user.
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json tsconfig.json ./
 COPY server/package.json server/
 COPY client/package.json client/
+# The worker SDK (which the server imports) builds when installed (its prepare script).
+COPY scripts/ scripts/
+COPY sdk/ sdk/
 RUN npm ci --no-audit --no-fund
 COPY . .
-# Builds both and stamps them, as `npm start` would on first run.
+# Builds them and stamps them, as `npm start` would on first run.
 RUN node scripts/ensure-built.mjs
 
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json tsconfig.json ./
 COPY server/package.json server/
 COPY client/package.json client/
+COPY scripts/ scripts/
+# The SDK built, with its stamp: its prepare finds it current and needs no TypeScript.
+COPY sdk/ sdk/
+COPY --from=build /app/sdk/dist sdk/dist
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/server/dist server/dist
 COPY --from=build /app/client/build client/build

@@ -1,10 +1,11 @@
 /**
  * Builds a workspace unless its build was made from exactly these sources: `npm start` runs it
- * for the dashboard (client/build) and the server (server/dist), the browser tests for the
- * dashboard, so a fresh clone builds once and a current build costs only a hash of the
- * sources (milliseconds). A build that succeeds leaves the hash as a stamp in its output.
+ * for the worker SDK (sdk/dist, which the server imports), the dashboard (client/build) and the
+ * server (server/dist); `npm ci` (the SDK's prepare) and `npm test` for the SDK; the browser
+ * tests for the dashboard. So a fresh clone builds once and a current build costs only a hash
+ * of the sources (milliseconds). A build that succeeds leaves the hash as a stamp in its output.
  *
- *   node scripts/ensure-built.mjs [client] [server]   (both when none is named)
+ *   node scripts/ensure-built.mjs [sdk] [client] [server]   (all, in this order, when none is named)
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,6 +17,12 @@ const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
 /** What each build is made from (relative to the workspace), where it goes, and the file that shows it is there. */
 const BUILDS = {
+  sdk: {
+    label: 'the worker SDK',
+    inputs: ['src', 'tsconfig.json', '../tsconfig.json', 'package.json', '../package-lock.json'],
+    output: 'dist',
+    entry: 'index.js',
+  },
   client: {
     label: 'the dashboard',
     inputs: ['src', 'static', 'svelte.config.js', 'vite.config.ts', 'tsconfig.json', 'package.json', '../package-lock.json'],

@@ -11,9 +11,10 @@ import {
   WorkerCompleteTaskDocument,
   WorkerFailTaskDocument,
   WorkerHeartbeatTaskDocument,
+  WorkerTaskQueueChangedDocument,
   type ClaimedTaskFragment,
 } from './generated/graphql.js';
-import { refusedCredential, request, subscribe, webSocketClient, webSocketUrl, WorkflowFactoryError, type Connection, type Operation } from './transport.js';
+import { refusedCredential, request, subscribe, webSocketClient, webSocketUrl, WorkflowFactoryError, type Connection, } from './transport.js';
 
 /** A claimed attempt, as the handler gets it. */
 export interface Task {
@@ -95,12 +96,6 @@ export interface Worker {
   readonly connected: boolean;
   readonly workerId: string;
 }
-
-// Until the server's SDL has taskQueueChanged, the document is written here (same shape as the
-// codegen'd ones).
-const TaskQueueChangedDocument = {
-  toString: () => 'subscription WorkerTaskQueueChanged($queues: [String!]) { taskQueueChanged(queues: $queues) { name ready running delayed } }',
-} as Operation<{ taskQueueChanged: { name: string; ready: number; running: number; delayed: number } }, { queues?: string[] | null }>;
 
 interface Held {
   task: Task;
@@ -290,10 +285,8 @@ export function createWorker(options: WorkerOptions): Worker {
       try {
         if (error) {
           const message = error.message || error.name || 'failed';
-          const { failTask } = await request(connection, WorkerFailTaskDocument, { id: task.id, attempt: task.attempt, error: message, errorType: error.name }, halt.signal);
+          await request(connection, WorkerFailTaskDocument, { id: task.id, attempt: task.attempt, error: message, errorType: error.name }, halt.signal);
           emit('failed', task, error);
-          // Backing off: nothing announces when the retry may start, so look again then.
-          if (failTask.nextAttemptAt) wakeAt(Date.parse(failTask.nextAttemptAt));
         } else {
           await request(connection, WorkerCompleteTaskDocument, { id: task.id, attempt: task.attempt, output }, halt.signal);
           emit('completed', task, output);
@@ -315,12 +308,6 @@ export function createWorker(options: WorkerOptions): Worker {
         await sleep(backoff(failures, (refused.retryAfterSeconds ?? 0) * 1000));
       }
     }
-  };
-
-  const wakeTimers = new Set<NodeJS.Timeout>();
-  const wakeAt = (time: number) => {
-    const timer = setTimeout(() => (wakeTimers.delete(timer), fill()), Math.max(0, time - Date.now()) + 50);
-    wakeTimers.add(timer);
   };
 
   const release = (entry: Held) => {
@@ -360,7 +347,7 @@ export function createWorker(options: WorkerOptions): Worker {
       },
     });
     socket = client;
-    unsubscribe = subscribe(client, TaskQueueChangedDocument, { queues: queues.length ? queues : null }, {
+    unsubscribe = subscribe(client, WorkerTaskQueueChangedDocument, { queues: queues.length ? queues : null }, {
       next: ({ taskQueueChanged }) => {
         if (taskQueueChanged.ready > 0) fill();
       },
@@ -413,7 +400,6 @@ export function createWorker(options: WorkerOptions): Worker {
       poll(false);
       clearTimeout(retryTimer);
       clearTimeout(resubscribeTimer);
-      for (const timer of wakeTimers) clearTimeout(timer);
       process.removeListener('SIGTERM', onSignal);
       process.removeListener('SIGINT', onSignal);
       unsubscribe?.();

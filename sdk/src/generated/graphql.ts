@@ -155,6 +155,13 @@ export type WorkerFailTaskMutationVariables = Exact<{
 
 export type WorkerFailTaskMutation = { failTask: { id: string, status: TaskStatus, nextAttemptAt: string | null } };
 
+export type WorkerTaskQueueChangedSubscriptionVariables = Exact<{
+  queues?: Array<string> | string | null | undefined;
+}>;
+
+
+export type WorkerTaskQueueChangedSubscription = { taskQueueChanged: { name: string, ready: number } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -338,3 +345,11 @@ export const WorkerFailTaskDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WorkerFailTaskMutation, WorkerFailTaskMutationVariables>;
+export const WorkerTaskQueueChangedDocument = new TypedDocumentString(`
+    subscription WorkerTaskQueueChanged($queues: [String!]) {
+  taskQueueChanged(queues: $queues) {
+    name
+    ready
+  }
+}
+    `) as unknown as TypedDocumentString<WorkerTaskQueueChangedSubscription, WorkerTaskQueueChangedSubscriptionVariables>;

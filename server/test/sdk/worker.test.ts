@@ -27,7 +27,7 @@ afterEach(async () => {
 afterAll(() => server?.stop());
 
 const worker = (options: Partial<WorkerOptions> & Pick<WorkerOptions, 'queues' | 'handler'>, on = server, as = token) => {
-  const created = createWorker({ url: `${on.url}/graphql`, token: as, handleSignals: false, pollIntervalMs: Number(process.env.SDK_TEST_POLL_MS ?? 60_000), ...options });
+  const created = createWorker({ url: `${on.url}/graphql`, token: as, handleSignals: false, pollIntervalMs: 60_000, ...options });
   workers.push(created);
   return created;
 };
