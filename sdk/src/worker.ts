@@ -151,8 +151,9 @@ export function createWorker(options: WorkerOptions): Worker {
     Math.max(atLeastMs, Math.min(reconnectMaxMs, reconnectMinMs * 2 ** Math.min(failures, 20)) * (0.5 + Math.random() / 2));
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      halt.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      const wake = () => (clearTimeout(timer), halt.signal.removeEventListener('abort', wake), resolve());
+      const timer = setTimeout(wake, ms);
+      halt.signal.addEventListener('abort', wake, { once: true });
     });
 
   const refuse = (error: unknown) => {

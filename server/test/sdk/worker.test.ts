@@ -99,17 +99,25 @@ describe('createWorker', () => {
   it('should hold at most `concurrency` tasks at once, and claim the next as soon as one finishes', async () => {
     let running = 0;
     let most = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
     const w = worker({
       queues: ['sdk-concurrency'],
       concurrency: 3,
       handler: async () => {
         most = Math.max(most, ++running);
-        await sleep(150);
+        await gate;
+        await sleep(20);
         running--;
       },
     });
     await w.start();
     const workflow = await started(Array.from({ length: 10 }, (_, i) => ({ name: `t${i}`, queue: 'sdk-concurrency' })));
+    await expect.poll(() => running, { timeout: 10_000 }).toBe(3);
+    // Time to over-claim, were it going to: seven more are READY.
+    await sleep(500);
+    expect(w.held).toBe(3);
+    open();
     await expect.poll(async () => (await tasksOf(workflow.id)).filter((t) => t.status === 'SUCCEEDED').length, { timeout: 15_000 }).toBe(10);
     expect(most).toBe(3);
   });
