@@ -178,7 +178,8 @@ describe('wf', () => {
         { name: 'first', queue: 'cli-worker' },
         { name: 'second', queue: 'cli-worker', dependsOn: ['first'] },
         { name: 'chatty', queue: 'cli-worker' },
-        { name: 'broken', queue: 'cli-worker' },
+        // last, so its failure (which ends the workflow) cannot cancel the others
+        { name: 'broken', queue: 'cli-worker', dependsOn: ['second', 'chatty'] },
       ], 'worked by the cli');
       await expect.poll(async () => (await tasksOf(workflow.id)).status, { timeout: 15_000 }).toBe('FAILED');
       await expect.poll(async () => (await tasksOf(workflow.id)).tasks.map((t: { status: string }) => t.status), { timeout: 15_000 }).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED']);
