@@ -91,21 +91,26 @@ export function pagerdutyEvent(routingKey: string, message: AlertMessage) {
 }
 
 export interface Senders {
-  /** resolves with the receiver's answer */
-  send(kind: ContactKind, settings: ContactSettings, message: AlertMessage): Promise<string>;
+  /** resolves with the receiver's answer; `id`: the notification's, for receivers to drop a repeat */
+  send(kind: ContactKind, settings: ContactSettings, message: AlertMessage, id?: string): Promise<string>;
   close(): void;
 }
 
 export function createSenders(config: Config): Senders {
   let mailer: Transporter | undefined;
   return {
-    async send(kind, settings, message) {
+    async send(kind, settings, message, id) {
       switch (kind) {
         case 'SLACK':
           return post(settings.url, JSON.stringify({ text: messageText(message) }));
         case 'WEBHOOK': {
           const body = JSON.stringify(message);
-          return post(settings.url, body, settings.secret ? { 'x-signature-256': signature(body, settings.secret) } : {});
+          // A replica that dies mid-request leaves the row to be sent again once its lease runs out:
+          // the same X-Notification-Id tells the receiver it already has it.
+          return post(settings.url, body, {
+            ...(id ? { 'x-notification-id': id } : {}),
+            ...(settings.secret ? { 'x-signature-256': signature(body, settings.secret) } : {}),
+          });
         }
         case 'PAGERDUTY':
           return post(config.pagerdutyEventsUrl, JSON.stringify(pagerdutyEvent(settings.routingKey, message)));

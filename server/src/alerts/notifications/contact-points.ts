@@ -142,7 +142,7 @@ export async function testContactPoint(ctx: Context, senders: Senders, id: strin
   let response: string | null = null;
   let error: string | null = null;
   try {
-    response = await senders.send(point.kind, point.settings, message);
+    response = await senders.send(point.kind, point.settings, message, uuid);
   } catch (failure) {
     error = truncate((failure as Error).message, 500);
     response = failure instanceof DeliveryError ? (failure.answer ?? null) : null;

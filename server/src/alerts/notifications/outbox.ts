@@ -80,7 +80,7 @@ export async function deliverDue(app: AppServices, senders: Senders): Promise<nu
   const claimed = await claimDue(em);
   const results = await Promise.all(claimed.map(async (row) => {
     try {
-      const response = await senders.send(row.kind, JSON.parse(app.secrets.open(row.settings_sealed)), row.payload);
+      const response = await senders.send(row.kind, JSON.parse(app.secrets.open(row.settings_sealed)), row.payload, row.id);
       await em.execute(`update alert_notifications set status = 'DELIVERED', delivered_at = now(), last_error = null, response = ? where id = ?`, [response, row.id]);
       return true;
     } catch (error) {
