@@ -315,6 +315,7 @@ export function loadConfig(env: Env, terminal = false): Config {
       wsCredentialRecheckMs: integer(env, 'WS_CREDENTIAL_RECHECK_MS', 30_000, 50, 3_600_000),
       wsKeepaliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 50, 3_600_000),
       wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 4 * 1024 * 1024, 1024),
+      sseMaxStreams: integer(env, 'SSE_MAX_STREAMS', 100, 1, 10_000),
     },
   };
 }

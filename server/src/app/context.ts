@@ -11,7 +11,7 @@ import type { Senders } from '../alerts/notifications/channels.js';
 import type { SecretBox } from '../core/secret-box.js';
 import type { AudienceOf, Viewer } from '../core/viewer.js';
 import type { EntityManager } from '../db/orm.js';
-import type { LiveConnections } from '../live/ws/connections.js';
+import type { LiveConnections } from '../live/connections.js';
 import type { Logger } from '../core/logger.js';
 import type { ErrorReporter } from '../observability/sentry.js';
 import type { Queryable, ReadRouting } from '../db/read-routing.js';

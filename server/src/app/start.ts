@@ -31,7 +31,7 @@ import { cookie, requestUrl, sendGraphQLError, sendJson, sendUnavailable } from 
 import { sendExport, type ExportFormat } from '../http/export.js';
 import { clientIp, handleCors, servedOverHttps, setSecurityHeaders } from '../http/security.js';
 import type { Logger } from '../core/logger.js';
-import { createLiveConnections } from '../live/ws/connections.js';
+import { createLiveConnections } from '../live/connections.js';
 import { createReadRouting, mutationsReadPrimary } from '../db/read-routing.js';
 import { createResponseCache } from '../http/response-cache.js';
 import { selectionPlugin } from '../graphql/selection.js';
@@ -47,8 +47,9 @@ import { createRequestObserver } from '../observability/requests.js';
 import { createErrorReporter } from '../observability/sentry.js';
 import { mayIntrospect, queryLimitsPlugin } from '../graphql/query-limits.js';
 import { createRateLimiter, overBudget, retryAfterPlugin, sendRateLimited, tokenKey } from '../http/rate-limit.js';
-import { createSubscriptionGroups } from '../live/ws/groups.js';
+import { createSubscriptionGroups } from '../live/groups.js';
 import { startSubscriptionServer } from '../live/ws/server.js';
+import { createEventStreams, STREAM_PATH } from '../live/sse/server.js';
 import { buildAppSchema } from './schema.js';
 import { authenticate, ensureAdmin, type BootstrapResult } from '../users/service.js';
 import { SESSION_COOKIE, sessionCookie, sessionRoute } from '../users/session-routes.js';
@@ -163,7 +164,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
 
   const liveConnections = createLiveConnections();
   const subscriptionGroups = createSubscriptionGroups();
-  const serverMetrics = createServerMetrics(orm, liveConnections, subscriptionGroups);
+  const eventStreamCount = createLiveConnections();
+  const serverMetrics = createServerMetrics(orm, liveConnections, subscriptionGroups, eventStreamCount);
   const bus = countingPublishes(createEventBus({ logger, redis: config.redis, redisPrefix: config.redisPrefix }), serverMetrics);
   const feed = createEventFeed({
     query: (sql, params) => orm.em.getConnection().execute(sql, params),
@@ -207,6 +209,26 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     suggestions: (context) => mayIntrospect(context.viewer, config.limits),
   });
 
+  /** What both live transports (WebSocket, Server-Sent Events) run operations with. */
+  const live = {
+    schema,
+    logger,
+    groups: subscriptionGroups,
+    limits: config.limits,
+    authenticate: (token: string) => authenticate(orm.em.fork(), token),
+    createContext: (viewer: Viewer | null, requestId: string) => createContext(services, viewer, requestId),
+    audienceOf,
+    onUnavailable: (error: unknown) => outage.noted(error),
+    onEventExecuted: () => serverMetrics.subscriptionEventExecuted.inc(),
+    onEventSent: (count: number) => serverMetrics.subscriptionEventSent.inc(count),
+  };
+  const eventStreams = createEventStreams({
+    ...live,
+    connections: eventStreamCount,
+    onInternalError: (error, requestId) => reporter.report(error, { requestId, operationName: 'sse' }),
+    onOperation: (operation) => observer.liveOperation(operation, 'sse'),
+  });
+
   const dashboard = dashboardRoute(config.clientBuildDir, logger);
   const explorerFiles = explorerAssets(path.join(config.dataDir, 'cache'), logger);
   let draining = false;
@@ -238,6 +260,15 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         preflighted: admitted.credential?.from === 'authorization',
         context: async () => createContext(services, admitted.viewer, requestId, admitted.ip, [req.headers['idempotency-key']].flat()[0]),
       });
+    }
+    if (url.pathname === STREAM_PATH) {
+      if (handleCors(req, res, config.corsOrigins)) return;
+      const admitted = await admit(services, req);
+      if ('retryAfter' in admitted) return sendRateLimited(res, admitted.retryAfter);
+      if ('refused' in admitted) return sendUnauthenticated(req, res, admitted.refused);
+      // Like a WebSocket, a stream needs someone to follow events for.
+      if (!admitted.viewer || !admitted.credential?.token) return sendJson(res, 401, { errors: [{ message: 'Sign in: send Authorization: Bearer <token> or the session cookie', extensions: { code: 'UNAUTHENTICATED' } }] }, { 'www-authenticate': 'Bearer realm="workflow-factory"' });
+      return eventStreams.serve(req, res, admitted.viewer, admitted.credential.token);
     }
     if (url.pathname.startsWith(EXPLORER_ASSETS) && (req.method === 'GET' || req.method === 'HEAD')) {
       if (await explorerFiles(req, res, url.pathname.slice(EXPLORER_ASSETS.length))) return;
@@ -290,24 +321,18 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   }
   const monitoring = startMonitoring(services, requestStats, directUrl);
   const subscriptions = startSubscriptionServer({
+    ...live,
     server,
-    schema,
-    logger,
     connections: liveConnections,
-    groups: subscriptionGroups,
-    limits: config.limits,
     sessionCookie: SESSION_COOKIE,
-    authenticate: (token) => authenticate(orm.em.fork(), token),
     overBudget: (token) => overBudget(limiter, tokenKey(token), config.rateLimitPerMinute),
-    createContext: (viewer, requestId) => createContext(services, viewer, requestId),
-    audienceOf,
     onInternalError: (error, requestId) => reporter.report(error, { requestId, operationName: 'websocket' }),
-    onUnavailable: (error) => outage.noted(error),
-    onOperation: (operation) => observer.webSocketOperation(operation),
-    onEventExecuted: () => serverMetrics.subscriptionEventExecuted.inc(),
-    onEventSent: (count) => serverMetrics.subscriptionEventSent.inc(count),
+    onOperation: (operation) => observer.liveOperation(operation, 'websocket'),
   });
-  bus.on('credential', (credential) => subscriptions.credentialRevoked(credential));
+  bus.on('credential', (credential) => {
+    subscriptions.credentialRevoked(credential);
+    eventStreams.credentialRevoked(credential);
+  });
   const stopPruning = schedulePruning(orm.em, config.eventRetentionHours, EVENT_PRUNE_INTERVAL_MS, logger);
   const demoChoice = await demoWanted(services);
   logger.info({ demo: demoChoice.on }, `demo ${demoChoice.on ? 'on' : 'off'}: ${demoChoice.reason}`);
@@ -323,6 +348,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     const idle = setInterval(() => server.closeIdleConnections(), 50);
     server.closeIdleConnections();
     const forced = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    eventStreams.stop();
     await subscriptions.stop();
     await closed;
     clearInterval(idle);

@@ -1,4 +1,4 @@
-/** What one client request may ask for (settings read in app/config.ts); see graphql/query-limits.ts, http/graphql.ts (HTTP bodies) and live/ws/protocol.ts (WebSocket). */
+/** What one client request may ask for (settings read in app/config.ts); see graphql/query-limits.ts, http/graphql.ts (HTTP bodies) live/ws/protocol.ts (WebSocket) and live/sse/server.ts (Server-Sent Events). */
 export interface RequestLimits {
   bodyBytes: number;
   variablesBytes: number;
@@ -23,4 +23,6 @@ export interface RequestLimits {
   wsKeepaliveMs: number;
   /** a WebSocket whose unsent messages exceed this many bytes (a client that stopped reading) is cut off */
   wsMaxBufferedBytes: number;
+  /** Server-Sent Events streams one credential may hold open at once on one replica (live/sse) */
+  sseMaxStreams: number;
 }

@@ -33,7 +33,7 @@ export interface ApolloOptions<C extends GraphQLContextBase = GraphQLContextBase
 }
 
 /** The answer to a subscription sent over HTTP, where there is no stream to send its events on. */
-export const SUBSCRIPTION_OVER_HTTP = 'Subscriptions run over WebSocket: connect to ws(s)://<this host>/graphql with the graphql-transport-ws protocol';
+export const SUBSCRIPTION_OVER_HTTP = 'Subscriptions run over WebSocket (ws(s)://<this host>/graphql, the graphql-transport-ws protocol) or Server-Sent Events (POST /graphql/stream with Accept: text/event-stream)';
 
 export async function startApollo<C extends GraphQLContextBase>(options: ApolloOptions<C>): Promise<ApolloServer<C>> {
   const apollo = new ApolloServer<C>({
@@ -114,7 +114,8 @@ export interface HandleOptions<C> {
   context: () => Promise<C>;
 }
 
-function variablesTooLarge(body: unknown, limit: number): string | null {
+/** The refusal of a request whose `variables` pass `limit` bytes as JSON, else null. */
+export function variablesTooLarge(body: unknown, limit: number): string | null {
   const variables = (body as { variables?: unknown } | null)?.variables;
   if (variables === undefined || variables === null) return null;
   let size: number;

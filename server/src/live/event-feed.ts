@@ -16,7 +16,7 @@
  *
  * A stream that has caught up (nothing buffered, nothing left to replay) can `share` a sink
  * with equal streams (same filter): the tail then hands each event once to the sink for all of
- * them, instead of once to each stream's queue (live/ws/groups.ts: one call per group and
+ * them, instead of once to each stream's queue (live/groups.ts: one call per group and
  * event, not a wake-up per subscriber).
  */
 import { AsyncQueue } from '../core/async-queue.js';

@@ -1,6 +1,6 @@
 /**
  * `GET /api/metrics` in Prometheus text format (prom-client): HTTP and GraphQL operation
- * durations, live WebSocket connections and subscription fan-out, published bus events, the
+ * durations, live WebSocket connections and SSE streams, subscription fan-out, published bus events, the
  * DB pool, and Node's own process metrics. One registry per app, so apps in one process (tests) stay apart.
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -10,15 +10,15 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { bearerToken } from '../core/viewer.js';
 import { poolUsage } from '../db/orm.js';
 import { sendJson } from '../http/replies.js';
-import type { LiveConnections } from '../live/ws/connections.js';
+import type { LiveConnections } from '../live/connections.js';
 import type { EventBus } from '../live/bus/bus.js';
-import type { SubscriptionGroups } from '../live/ws/groups.js';
+import type { SubscriptionGroups } from '../live/groups.js';
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export type ServerMetrics = ReturnType<typeof createServerMetrics>;
 
-export function createServerMetrics(orm: MikroORM, liveConnections: LiveConnections, subscriptionGroups: SubscriptionGroups) {
+export function createServerMetrics(orm: MikroORM, liveConnections: LiveConnections, subscriptionGroups: SubscriptionGroups, eventStreams: LiveConnections) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const http = new Histogram({
@@ -53,6 +53,14 @@ export function createServerMetrics(orm: MikroORM, liveConnections: LiveConnecti
     registers: [registry],
     collect() {
       this.set(liveConnections.count);
+    },
+  });
+  new Gauge({
+    name: 'sse_streams',
+    help: 'Open Server-Sent Events (graphql-sse) subscription streams on this replica',
+    registers: [registry],
+    collect() {
+      this.set(eventStreams.count);
     },
   });
   new Gauge({

@@ -8,16 +8,16 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLContextBase } from '../http/graphql.js';
 import { clientRequestIdOf } from '../http/replies.js';
 import type { Logger } from '../core/logger.js';
-import type { WebSocketOperation } from '../live/ws/protocol.js';
+import type { LiveOperation } from '../live/operations.js';
 
-type TimedOperation = Omit<WebSocketOperation, 'type'> & { type: string };
+type TimedOperation = Omit<LiveOperation, 'type'> & { type: string };
 import type { RequestStats } from '../metrics/request-stats.js';
 import { methodLabel, type OperationLabel } from './operation-labels.js';
 import type { ServerMetrics } from './prometheus.js';
 import type { ErrorReporter } from './sentry.js';
 
 // Fixed route labels keep the metric's cardinality bounded whatever paths clients try.
-const ROUTES = new Set(['/graphql', '/api/live', '/api/health', '/api/ready', '/api/metrics']);
+const ROUTES = new Set(['/graphql', '/graphql/stream', '/api/live', '/api/health', '/api/ready', '/api/metrics']);
 
 export type RequestObserver = ReturnType<typeof createRequestObserver>;
 
@@ -56,11 +56,11 @@ export function createRequestObserver(stats: RequestStats, metrics: ServerMetric
 
   return {
     plugin,
-    /** An operation over WebSocket (a subscription: each event it executed), timed like HTTP's. */
-    webSocketOperation(operation: WebSocketOperation): void {
+    /** An operation over WebSocket or Server-Sent Events (a subscription: each event it executed), timed like HTTP's. */
+    liveOperation(operation: LiveOperation, transport: 'websocket' | 'sse'): void {
       // Events can be many: logged only when debugging.
-      // Only signed-in callers get a socket that runs operations.
-      record(operation, true, { transport: 'websocket' }, operation.type === 'subscription' ? 'debug' : operationLevel);
+      // Only signed-in callers get a socket or a stream that runs operations.
+      record(operation, true, { transport }, operation.type === 'subscription' ? 'debug' : operationLevel);
     },
     /** Called by the GraphQL layer with each error that is not the client's fault. */
     internalError(error: unknown, requestId: string | undefined, operationName: string | undefined): void {
@@ -74,6 +74,8 @@ export function createRequestObserver(stats: RequestStats, metrics: ServerMetric
       if (clientId) clientIds.set(requestId, clientId);
       res.once('close', () => {
         clientIds.delete(requestId);
+        // An event stream lasts as long as its subscriber: no request latency (sse_streams counts them).
+        if (String(res.getHeader('content-type')).startsWith('text/event-stream')) return void failed.delete(requestId);
         const durationMs = performance.now() - started;
         const status = res.writableFinished ? res.statusCode : 499;
         const path = (req.url ?? '/').split('?')[0];

@@ -3,7 +3,7 @@
  * failures included — the paths the socket tests cannot provoke at will.
  */
 import { describe, expect, it } from 'vitest';
-import { createSubscriptionGroups, type GroupMember } from '../../src/live/ws/groups.js';
+import { createSubscriptionGroups, type GroupMember } from '../../src/live/groups.js';
 
 /** A member that records what it was called with. */
 function recorder(onReady?: (json: string) => void) {

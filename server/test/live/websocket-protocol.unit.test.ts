@@ -7,7 +7,7 @@ import { buildSchema } from 'graphql';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
 import { Role, type Viewer } from '../../src/core/viewer.js';
-import { createSubscriptionGroups } from '../../src/live/ws/groups.js';
+import { createSubscriptionGroups } from '../../src/live/groups.js';
 import { createProtocol, type Protocol, type ProtocolConnection, type ProtocolLimits, type ProtocolOptions, type ProtocolSocket } from '../../src/live/ws/protocol.js';
 
 const VIEWER: Viewer = {

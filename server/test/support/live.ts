@@ -1,8 +1,9 @@
 /**
- * Real graphql-ws clients for tests: connect with a token (or a cookie), subscribe, and wait
- * for what arrives — never for a fixed time.
+ * Real graphql-ws and graphql-sse clients for tests: connect with a token (or a cookie),
+ * subscribe, and wait for what arrives — never for a fixed time.
  */
 import { createClient, type Client } from 'graphql-ws';
+import { createClient as createSseClient, NetworkError, type Client as SseClientOf } from 'graphql-sse';
 import WebSocket from 'ws';
 import { afterAll } from 'vitest';
 import type { App } from '../../src/app/start.js';
@@ -44,6 +45,45 @@ export function until(check: () => boolean | Promise<boolean>, what: string, tim
   return waitFor(what, async () => check(), timeoutMs, 10).then(() => undefined);
 }
 
+/** What receives one subscription's results, as both clients call it. */
+interface Sink<T> {
+  next(result: GraphQLResult<T>): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
+/** A subscription that records what `start` hands its sink; `start` returns what stops it. */
+function recorded<T>(start: (sink: Sink<T>) => () => void, errorsOf: (error: unknown) => Promise<LiveSubscription<T>['errors']>): LiveSubscription<T> {
+  const subscription: LiveSubscription<T> = {
+    values: [],
+    errors: [],
+    completed: false,
+    take: (count, timeoutMs = 10_000) =>
+      until(() => subscription.values.length >= count || subscription.completed, `${count} events`, timeoutMs).then(() => {
+        if (subscription.values.length < count) throw new Error(`Subscription ended after ${subscription.values.length} of ${count} events: ${JSON.stringify(subscription.errors)}`);
+        return subscription.values;
+      }),
+    done: (timeoutMs = 10_000) => until(() => subscription.completed, 'the subscription to end', timeoutMs),
+    stop: () => unsubscribe(),
+  };
+  const unsubscribe = start({
+    next: (result) => {
+      if (result.data) subscription.values.push(result.data);
+      if (result.errors) subscription.errors.push(...result.errors);
+    },
+    error: (error) => {
+      void errorsOf(error).then((errors) => {
+        subscription.errors.push(...errors);
+        subscription.completed = true;
+      });
+    },
+    complete: () => {
+      subscription.completed = true;
+    },
+  });
+  return subscription;
+}
+
 export function connect(httpUrl: string, options: ConnectOptions = {}): LiveClient {
   const closed: LiveClient['closed'] = [];
   const headers = options.cookie ? { cookie: options.cookie } : undefined;
@@ -68,39 +108,51 @@ export function connect(httpUrl: string, options: ConnectOptions = {}): LiveClie
     },
   });
 
-  const subscribe = <T>(query: string, variables?: Record<string, unknown>): LiveSubscription<T> => {
-    const subscription: LiveSubscription<T> = {
-      values: [],
-      errors: [],
-      completed: false,
-      take: (count, timeoutMs = 10_000) =>
-        until(() => subscription.values.length >= count || subscription.completed, `${count} events`, timeoutMs).then(() => {
-          if (subscription.values.length < count) throw new Error(`Subscription ended after ${subscription.values.length} of ${count} events: ${JSON.stringify(subscription.errors)}`);
-          return subscription.values;
-        }),
-      done: (timeoutMs = 10_000) => until(() => subscription.completed, 'the subscription to end', timeoutMs),
-      stop: () => unsubscribe(),
-    };
-    const unsubscribe = client.subscribe<T>(
-      { query, variables },
-      {
-        next: (result: GraphQLResult<T>) => {
-          if (result.data) subscription.values.push(result.data);
-          if (result.errors) subscription.errors.push(...result.errors);
-        },
-        error: (error) => {
-          if (Array.isArray(error)) subscription.errors.push(...error);
-          subscription.completed = true;
-        },
-        complete: () => {
-          subscription.completed = true;
-        },
-      },
-    );
-    return subscription;
-  };
+  const subscribe = <T>(query: string, variables?: Record<string, unknown>) =>
+    recorded<T>((sink) => client.subscribe<T>({ query, variables }, sink as never), async (error) => (Array.isArray(error) ? error : []));
 
   return { client, closed, subscribe, dispose: () => client.dispose() as Promise<void> };
+}
+
+export interface SseClient {
+  client: SseClientOf;
+  /** the refusals the server answered requests with (401, 429…), in order */
+  refusals: Array<{ status: number; errors: Array<{ message: string; extensions?: { code?: string } }> }>;
+  subscribe<T = any>(query: string, variables?: Record<string, unknown>): LiveSubscription<T>;
+  dispose(): void;
+}
+
+export interface SseConnectOptions {
+  token?: string;
+  /** sent as the Cookie header instead of a token */
+  cookie?: string;
+  /** reconnect attempts after the stream breaks or a refusal; default 0 */
+  retryAttempts?: number;
+}
+
+/** graphql-sse's own client, in distinct connections mode, against `/graphql/stream`. */
+export function connectSse(httpUrl: string, options: SseConnectOptions = {}): SseClient {
+  const refusals: SseClient['refusals'] = [];
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.cookie) headers.cookie = options.cookie;
+  const client = createSseClient({
+    url: `${httpUrl}/graphql/stream`,
+    headers,
+    retryAttempts: options.retryAttempts ?? 0,
+    retry: () => new Promise((resolve) => setTimeout(resolve, 100)),
+  });
+  /** A refusal's GraphQL errors (and the refusal itself, in `refusals`); else the error as one. */
+  const errorsOf = async (error: unknown) => {
+    const response = error instanceof NetworkError ? (error.response as Response | undefined) : undefined;
+    if (!response) return [{ message: String((error as Error)?.message ?? error) }];
+    const errors = ((await response.json().catch(() => ({}))) as { errors?: SseClient['refusals'][number]['errors'] }).errors ?? [];
+    refusals.push({ status: response.status, errors });
+    return errors;
+  };
+  const subscribe = <T>(query: string, variables?: Record<string, unknown>) =>
+    recorded<T>((sink) => client.subscribe<T>({ query, variables }, sink as never), errorsOf);
+  return { client, refusals, subscribe, dispose: () => client.dispose() };
 }
 
 /** `open(server, token)`: a client signed in with `token`, disposed after the suite it is called in. */
@@ -128,7 +180,7 @@ export type WorkflowEventData = { workflowEvents: { cursor: string; kind: string
  * Subscribes to `workflowEvents` without a cursor and resolves once `app` follows the feed for
  * it: graphql-ws does not acknowledge a subscription, and events before that are not for it.
  */
-export async function liveWorkflowEvents(app: App, client: LiveClient, variables: Record<string, unknown> = {}) {
+export async function liveWorkflowEvents(app: App, client: Pick<LiveClient, 'subscribe'>, variables: Record<string, unknown> = {}) {
   const before = app.services.feed.streamCount();
   const subscription = client.subscribe<WorkflowEventData>(WORKFLOW_EVENTS, variables);
   await until(() => app.services.feed.streamCount() > before, 'the subscription to start');

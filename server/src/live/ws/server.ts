@@ -16,7 +16,7 @@ import type { Duplex } from 'node:stream';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, handleProtocols } from 'graphql-ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { cookie } from '../../http/replies.js';
-import type { LiveConnections } from './connections.js';
+import type { LiveConnections } from '../connections.js';
 import type { RevokedCredential } from '../bus/bus.js';
 import { createProtocol, type ProtocolLimits, type ProtocolOptions, type ProtocolSocket } from './protocol.js';
 import type { RequestLimits } from '../../core/limits.js';

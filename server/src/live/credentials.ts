@@ -6,10 +6,14 @@
  * closed with 4403. While the database cannot answer, sockets stay open: an outage is not a
  * revocation.
  */
-import type { Viewer } from '../../core/viewer.js';
-import type { Logger } from '../../core/logger.js';
+import type { Viewer } from '../core/viewer.js';
+import type { Logger } from '../core/logger.js';
+import type { RevokedCredential } from './bus/bus.js';
 
 export const CREDENTIAL_GONE_CLOSE_CODE = 4403;
+
+/** How the watch names a credential (a revocation's, or a viewer's). */
+export const credentialKey = (credential: RevokedCredential) => `${credential.kind}:${credential.id}`;
 
 export interface CredentialWatch {
   /**
