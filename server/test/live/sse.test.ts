@@ -5,12 +5,10 @@
  * GraphQL errors; revocation, keep-alive comments and slow readers.
  */
 import { request } from 'node:http';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../../src/app/start.js';
-import { idOf } from '../../src/core/ids.js';
 import { expectHealthy, rawRequest } from '../support/hostile.js';
-import { connect, connectSse, liveWorkflowEvents, until, WORKFLOW_EVENTS, type LiveClient, type SseClient, type WorkflowEventData as Event } from '../support/live.js';
+import { connect, connectSse, liveWorkflowEvents, until, workflowCursorsAfter, WORKFLOW_EVENTS, type LiveClient, type SseClient, type WorkflowEventData as Event } from '../support/live.js';
 import { scrape } from '../support/prometheus.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { claim, newWorkflow } from '../support/workflows.js';
@@ -42,21 +40,6 @@ const stream = (options: { method?: string; body?: unknown; headers?: Record<str
     },
     body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
   });
-
-/** The cursors of `ownerId`'s workflow events after `cursor`, from the table: what a resumed subscription must get. */
-async function cursorsAfter(ownerId: string, cursor: string): Promise<string[]> {
-  const db = new pg.Client({ connectionString: server.database.url });
-  await db.connect();
-  try {
-    const { rows } = await db.query("select 'workflow:' || id as cursor from events where topic = 'workflow' and owner_id = $1 and id > $2 order by id", [
-      idOf('User', ownerId),
-      cursor.replace(/^workflow:/, ''),
-    ]);
-    return rows.map((row) => row.cursor as string);
-  } finally {
-    await db.end();
-  }
-}
 
 beforeAll(async () => {
   server = await startTestServer({
@@ -205,7 +188,7 @@ describe('GraphQL over SSE', () => {
       await Promise.all(Array.from({ length: 5 }, (_, i) => newWorkflow(server, member.token, [], `gone ${i}`)));
       const resumed = sse({ token: member.token }).subscribe<Event>(WORKFLOW_EVENTS, { after: cursor });
       await Promise.all(Array.from({ length: 5 }, (_, i) => newWorkflow(server, member.token, [], `back ${i}`)));
-      const truth = await cursorsAfter(member.id, cursor);
+      const truth = await workflowCursorsAfter(server, member.id, cursor);
       expect(truth.length).toBeGreaterThanOrEqual(10);
       await resumed.take(truth.length);
       await new Promise((resolve) => setTimeout(resolve, 50)); // room for a duplicate to show up

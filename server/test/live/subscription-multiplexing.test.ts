@@ -3,29 +3,12 @@
  * (same document and variables, viewers who see the same data), and never shared between
  * viewers who may see different things. Counted through the server's own Prometheus counters.
  */
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, until, WORKFLOW_EVENTS, type LiveClient, type LiveSubscription, type WorkflowEventData as Event } from '../support/live.js';
+import { connect, until, workflowCursorsAfter, WORKFLOW_EVENTS, type LiveClient, type LiveSubscription, type WorkflowEventData as Event } from '../support/live.js';
 import { scrape } from '../support/prometheus.js';
 import { describeRedis, redisEnv } from '../support/redis.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { newWorkflow } from '../support/workflows.js';
-import { idOf } from '../../src/core/ids.js';
-
-/** The cursors of the workflow events of `ownerId`'s workflows after `cursor`, from the table: what a resumed subscription must get. */
-async function eventIdsAfter(server: TestServer, ownerId: string, cursor: string): Promise<string[]> {
-  const db = new pg.Client({ connectionString: server.database.url });
-  await db.connect();
-  try {
-    const { rows } = await db.query("select 'workflow:' || id as cursor from events where topic = 'workflow' and owner_id = $1 and id > $2 order by id", [
-      idOf('User', ownerId),
-      cursor.replace(/^workflow:/, ''),
-    ]);
-    return rows.map((row) => row.cursor as string);
-  } finally {
-    await db.end();
-  }
-}
 
 const EXECUTED = 'graphql_subscription_events_total{stage="executed"}';
 const SENT = 'graphql_subscription_events_total{stage="sent"}';
@@ -129,7 +112,7 @@ function multiplexingSuite(mode: 'in-process' | 'redis', env: () => Record<strin
         await newWorkflow(server, users.owner.token, [], `seam joined ${i}`);
       }
       await burst;
-      const truth = await eventIdsAfter(server, users.owner.id, cursor);
+      const truth = await workflowCursorsAfter(server, users.owner.id, cursor);
       expect(truth.length).toBeGreaterThanOrEqual(15);
       await Promise.all(members.map((m) => m.take(truth.length)));
       await new Promise((resolve) => setTimeout(resolve, 50)); // room for a duplicate to show up

@@ -4,9 +4,11 @@
  */
 import { createClient, type Client } from 'graphql-ws';
 import { createClient as createSseClient, NetworkError, type Client as SseClientOf } from 'graphql-sse';
+import pg from 'pg';
 import WebSocket from 'ws';
 import { afterAll } from 'vitest';
 import type { App } from '../../src/app/start.js';
+import { idOf } from '../../src/core/ids.js';
 import type { GraphQLResult } from './server.js';
 import { waitFor } from './wait.js';
 
@@ -130,14 +132,14 @@ export interface SseConnectOptions {
   retryAttempts?: number;
 }
 
-/** graphql-sse's own client, in distinct connections mode, against `/graphql/stream`. */
-export function connectSse(httpUrl: string, options: SseConnectOptions = {}): SseClient {
+/** graphql-sse's own client, in distinct connections mode, against `/graphql/stream` of `httpUrl` (asked again on every reconnect). */
+export function connectSse(httpUrl: string | (() => string), options: SseConnectOptions = {}): SseClient {
   const refusals: SseClient['refusals'] = [];
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.cookie) headers.cookie = options.cookie;
   const client = createSseClient({
-    url: `${httpUrl}/graphql/stream`,
+    url: () => `${typeof httpUrl === 'function' ? httpUrl() : httpUrl}/graphql/stream`,
     headers,
     retryAttempts: options.retryAttempts ?? 0,
     retry: () => new Promise((resolve) => setTimeout(resolve, 100)),
@@ -210,4 +212,19 @@ export async function signedInSocket(httpUrl: string, token: string): Promise<Ra
   raw.socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
   await until(() => received.some((m) => m.type === 'connection_ack'), 'the connection to be acknowledged');
   return { ...raw, received };
+}
+
+/** The cursors of the workflow events of `ownerId`'s workflows after `cursor`, from the table: what a resumed subscription must get. */
+export async function workflowCursorsAfter(server: { database: { url: string } }, ownerId: string, cursor: string): Promise<string[]> {
+  const db = new pg.Client({ connectionString: server.database.url });
+  await db.connect();
+  try {
+    const { rows } = await db.query("select 'workflow:' || id as cursor from events where topic = 'workflow' and owner_id = $1 and id > $2 order by id", [
+      idOf('User', ownerId),
+      cursor.replace(/^workflow:/, ''),
+    ]);
+    return rows.map((row) => row.cursor as string);
+  } finally {
+    await db.end();
+  }
 }
