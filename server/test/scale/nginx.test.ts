@@ -2,14 +2,15 @@
  * The load balancer for real: three replicas (real processes on one database and one Redis)
  * behind Debian's nginx running deploy/nginx.conf, the file docker-compose.yml mounts. Under a
  * steady mix of GET queries, POST queries and mutations it shows: requests spread over every
- * replica; WebSocket subscriptions pass through; a replica that cannot reach the database
+ * replica; WebSocket subscriptions and Server-Sent Events streams (unbuffered) pass through; a replica that cannot reach the database
  * (its /api/ready says 503, its requests 503) leaves rotation after its first failure and
  * rejoins; a SIGTERMed replica drains with no failed request; a SIGKILLed one fails at most the
- * requests it had in flight; and subscribers, reconnecting through nginx and resuming with
- * `after`, end with every event exactly once, in order.
+ * requests it had in flight; and subscribers over both transports, reconnecting through nginx
+ * and resuming with `after`, end with every event exactly once, in order.
  */
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { createClient } from 'graphql-ws';
+import { createClient as createSseClient } from 'graphql-sse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -62,22 +63,35 @@ interface Outcome {
   endedAt: number;
 }
 
-/** A subscriber to every workflow event through nginx that, when its socket goes, reconnects and resumes after the last cursor it saw. */
-function resumingSubscriber(url: string, token: string) {
-  // graphql-ws sends this same payload object again on every retry: `after` moves with what arrived.
+/**
+ * A subscriber to every workflow event through nginx, over a WebSocket or a Server-Sent Events
+ * stream (each with its library's own client), that, when its connection goes, reconnects and
+ * resumes after the last cursor it saw.
+ */
+function resumingSubscriber(url: string, token: string, transport: 'websocket' | 'sse' = 'websocket') {
+  // Both clients send this same payload object again on every retry: `after` moves with what arrived.
   const variables: { after: string | null } = { after: null };
   const seen: string[] = [];
   const errors: unknown[] = [];
   let reconnects = 0;
-  const client = createClient({
-    url: `${url.replace(/^http/, 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 100,
-    shouldRetry: () => true,
-    retryWait: () => sleep(50 + Math.random() * 100),
-    on: { connected: (_socket, _payload, retrying) => void (retrying && reconnects++) },
-  });
+  const retryWait = () => sleep(50 + Math.random() * 100);
+  const client = transport === 'sse'
+    ? createSseClient({
+        url: `${url}/graphql/stream`,
+        headers: { authorization: `Bearer ${token}` },
+        retryAttempts: 100,
+        retry: retryWait,
+        on: { connected: (retrying) => void (retrying && reconnects++) },
+      })
+    : createClient({
+        url: `${url.replace(/^http/, 'ws')}/graphql`,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${token}` },
+        retryAttempts: 100,
+        shouldRetry: () => true,
+        retryWait,
+        on: { connected: (_socket, _payload, retrying) => void (retrying && reconnects++) },
+      });
   client.subscribe<{ workflowEvents: { cursor: string; kind: string; workflowId: string } }>(
     { query: 'subscription ($after: String) { workflowEvents(after: $after) { cursor kind workflowId } }', variables },
     {
@@ -173,6 +187,12 @@ describe.skipIf(!redisUrl || !nginxInstalled())('nginx in front of three replica
   };
 
   const subscribers: Array<ReturnType<typeof resumingSubscriber>> = [];
+  /** Open SSE streams on each replica (its sse_streams gauge). */
+  const sseStreams = () =>
+    Promise.all((['a', 'b', 'c'] as const).map(async (name) => {
+      const metrics = await (await fetch(`${replicas[name]!.url}/api/metrics`)).text();
+      return Number(metrics.match(/^sse_streams(?:\{[^}]*\})? (\d+)/m)?.[1] ?? NaN);
+    }));
 
   it('should spread requests over all three replicas, round robin', async () => {
     expect(await instances(30)).toEqual({ 'replica-a': 10, 'replica-b': 10, 'replica-c': 10 });
@@ -198,6 +218,24 @@ describe.skipIf(!redisUrl || !nginxInstalled())('nginx in front of three replica
       return Number(metrics.match(/^websocket_connections(?:\{[^}]*\})? (\d+)/m)?.[1] ?? NaN);
     }));
     expect(connections).toEqual([2, 2, 2]);
+  });
+
+  it('should pass Server-Sent Events streams through to every replica, unbuffered', async () => {
+    // Three streams, opened one by one: one on each replica.
+    const streams: Array<ReturnType<typeof resumingSubscriber>> = [];
+    for (let i = 0; i < 3; i++) {
+      const subscriber = resumingSubscriber(nginx.url, token, 'sse');
+      streams.push(subscriber);
+      await waitFor('the stream to open', async () => (await sseStreams()).reduce((n, count) => n + count, 0) === i + 1, 10_000, 20);
+    }
+    expect(await sseStreams()).toEqual([1, 1, 1]);
+    // Each event reaches every stream as it happens: nothing waits in nginx for more to come.
+    for (let i = 0; i < 2; i++) {
+      const before = streams.map((s) => s.seen.length);
+      await graphql('mutation');
+      await waitFor('the event on every stream', async () => streams.every((s, n) => s.seen.length > before[n]), 5_000, 10);
+    }
+    subscribers.push(...streams);
   });
 
   it('should take a replica that cannot reach the database (ready 503) out of rotation, and back', async () => {
