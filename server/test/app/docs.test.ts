@@ -60,7 +60,7 @@ describe('docs/API.md', () => {
     const docs = section(await readFile(DOCS, 'utf8'), '## Operations').join('\n');
     const schema = buildSchema(await readFile(SCHEMA_FILE, 'utf8'));
     const problems: string[] = [];
-    for (const [heading, type] of [['### Queries', schema.getQueryType()], ['### Mutations', schema.getMutationType()], ['### Subscriptions (WebSocket)', schema.getSubscriptionType()]] as const) {
+    for (const [heading, type] of [['### Queries', schema.getQueryType()], ['### Mutations', schema.getMutationType()], ['### Subscriptions (WebSocket or Server-Sent Events)', schema.getSubscriptionType()]] as const) {
       const documented = new Set(firstColumnNames(section(docs, heading), /^\w+/));
       const fields = Object.keys(type!.getFields());
       for (const field of fields.filter((f) => !documented.has(f))) problems.push(`${type!.name}.${field} is in schema/schema.graphql but not documented: add a row to "${heading}" under "## Operations" in docs/API.md`);
