@@ -1,27 +1,35 @@
 /**
- * `workflowEvents` over real graphql-ws sockets, phase by phase, once with the in-process bus
- * and once with Redis pub/sub.
+ * `workflowEvents` phase by phase over both live transports (real graphql-ws sockets, and
+ * graphql-sse's client on /graphql/stream), each once with the in-process bus and once with
+ * Redis pub/sub: SSE subscriptions pass the same tests as WebSocket ones, only the way a
+ * refusal shows differs (a close code, an HTTP status).
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, liveWorkflowEvents, until, WORKFLOW_EVENTS, type LiveClient, type WorkflowEventData as Event } from '../support/live.js';
+import { connect, connectSse, liveWorkflowEvents, until, WORKFLOW_EVENTS, type ConnectOptions, type LiveClient, type SseClient, type WorkflowEventData as Event } from '../support/live.js';
 import { describeRedis, redisEnv } from '../support/redis.js';
 import { SESSION_COOKIE } from '../../src/app/start.js';
 import { idOf } from '../../src/core/ids.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { claim, newWorkflow, startedWorkflow } from '../support/workflows.js';
 
-function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, string>) {
+type Transport = 'websocket' | 'sse';
+/** How each transport refuses a credential: a close code, an HTTP status. */
+const REFUSED: Record<Transport, { unknown: number; missing: number }> = { websocket: { unknown: 4403, missing: 4401 }, sse: { unknown: 401, missing: 401 } };
+
+function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, string>, transport: Transport) {
   let server: TestServer;
   let member: { id: string; token: string };
   let other: { id: string; token: string };
   let viewer: { id: string; token: string };
-  const clients: LiveClient[] = [];
-  const open = (options: Parameters<typeof connect>[1]) => {
-    const client = connect(server.url, options);
+  const clients: Array<LiveClient | SseClient> = [];
+  const open = (options: ConnectOptions) => {
+    const client = transport === 'sse' ? connectSse(server.url, options) : connect(server.url, options);
     clients.push(client);
     return client;
   };
+  /** How the client was refused: the socket's first close code, or the first refused request's status. */
+  const refusal = (client: LiveClient | SseClient) => ('closed' in client ? client.closed[0]?.code : client.refusals[0]?.status);
   const subscribeLive = (token: string, variables: Record<string, unknown> = {}) => liveWorkflowEvents(server.app, open({ token }), variables);
   const kinds = (events: Event[]) => events.map((e) => e.workflowEvents.kind);
 
@@ -34,23 +42,23 @@ function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, stri
     await server?.stop();
   });
 
-  describe(`workflowEvents (${mode} bus)`, () => {
+  describe(`workflowEvents over ${transport} (${mode} bus)`, () => {
     describe('Connect', () => {
-      it('should close the socket with 4403 for a token that does not check out', async () => {
+      it(`should refuse a token that does not check out (${REFUSED[transport].unknown})`, async () => {
         const client = open({ token: 'not-a-token' });
         const subscription = client.subscribe(WORKFLOW_EVENTS);
         await subscription.done();
-        expect(client.closed[0]?.code).toBe(4403);
+        expect(refusal(client)).toBe(REFUSED[transport].unknown);
       });
 
-      it('should close the socket with 4401 when it brings no credentials', async () => {
+      it(`should refuse a client that brings no credentials (${REFUSED[transport].missing})`, async () => {
         const client = open({});
         const subscription = client.subscribe(WORKFLOW_EVENTS);
         await subscription.done();
-        expect(client.closed[0]?.code).toBe(4401);
+        expect(refusal(client)).toBe(REFUSED[transport].missing);
       });
 
-      it('should accept the session cookie of the upgrade request', async () => {
+      it('should accept the session cookie', async () => {
         const workflow = await newWorkflow(server, member.token, [], 'by cookie');
         const subscription = open({ cookie: `${SESSION_COOKIE}=${encodeURIComponent(member.token)}` }).subscribe<Event>(WORKFLOW_EVENTS, {
           workflowId: workflow.id,
@@ -62,7 +70,7 @@ function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, stri
     });
 
     describe('Subscribe', () => {
-      it('should answer bad input with an error and keep the socket open', async () => {
+      it('should answer bad input with an error and keep the connection open', async () => {
         const client = open({ token: member.token });
         // Kept open so the (lazy) client keeps its socket: the bad operations must not close it.
         const keeper = client.subscribe<Event>(WORKFLOW_EVENTS, { after: '0' });
@@ -79,7 +87,8 @@ function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, stri
         expect(tooDeep.errors[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', limit: 'QUERY_MAX_DEPTH' } });
         const workflow = await newWorkflow(server, member.token, [], 'still open');
         await until(() => keeper.values.some((e) => e.workflowEvents.workflowId === workflow.id), 'the event on the same socket');
-        expect(client.closed).toEqual([]);
+        // Over SSE each operation is a stream of its own: the keeper's event shows it stayed open.
+        if ('closed' in client) expect(client.closed).toEqual([]);
       });
 
       it("should answer NOT_FOUND for another member's workflow", async () => {
@@ -89,10 +98,10 @@ function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, stri
         expect(subscription.errors.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
       });
 
-      it('should run queries and mutations over the socket too', async () => {
-        const result = open({ token: member.token }).subscribe('mutation { createWorkflow(input: { name: "over ws" }) { name status } }');
+      it('should run queries and mutations over it too', async () => {
+        const result = open({ token: member.token }).subscribe(`mutation { createWorkflow(input: { name: "over ${transport}" }) { name status } }`);
         const [data] = await result.take(1);
-        expect(data).toEqual({ createWorkflow: { name: 'over ws', status: 'DRAFT' } });
+        expect(data).toEqual({ createWorkflow: { name: `over ${transport}`, status: 'DRAFT' } });
       });
     });
 
@@ -205,9 +214,11 @@ function eventSuite(mode: 'in-process' | 'redis', env: () => Record<string, stri
   });
 }
 
-describe('with the in-process bus', () => {
-  eventSuite('in-process', () => ({}));
-});
-describeRedis('with Redis', () => {
-  eventSuite('redis', () => redisEnv());
-});
+for (const transport of ['websocket', 'sse'] as const) {
+  describe('with the in-process bus', () => {
+    eventSuite('in-process', () => ({}), transport);
+  });
+  describeRedis('with Redis', () => {
+    eventSuite('redis', () => redisEnv(), transport);
+  });
+}
