@@ -51,6 +51,7 @@ export interface Config {
   taskExpiryIntervalMs: number;
   /** how often each replica fires due schedule slots and delayed starts */
   schedulerIntervalMs: number;
+  alertDeliveryIntervalMs: number;
   /** cron expressions may carry a leading seconds field (six fields); off: five, minute precision */
   scheduleSeconds: boolean;
   rateLimitPerMinute: number;
@@ -268,6 +269,7 @@ export function loadConfig(env: Env, terminal = false): Config {
     alertDefaultRepeatIntervalSeconds: integer(env, 'ALERT_DEFAULT_REPEAT_INTERVAL_SECONDS', 14400, 1, 30 * 86400),
     taskExpiryIntervalMs: integer(env, 'TASK_EXPIRY_INTERVAL_MS', 1000, 100, 3_600_000),
     schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 1000, 50, 3_600_000),
+    alertDeliveryIntervalMs: integer(env, 'ALERT_DELIVERY_INTERVAL_MS', 1000, 50, 3_600_000),
     scheduleSeconds: flag(env, 'SCHEDULE_SECONDS') ?? false,
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
     loginAttemptsPer15Min: integer(env, 'LOGIN_ATTEMPTS_PER_15_MIN', 10, 1),

@@ -23,6 +23,8 @@ beforeAll(async () => {
   pagerduty.setAnswer((request) => pagerdutyAnswer(request.body));
   server = await startTestServer({
     ALERT_EVAL_INTERVAL_SECONDS: '1',
+    // retries are the delivery poll's
+    ALERT_DELIVERY_INTERVAL_MS: '1000',
     ALERT_DEFAULT_GROUP_WAIT_SECONDS: '0',
     ALERT_DEFAULT_GROUP_INTERVAL_SECONDS: '1',
     SLACK_WEBHOOK_URL: `${slack.url}/services/${SLACK_TOKEN}`,

@@ -17,6 +17,8 @@ beforeAll(async () => {
   [slack, webhook, smtp] = await Promise.all([startHttpReceiver(), startHttpReceiver(), startSmtpReceiver()]);
   server = await startTestServer({
     ALERT_EVAL_INTERVAL_SECONDS: '1',
+    // retries are the delivery poll's
+    ALERT_DELIVERY_INTERVAL_MS: '1000',
     ALERT_DEFAULT_GROUP_WAIT_SECONDS: '0',
     ALERT_DEFAULT_GROUP_INTERVAL_SECONDS: '1',
     SAMPLE_INTERVAL_SECONDS: '3600',

@@ -15,6 +15,8 @@ const env = (instance: string) => ({
   ALERT_DEFAULT_GROUP_WAIT_SECONDS: '0',
   ALERT_DEFAULT_GROUP_INTERVAL_SECONDS: '1',
   SAMPLE_INTERVAL_SECONDS: '1',
+  // deliveries queued while no replica ran are the delivery poll's
+  ALERT_DELIVERY_INTERVAL_MS: '1000',
   ALERT_WEBHOOK_URL: `${receiver.url}/hook`,
 });
 

@@ -50,6 +50,8 @@ export async function startTestServer(env: Record<string, string> = {}, database
     ALERT_EVAL_INTERVAL_SECONDS: '3600',
     TASK_EXPIRY_INTERVAL_MS: '3600000',
     SCHEDULER_INTERVAL_MS: '3600000',
+    // Delivery is poked when alerts open; its poll (retries) only where a test asks for it.
+    ALERT_DELIVERY_INTERVAL_MS: '3600000',
     // Contact points' secrets: a fixed key, so no key file is left in the working directory.
     SECRETS_KEY: 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
     ...env,

@@ -14,7 +14,6 @@ import { uuidArray } from '../../db/sql.js';
 import { DeliveryError, type ContactKind, type Senders } from './channels.js';
 import type { AlertMessage } from './message.js';
 
-const POLL_MS = 1_000;
 const CLAIM_BATCH = 20;
 const LEASE_SECONDS = 120;
 const BACKOFF_BASE_MS = 1_000;
@@ -101,7 +100,7 @@ export async function deliverDue(app: AppServices, senders: Senders): Promise<nu
 }
 
 export function startDelivery(app: AppServices, senders: Senders) {
-  const job = repeat('alert-notifications', POLL_MS, async () => {
+  const job = repeat('alert-notifications', app.config.alertDeliveryIntervalMs, async () => {
     // A full batch means more may be due: go again at once.
     while ((await deliverDue(app, senders)) >= CLAIM_BATCH);
   }, app);
