@@ -2,12 +2,14 @@
  * The load balancer for real: three replicas (real processes on one database and one Redis)
  * behind Debian's nginx running deploy/nginx.conf, the file docker-compose.yml mounts. Under a
  * steady mix of GET queries, POST queries and mutations it shows: requests spread over every
- * replica; WebSocket subscriptions and Server-Sent Events streams (unbuffered) pass through; a replica that cannot reach the database
+ * replica; WebSocket subscriptions and Server-Sent Events streams pass through (each event as it
+ * happens, and a stream that stopped reading is cut off by its replica); a replica that cannot reach the database
  * (its /api/ready says 503, its requests 503) leaves rotation after its first failure and
  * rejoins; a SIGTERMed replica drains with no failed request; a SIGKILLed one fails at most the
  * requests it had in flight; and subscribers over both transports, reconnecting through nginx
  * and resuming with `after`, end with every event exactly once, in order.
  */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { createClient } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
@@ -116,7 +118,8 @@ describe.skipIf(!redisUrl || !nginxInstalled())('nginx in front of three replica
   let nginx: Nginx;
   let token: string;
   let sequence = 0;
-  const env = { ...redisEnv(), RATE_LIMIT_PER_MINUTE: '0', TRUST_PROXY_HOPS: '1', CACHE_TTL_SECONDS: '0' };
+  // A small WS_MAX_BUFFERED_BYTES: a stream that stopped reading is cut off after a few batches.
+  const env = { ...redisEnv(), RATE_LIMIT_PER_MINUTE: '0', TRUST_PROXY_HOPS: '1', CACHE_TTL_SECONDS: '0', WS_MAX_BUFFERED_BYTES: '65536' };
   const start = async (name: 'a' | 'b' | 'c', extra: Record<string, string> = {}) => {
     replicas[name] = await startServerProcess({ ...env, INSTANCE_ID: `replica-${name}`, ...extra }, { database, port: ports[name] || undefined, startTimeoutMs: 60_000 });
     ports[name] = Number(new URL(replicas[name]!.url).port);
@@ -220,7 +223,7 @@ describe.skipIf(!redisUrl || !nginxInstalled())('nginx in front of three replica
     expect(connections).toEqual([2, 2, 2]);
   });
 
-  it('should pass Server-Sent Events streams through to every replica, unbuffered', async () => {
+  it('should pass Server-Sent Events streams through to every replica, each event as it happens', async () => {
     // Three streams, opened one by one: one on each replica.
     const streams: Array<ReturnType<typeof resumingSubscriber>> = [];
     for (let i = 0; i < 3; i++) {
@@ -236,6 +239,43 @@ describe.skipIf(!redisUrl || !nginxInstalled())('nginx in front of three replica
       await waitFor('the event on every stream', async () => streams.every((s, n) => s.seen.length > before[n]), 5_000, 10);
     }
     subscribers.push(...streams);
+  });
+
+  it('should let the replica cut off, through nginx, a stream whose reader stopped reading', async () => {
+    // The replica sees the reader fall behind (WS_MAX_BUFFERED_BYTES) through nginx too.
+    const name = `slow-${'n'.repeat(190)}`;
+    const push = (count: number) =>
+      fetch(`${replicas.a!.url}/graphql`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: 'mutation ($s: [MetricSampleInput!]!) { recordMetrics(samples: $s) }',
+          variables: { s: Array.from({ length: count }, (_, i) => ({ name, service: 's'.repeat(200), value: i })) },
+        }),
+      });
+    const before = (await sseStreams()).reduce((n, count) => n + count, 0);
+    let received = 0;
+    const slow = httpRequest(`${nginx.url}/graphql/stream`, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    });
+    slow.on('error', () => undefined);
+    slow.end(JSON.stringify({ query: `subscription { metricSampled(names: ["${name}"]) { name service value } }` }));
+    const response = await new Promise<IncomingMessage>((resolve) => slow.once('response', resolve));
+    response.on('data', (chunk: Buffer) => (received += chunk.length));
+    response.on('error', () => undefined);
+    await waitFor('the slow reader to get a first sample', async () => {
+      await push(1);
+      return received > 100;
+    }, 10_000, 50);
+    expect((await sseStreams()).reduce((n, count) => n + count, 0)).toBe(before + 1);
+    response.pause();
+    slow.socket?.pause();
+    await waitFor('the replica to cut the slow reader off', async () => {
+      await push(2_000);
+      return (await sseStreams()).reduce((n, count) => n + count, 0) === before;
+    }, 30_000, 0);
+    slow.destroy();
   });
 
   it('should take a replica that cannot reach the database (ready 503) out of rotation, and back', async () => {
