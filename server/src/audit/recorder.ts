@@ -58,11 +58,26 @@ export function auditOf(ctx: Context, action: string, args: Record<string, unkno
       const credential = ctx.viewer ? credentialOf(ctx.viewer) : signedIn ? 'session' : null;
       const resultId = (result as { id?: unknown } | null)?.id;
       const targetId = returns && typeof resultId === 'string' ? toGlobalId(returns, resultId) : typeof args.id === 'string' ? args.id : null;
-      await tx.execute('insert into audit_log (actor_id, credential, action, target_id, ip, details) values (?, ?, ?, ?, ?, ?::jsonb)', [
-        actorId, credential, action, targetId, ctx.clientIp === 'unknown' ? null : ctx.clientIp, JSON.stringify(detailsOf(args)),
-      ]);
+      await insertEntry(tx, ctx, { actorId, credential, action, targetId, details: args });
     },
   };
+}
+
+async function insertEntry(
+  tx: EntityManager, ctx: Pick<Context, 'clientIp'>, entry: { actorId: string | null; credential: string | null; action: string; targetId: string | null; details: Record<string, unknown> },
+): Promise<void> {
+  await tx.execute('insert into audit_log (actor_id, credential, action, target_id, ip, details) values (?, ?, ?, ?, ?, ?::jsonb)', [
+    entry.actorId, entry.credential, entry.action, entry.targetId, ctx.clientIp === 'unknown' ? null : ctx.clientIp, JSON.stringify(detailsOf(entry.details)),
+  ]);
+}
+
+/**
+ * One more entry for a change a mutation makes to one of many objects (bulkWorkflows: one per
+ * workflow), by the mutation's caller, in the transaction of that change; the mutation keeps its
+ * own entry too.
+ */
+export function auditChange(tx: EntityManager, ctx: Pick<Context, 'viewer' | 'clientIp'>, action: string, targetId: string, details: Record<string, unknown>): Promise<void> {
+  return insertEntry(tx, ctx, { actorId: ctx.viewer?.id ?? null, credential: ctx.viewer ? credentialOf(ctx.viewer) : null, action, targetId, details });
 }
 
 /** Wraps every root Mutation field so the context it runs with carries its audit. */

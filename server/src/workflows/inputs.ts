@@ -1,5 +1,5 @@
 /** GraphQL inputs and pages for workflows. */
-import { ArgsType, Field, Float, InputType, Int, ObjectType } from 'type-graphql';
+import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageInfo } from '../graphql/node.js';
 import { MAX_PAGE_SIZE } from '../db/pagination.js';
 import { MaxItems } from '../graphql/query-limits.js';
@@ -84,4 +84,32 @@ export class WorkflowConnection {
   @Field(() => PageInfo) pageInfo!: PageInfo;
   /** null only when the query does not select it (then it is not counted) */
   @Field(() => Int) totalCount!: number | null;
+}
+
+@InputType({ description: 'Which workflows a bulk action takes: all of the given conditions hold; a MEMBER only ever matches its own' })
+export class WorkflowFilter {
+  @Field(() => [WorkflowStatus], { nullable: true }) status?: WorkflowStatus[] | null;
+  @Field(() => String, { nullable: true, description: 'matches names and descriptions' }) search?: string | null;
+  @Field(() => ID, { nullable: true }) ownerId?: string | null;
+  @Field(() => ID, { nullable: true }) templateId?: string | null;
+  @Field(() => ID, { nullable: true }) scheduleId?: string | null;
+  @Field(() => Date, { nullable: true, description: 'created at or after' }) createdAfter?: Date | null;
+  @Field(() => Date, { nullable: true, description: 'created before' }) createdBefore?: Date | null;
+}
+
+export enum BulkAction {
+  /** DRAFT, PENDING and RUNNING workflows → CANCELLED (as cancelWorkflow) */
+  CANCEL = 'CANCEL',
+  /** FAILED workflows: their failed tasks retried (as retryTask), the workflow running again */
+  RETRY_FAILED = 'RETRY_FAILED',
+  /** any workflow, deleted (as deleteWorkflow) */
+  DELETE = 'DELETE',
+}
+registerEnumType(BulkAction, { name: 'BulkAction' });
+
+@ObjectType({ description: 'What a bulk action matched and changed' })
+export class BulkResult {
+  @Field(() => Int, { description: 'workflows the filter matches that the action applies to (the viewer may change them all)' }) matched!: number;
+  @Field(() => Int, { description: 'workflows changed by this call: 0 for a dry run; at most 1,000 a call (call again for the rest)' }) changed!: number;
+  @Field() dryRun!: boolean;
 }

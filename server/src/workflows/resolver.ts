@@ -8,7 +8,8 @@ import { WORKFLOW_SCOPED_CACHE } from './cache.js';
 import { Task, TaskStatus } from './task-entity.js';
 import { User } from '../users/entity.js';
 import { TaskCounts, Workflow } from './entity.js';
-import { CreateWorkflowInput, WorkflowConnection, WorkflowsArgs } from './inputs.js';
+import { BulkAction, BulkResult, CreateWorkflowInput, WorkflowConnection, WorkflowFilter, WorkflowsArgs } from './inputs.js';
+import { bulkWorkflows } from './bulk.js';
 import * as workflows from './service.js';
 import { LIMITS } from './validation.js';
 
@@ -70,6 +71,16 @@ export class WorkflowResolver {
   @Mutation(() => Workflow)
   cancelWorkflow(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Workflow> {
     return workflows.cancelWorkflow(ctx, idOf('Workflow', id));
+  }
+
+  @Mutation(() => BulkResult, { description: 'cancel, retry or delete every workflow the filter matches that the viewer may change; dryRun only counts; at most 1,000 a call' })
+  bulkWorkflows(
+    @Arg('filter', () => WorkflowFilter) filter: WorkflowFilter,
+    @Arg('action', () => BulkAction) action: BulkAction,
+    @Arg('dryRun', () => Boolean, { nullable: true, description: 'defaults to false' }) dryRun: boolean | null,
+    @Ctx() ctx: Context,
+  ): Promise<BulkResult> {
+    return bulkWorkflows(ctx, filter, action, dryRun ?? false);
   }
 
   @Mutation(() => ID, { description: 'returns the id of the deleted workflow' })

@@ -155,13 +155,18 @@ export async function deleteWorkflow(ctx: Context, id: string): Promise<void> {
   const viewer = requireWriter(ctx.viewer);
   await mutate(ctx, async (tx, record) => {
     const workflow = await lockWorkflow(tx, viewer, id);
-    const [{ queues }] = await tx.execute(
-      `select coalesce(array_agg(distinct queue), '{}') as queues from tasks where workflow_id = ? and status in ('READY', 'RUNNING')`,
-      [workflow.id],
-    );
-    await tx.execute('delete from workflows where id = ?', [workflow.id]);
-    record(workflowDeleted(workflow, queues));
+    await removeWorkflow(tx, workflow, record);
   });
+}
+
+/** Deletes a locked workflow (its tasks go with it), recording its DELETED event with the queues whose backlog it leaves. */
+export async function removeWorkflow(tx: EntityManager, workflow: Workflow, record: RecordEvent): Promise<void> {
+  const [{ queues }] = await tx.execute(
+    `select coalesce(array_agg(distinct queue), '{}') as queues from tasks where workflow_id = ? and status in ('READY', 'RUNNING')`,
+    [workflow.id],
+  );
+  await tx.execute('delete from workflows where id = ?', [workflow.id]);
+  record(workflowDeleted(workflow, queues));
 }
 
 /** A workflow the viewer may see, or NOT_FOUND. */

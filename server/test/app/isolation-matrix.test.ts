@@ -20,7 +20,7 @@ import { claim, newWorkflow, startedWorkflow } from '../support/workflows.js';
 const ROLES = ['ADMIN', 'OWNER', 'VIEWER', 'OTHER', 'ANON'] as const;
 type Role = (typeof ROLES)[number];
 /** 'data': answered without error; 'null': answered with null (hidden); else the error code. */
-type Outcome = 'data' | 'null' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'CLOSED_4401';
+type Outcome = 'data' | 'null' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'BAD_USER_INPUT' | 'CLOSED_4401';
 
 interface Operation {
   query: string;
@@ -269,6 +269,16 @@ const MATRIX: Record<string, Entry> = {
   'Mutation.startWorkflow': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { startWorkflow(id: $id) { id status } }', variables: { id: (await ownersWorkflow('draft')).workflow.id } }) },
   'Mutation.cancelWorkflow': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { cancelWorkflow(id: $id) { id status } }', variables: { id: (await ownersWorkflow('started')).workflow.id } }) },
   'Mutation.deleteWorkflow': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { deleteWorkflow(id: $id) }', variables: { id: (await ownersWorkflow('draft')).workflow.id } }) },
+  'Mutation.bulkWorkflows': {
+    // another member's filter matches none of the owner's workflows: "matches nothing" (BAD_USER_INPUT), no change, no audit
+    expect: { ADMIN: 'data', OWNER: 'data', OTHER: 'BAD_USER_INPUT', VIEWER: 'FORBIDDEN', ANON: 'UNAUTHENTICATED' },
+    async operation() {
+      const tag = `bulk-${randomBytes(4).toString('hex')}`;
+      await server.gqlOk('mutation ($n: String!) { createWorkflow(input: { name: $n }) { id } }', { n: `${SECRET} ${tag}` }, tokens.OWNER);
+      return { query: 'mutation ($s: String!) { bulkWorkflows(filter: { search: $s }, action: CANCEL) { matched changed dryRun } }', variables: { s: tag } };
+    },
+    check: (_role, data) => expect(data.bulkWorkflows).toEqual({ matched: 1, changed: 1, dryRun: false }),
+  },
   'Mutation.claimTask': {
     // Another member's claim finds nothing to do: it never takes the owner's task.
     expect: { ADMIN: 'data', OWNER: 'data', OTHER: 'data', VIEWER: 'FORBIDDEN', ANON: 'UNAUTHENTICATED' },
