@@ -88,7 +88,7 @@ export interface Worker {
   start(): Promise<void>;
   /** Claims nothing new, waits up to `graceMs` for what it holds, then aborts the rest. */
   stop(options?: { graceMs?: number }): Promise<void>;
-  /** resolves once stopped; rejects when the server refused the token (the worker then stops) */
+  /** resolves once stopped; rejects when the server refused the token or the claim itself (FORBIDDEN, BAD_USER_INPUT: the worker then stops) */
   readonly done: Promise<void>;
   /** tasks held now */
   readonly held: number;
@@ -157,7 +157,7 @@ export function createWorker(options: WorkerOptions): Worker {
     });
 
   const refuse = (error: unknown) => {
-    // The server does not take the token: nothing will work until someone gives another.
+    // Nothing will work until someone changes the worker's token or options.
     fatal = error;
     emit('error', error);
     void stop();
@@ -191,7 +191,8 @@ export function createWorker(options: WorkerOptions): Worker {
         claimFailures = 0;
       } catch (error) {
         if (stopping) return;
-        if (error instanceof WorkflowFactoryError && error.code === 'UNAUTHENTICATED') return refuse(error);
+        // Refused for good (the token, a VIEWER's token, a malformed queue name): retrying cannot help.
+        if (error instanceof WorkflowFactoryError && !error.transient) return refuse(error);
         emit('error', error);
         // Not a poll: one retry after a failed claim, later each time it fails again.
         const retryAfterMs = error instanceof WorkflowFactoryError ? (error.retryAfterSeconds ?? 0) * 1000 : 0;

@@ -222,6 +222,15 @@ describe('createWorker', () => {
     expect(() => createWorker({ url: 'ftp://example/graphql', token, queues: [], handler: () => null })).toThrow(/http/);
   });
 
+  it('should reject `done` and stop when the server refuses the claim itself: a VIEWER, a malformed queue', async () => {
+    const viewer = await server.newUser('VIEWER');
+    const asViewer = worker({ queues: ['sdk-viewer'], handler: () => null }, server, viewer.token);
+    const badQueue = worker({ queues: ['not a queue!'], handler: () => null });
+    await Promise.all([asViewer.start(), badQueue.start()]);
+    await expect(asViewer.done).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(badQueue.done).rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'queues[0]' });
+  });
+
   it('should reject `done` and stop when the server refuses the token', async () => {
     const w = createWorker({ url: `${server.url}/graphql`, token: 'not-a-token', queues: ['sdk-refused'], handleSignals: false, handler: () => null });
     workers.push(w);

@@ -1,0 +1,195 @@
+/**
+ * Claim throughput (issue 14): WORKERS workers claiming and completing TASKS one-step tasks,
+ *   - through the worker SDK (createWorker, concurrency 1 each) against the real server
+ *     (`src/main.ts` as `npm start` runs it, rate limit off) on a fresh database;
+ *   - the same loops calling claimTask/completeTask over HTTP without the SDK (what the SDK adds);
+ *   - the same number of loops issuing the bare SQL on a `pg` pool of that size — one
+ *     `UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING` to claim, one UPDATE
+ *     to complete — against a table shaped like `tasks` in the same database: the limit;
+ *   - BullMQ workers (concurrency 1 each, a no-op processor) on the machine's Redis: the anchor.
+ * Every task is READY (or waiting, for BullMQ) before the clock starts; the clock stops when the
+ * last one is completed. Rounds are interleaved (the order rotates each run), RUNS runs, each
+ * with its own ratios against the SQL limit.
+ *
+ *   npm run bench:claims        (TASKS=10000 WORKERS=4 RUNS=3; REDIS_URL, DATABASE_URL)
+ */
+import { randomBytes } from 'node:crypto';
+import { Queue, Worker as BullWorker } from 'bullmq';
+import pg from 'pg';
+import { createWorker } from '@workflow-factory/sdk';
+import { fixed, machine } from './measure.js';
+import { startRealServer, type Target } from './processes.js';
+import { databaseOnServer, dropDatabase, recreateDatabase } from './seed.js';
+
+const TASKS = Number(process.env.TASKS ?? 10_000);
+const WORKERS = Number(process.env.WORKERS ?? 4);
+const RUNS = Number(process.env.RUNS ?? 3);
+/** tasks per workflow for the SDK rounds (independent tasks, one step each) */
+const PER_WORKFLOW = 100;
+const REDIS = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+
+type System = 'sql' | 'api' | 'sdk' | 'bullmq';
+const ORDER: System[] = ['sql', 'api', 'sdk', 'bullmq'];
+
+async function gql(target: Target, query: string, variables: Record<string, unknown> = {}) {
+  const response = await fetch(`${target.url}/graphql`, { method: 'POST', headers: target.headers, body: JSON.stringify({ query, variables }) });
+  const body = (await response.json()) as { data?: any; errors?: unknown };
+  if (!body.data) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+/** Runs `count` jobs, `parallel` at a time. */
+async function inParallel(count: number, parallel: number, job: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: parallel }, async () => {
+    while (next < count) await job(next++);
+  }));
+}
+
+/** TASKS READY tasks in a queue of their own, as started workflows of PER_WORKFLOW independent tasks. */
+async function readyTasks(target: Target, queue: string): Promise<void> {
+  const tasks = Array.from({ length: PER_WORKFLOW }, (_, i) => ({ name: `t${i}`, queue }));
+  await inParallel(Math.ceil(TASKS / PER_WORKFLOW), 4, async (i) => {
+    const { createWorkflow } = await gql(target, 'mutation ($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id } }', { input: { name: `${queue}-${i}`, tasks } });
+    await gql(target, 'mutation ($id: ID!) { startWorkflow(id: $id) { id } }', { id: createWorkflow.id });
+  });
+}
+
+/**
+ * Tasks per second for the API without the SDK: WORKERS loops of claimTask then completeTask over
+ * HTTP, selecting only what a claim needs. The SDK's own cost is the gap between this and sdkRound.
+ */
+async function apiRound(target: Target, queue: string): Promise<number> {
+  await readyTasks(target, queue);
+  const started = performance.now();
+  await Promise.all(Array.from({ length: WORKERS }, async (_, i) => {
+    for (;;) {
+      const { claimTask } = await gql(target, 'mutation ($q: [String!], $w: String) { claimTask(queues: $q, workerId: $w) { id attempts } }', { q: [queue], w: `bench-${i}` });
+      if (!claimTask) return;
+      await gql(target, 'mutation ($id: ID!, $a: Int!) { completeTask(id: $id, attempt: $a, output: null) { id } }', { id: claimTask.id, a: claimTask.attempts });
+    }
+  }));
+  return TASKS / ((performance.now() - started) / 1000);
+}
+
+/** Tasks per second through the SDK: TASKS READY tasks, then the workers. */
+async function sdkRound(target: Target, queue: string): Promise<number> {
+  await readyTasks(target, queue);
+  const token = target.headers.authorization.replace(/^Bearer /, '');
+  let completed = 0;
+  let finish!: () => void;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const started = performance.now();
+  const workers = Array.from({ length: WORKERS }, (_, i) =>
+    createWorker({
+      url: `${target.url}/graphql`,
+      token,
+      queues: [queue],
+      workerId: `bench-${i}`,
+      handleSignals: false,
+      handler: () => null,
+      on: { completed: () => ++completed === TASKS && finish(), error: (error) => console.error('sdk worker:', error) },
+    }),
+  );
+  await Promise.all(workers.map((w) => w.start()));
+  await done;
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all(workers.map((w) => w.stop({ graceMs: 0 })));
+  return TASKS / seconds;
+}
+
+const SQL_SCHEMA = `
+  create table if not exists bench_claim_tasks (
+    id bigserial primary key, queue text not null, status text not null, priority int not null default 0,
+    ready_at timestamptz not null default now(), attempts int not null default 0, worker_id text,
+    started_at timestamptz, finished_at timestamptz, output jsonb);
+  create index if not exists bench_claim_tasks_claim_idx on bench_claim_tasks (queue, priority desc, ready_at, id) where status = 'READY'`;
+const SQL_CLAIM = `update bench_claim_tasks set status = 'RUNNING', attempts = attempts + 1, worker_id = $2, started_at = now()
+  where id = (select id from bench_claim_tasks where status = 'READY' and queue = $1 order by priority desc, ready_at, id limit 1 for update skip locked)
+  returning id`;
+const SQL_COMPLETE = `update bench_claim_tasks set status = 'SUCCEEDED', finished_at = now(), output = 'null' where id = $1 and status = 'RUNNING'`;
+
+/** Tasks per second for the bare SQL on a pool of WORKERS connections. */
+async function sqlRound(databaseUrl: string, queue: string): Promise<number> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: WORKERS });
+  try {
+    await pool.query(SQL_SCHEMA);
+    await pool.query(`insert into bench_claim_tasks (queue, status) select $1, 'READY' from generate_series(1, $2)`, [queue, TASKS]);
+    await pool.query('analyze bench_claim_tasks');
+    const started = performance.now();
+    await Promise.all(Array.from({ length: WORKERS }, async (_, i) => {
+      for (;;) {
+        const { rows } = await pool.query(SQL_CLAIM, [queue, `bench-${i}`]);
+        if (!rows.length) return;
+        await pool.query(SQL_COMPLETE, [rows[0].id]);
+      }
+    }));
+    const seconds = (performance.now() - started) / 1000;
+    const { rows } = await pool.query(`select count(*)::int as n from bench_claim_tasks where queue = $1 and status = 'SUCCEEDED'`, [queue]);
+    if (rows[0].n !== TASKS) throw new Error(`sql: ${rows[0].n} of ${TASKS} completed`);
+    return TASKS / seconds;
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Tasks per second for BullMQ: TASKS waiting jobs, then WORKERS workers with a no-op processor. */
+async function bullmqRound(queueName: string): Promise<number> {
+  const connection = { host: REDIS.hostname, port: Number(REDIS.port || 6379), maxRetriesPerRequest: null };
+  const prefix = 'wf-bench';
+  const queue = new Queue(queueName, { connection, prefix });
+  try {
+    for (let i = 0; i < TASKS; i += 1000) {
+      await queue.addBulk(Array.from({ length: Math.min(1000, TASKS - i) }, (_, j) => ({ name: 't', data: { i: i + j }, opts: { removeOnComplete: true } })));
+    }
+    let completed = 0;
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    const started = performance.now();
+    const workers = Array.from({ length: WORKERS }, () => {
+      const worker = new BullWorker(queueName, async () => null, { connection, prefix, concurrency: 1 });
+      worker.on('completed', () => ++completed === TASKS && finish());
+      worker.on('error', (error) => console.error('bullmq worker:', error));
+      return worker;
+    });
+    await done;
+    const seconds = (performance.now() - started) / 1000;
+    await Promise.all(workers.map((w) => w.close()));
+    return TASKS / seconds;
+  } finally {
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const databaseUrl = databaseOnServer(`wf_bench_claims_${randomBytes(3).toString('hex')}`);
+  await recreateDatabase(databaseUrl);
+  const target = await startRealServer({ databaseUrl });
+  const results: Array<Record<System, number>> = [];
+  try {
+    console.log(machine());
+    console.log(`${TASKS} one-step tasks, ${WORKERS} workers, ${RUNS} runs, rounds interleaved`);
+    for (let run = 0; run < RUNS; run++) {
+      const figures = {} as Record<System, number>;
+      const order = ORDER.map((_, i) => ORDER[(i + run) % ORDER.length]);
+      for (const system of order) {
+        const queue = `claims-${run}-${system}`;
+        const round = { sql: () => sqlRound(databaseUrl, queue), api: () => apiRound(target, queue), sdk: () => sdkRound(target, queue), bullmq: () => bullmqRound(queue) }[system];
+        figures[system] = await round();
+        console.log(`  run ${run + 1} ${system.padEnd(6)} ${fixed(figures[system], 0).padStart(6)} tasks/s`);
+      }
+      results.push(figures);
+    }
+    console.log('\n| run | bare SQL (tasks/s) | API without SDK | SDK | BullMQ | SDK / SQL | SDK / API | BullMQ / SQL |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    results.forEach((f, i) => {
+      console.log(`| ${i + 1} | ${fixed(f.sql, 0)} | ${fixed(f.api, 0)} | ${fixed(f.sdk, 0)} | ${fixed(f.bullmq, 0)} | ${fixed(f.sdk / f.sql, 2)}× | ${fixed(f.sdk / f.api, 2)}× | ${fixed(f.bullmq / f.sql, 2)}× |`);
+    });
+  } finally {
+    await target.stop();
+    await dropDatabase(databaseUrl);
+  }
+}
+
+await main();
