@@ -5,6 +5,7 @@
  * 390 px.
  */
 import { describe, expect, it } from 'vitest';
+import { evaluateRules } from '../../src/alerts/evaluator.js';
 import { dashboardSuite } from '../support/browser.js';
 
 const suite = dashboardSuite();
@@ -89,6 +90,26 @@ describe('dashboard Alert routing page', () => {
     expect(data.inhibitionRules.at(-1)).toEqual({ equal: ['service'], target: [{ op: '=~', value: 'HIGH|MEDIUM' }] });
     await page.getByRole('button', { name: 'Delete window Sunday backups' }).click();
     await page.getByText('No maintenance windows').waitFor();
+  });
+
+  it('should open the silence form from an alert row, pre-filled with its rule and service', async () => {
+    const { page } = suite.browser;
+    await gql('mutation { createAlertRule(input: { name: "Queue, too deep", metric: "queue_depth", comparator: ">", threshold: 10, severity: HIGH }) { id } }');
+    await gql('mutation { recordMetrics(samples: [{ name: "queue_depth", service: "billing", value: 50 }]) }');
+    await evaluateRules(suite.server.app.services);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.goto(`${suite.server.url}/alerts`);
+    await page.getByRole('link', { name: 'Silence Queue, too deep on billing' }).click();
+    await page.getByRole('heading', { name: 'Alert routing', level: 1 }).waitFor();
+    expect(await page.getByLabel('Silence matchers').inputValue()).toBe('rule="Queue, too deep", service="billing"');
+    await page.getByLabel('Comment').fill('Billing batch backlog, expected');
+    await page.getByRole('button', { name: 'Silence', exact: true }).click();
+    await page.locator('[data-silence="Billing batch backlog, expected"]').getByText('active').waitFor();
+    const { alerts } = await gql('{ alerts(first: 5, status: [FIRING]) { edges { node { service silencedBy { comment matchers { label op value } } } } } }');
+    expect(alerts.edges.find((e: any) => e.node.service === 'billing').node.silencedBy).toEqual([{
+      comment: 'Billing batch backlog, expected',
+      matchers: [{ label: 'rule', op: '=', value: 'Queue, too deep' }, { label: 'service', op: '=', value: 'billing' }],
+    }]);
   });
 
   it.each([1440, 390])('should keep the page within a %i px window', async (width) => {
