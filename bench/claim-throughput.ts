@@ -18,7 +18,7 @@ import { Queue, Worker as BullWorker } from 'bullmq';
 import pg from 'pg';
 import { createWorker } from '@workflow-factory/sdk';
 import { fixed, machine } from './measure.js';
-import { startRealServer, type Target } from './processes.js';
+import { postGraphQL as gql, startRealServer, type Target } from './processes.js';
 import { databaseOnServer, dropDatabase, recreateDatabase } from './seed.js';
 
 const TASKS = Number(process.env.TASKS ?? 10_000);
@@ -30,13 +30,6 @@ const REDIS = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 
 type System = 'sql' | 'api' | 'sdk' | 'bullmq';
 const ORDER: System[] = ['sql', 'api', 'sdk', 'bullmq'];
-
-async function gql(target: Target, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${target.url}/graphql`, { method: 'POST', headers: target.headers, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: any; errors?: unknown };
-  if (!body.data) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
 
 /** Runs `count` jobs, `parallel` at a time. */
 async function inParallel(count: number, parallel: number, job: (i: number) => Promise<void>): Promise<void> {

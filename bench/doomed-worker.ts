@@ -3,22 +3,16 @@
  * one task and heart-beats it at a third of its heartbeatTimeoutSeconds (as the SDK does),
  * reporting the claim to its parent, until it is SIGKILLed.
  */
+import { postGraphQL } from './processes.js';
+
 interface Orders {
   url: string;
   token: string;
   queue: string;
 }
 
-async function gql(orders: Orders, query: string, variables: Record<string, unknown>) {
-  const response = await fetch(`${orders.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${orders.token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: any; errors?: unknown };
-  if (!body.data) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = (orders: Orders, query: string, variables: Record<string, unknown>) =>
+  postGraphQL({ url: orders.url, headers: { 'content-type': 'application/json', authorization: `Bearer ${orders.token}` } }, query, variables);
 
 process.once('message', async (orders: Orders) => {
   let task: { id: string; attempts: number; heartbeatTimeoutSeconds: number } | null = null;

@@ -42,6 +42,14 @@ function backendPidsOf(databaseUrl: string, name: string): () => Promise<number[
   };
 }
 
+/** POSTs one GraphQL operation to a target with its headers; its `data`, or an error carrying `errors`. */
+export async function postGraphQL(target: Pick<Target, 'url' | 'headers'>, query: string, variables: Record<string, unknown> = {}): Promise<any> {
+  const response = await fetch(`${target.url}/graphql`, { method: 'POST', headers: target.headers, body: JSON.stringify({ query, variables }) });
+  const body = (await response.json()) as { data?: any; errors?: unknown };
+  if (!body.data) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fixed, machine, percentile } from './measure.js';
-import { forkBenchScript, startRealServer, type Target } from './processes.js';
+import { forkBenchScript, postGraphQL as gql, startRealServer, type Target } from './processes.js';
 import { databaseOnServer, dropDatabase, recreateDatabase } from './seed.js';
 
 const TRIALS = Number(process.env.TRIALS ?? 30);
@@ -20,13 +20,6 @@ const WAVE = Number(process.env.WAVE ?? 10);
 const HEARTBEAT_SECONDS = Number(process.env.HEARTBEAT_SECONDS ?? 3);
 const POLL_MS = Number(process.env.POLL_MS ?? 25);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function gql(target: Target, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(`${target.url}/graphql`, { method: 'POST', headers: target.headers, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: any; errors?: unknown };
-  if (!body.data) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
 
 interface Trial {
   /** ms from the lease's deadline to the task running again */
