@@ -1,7 +1,7 @@
 /**
  * Claim throughput (issue 14): WORKERS workers claiming and completing TASKS one-step tasks,
  *   - through the worker SDK (createWorker, concurrency 1 each) against the real server
- *     (`src/main.ts` as `npm start` runs it, rate limit off) on a fresh database;
+ *     (compiled, as `npm start` runs it, rate limit off) on a fresh database;
  *   - the same loops calling claimTask/completeTask over HTTP without the SDK (what the SDK adds);
  *   - the same number of loops issuing the bare SQL on a `pg` pool of that size — one
  *     `UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING` to claim, one UPDATE

@@ -2,7 +2,7 @@
  * Event latency: time from sending a mutation to receiving its event on a graphql-ws
  * subscription, over 100 events one at a time (after 10 warm-up events), in three set-ups:
  * one replica with the in-process bus, one replica on Redis, and two replicas on Redis
- * (mutation sent to B, subscriber on A). Real server processes (`src/main.ts`), a fresh
+ * (mutation sent to B, subscriber on A). Real server processes (compiled, as `npm start` runs them), a fresh
  * database, a unique Redis prefix.
  *
  *   node --import @swc-node/register/esm-register bench/event-latency.ts

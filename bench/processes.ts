@@ -1,5 +1,5 @@
 /** Starts the real server, the limit servers, the peers and other bench scripts as child processes (servers on free ports), for benchmarks. */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -83,9 +83,11 @@ function stopper(child: ChildProcess): () => Promise<void> {
     });
 }
 
+/** `args[0]` is a TypeScript script (run through swc) or the compiled server's JavaScript. */
 async function startProcess(name: string, args: string[], env: Record<string, string>, cwd: string, nodeArgs: string[]) {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, ...REGISTER, ...args], {
+  const register = args[0].endsWith('.ts') ? REGISTER : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...register, ...args], {
     cwd,
     env: { ...process.env, NODE_ENV: 'production', ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -125,12 +127,15 @@ async function login(url: string): Promise<string> {
   return body.data.login.token;
 }
 
-/** The product as `npm start` runs it, signed in as the benchmark admin. */
+/** The product as `npm start` runs it (compiled, built first when stale), signed in as the benchmark admin. */
 export async function startRealServer(options: ServerOptions): Promise<Target> {
   const name = options.name ?? 'server';
+  const root = options.root ?? ROOT;
+  const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'ensure-built.mjs'), 'sdk', 'server'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (built.status !== 0) throw new Error(`could not build the server in ${root}`);
   const started = await startProcess(
     name,
-    ['src/main.ts'],
+    ['dist/server/src/main.js'],
     {
       DATABASE_URL: options.databaseUrl,
       // node-pg reads PGAPPNAME: it tags the target's backends for CPU accounting.
@@ -145,7 +150,7 @@ export async function startRealServer(options: ServerOptions): Promise<Target> {
       SAMPLE_INTERVAL_SECONDS: '60',
       ...options.env,
     },
-    path.join(options.root ?? ROOT, 'server'),
+    path.join(root, 'server'),
     [...startFlags(), ...(options.nodeArgs ?? [])],
   );
   const token = await login(started.url).catch(async (error) => {

@@ -5,7 +5,7 @@
  * claims the queue every POLL_MS until the task comes back. Reported, from the server's own
  * record: how long past the lease's deadline (Task.leaseExpiresAt after the kill) the task was
  * running again, and how long after the kill. TRIALS trials, WAVE at a time (each its own queue),
- * against the real server (`src/main.ts`, TASK_EXPIRY_INTERVAL_MS as shipped: 1 s) on a fresh
+ * against the real server (compiled, TASK_EXPIRY_INTERVAL_MS as shipped: 1 s) on a fresh
  * database.
  *
  *   npm run bench:worker-death        (TRIALS=30 WAVE=10 HEARTBEAT_SECONDS=3 POLL_MS=25)
