@@ -20,6 +20,7 @@ import { Migration20261203083000_task_backlog } from './Migration20261203083000_
 import { Migration20261203084500_notification_routing } from './Migration20261203084500_notification_routing.js';
 import { Migration20261203090000_schedules } from './Migration20261203090000_schedules.js';
 import { Migration20261203091500_default_inhibition } from './Migration20261203091500_default_inhibition.js';
+import { Migration20261203153000_setup_steps } from './Migration20261203153000_setup_steps.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -39,4 +40,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203084500_notification_routing', class: Migration20261203084500_notification_routing },
   { name: 'Migration20261203090000_schedules', class: Migration20261203090000_schedules },
   { name: 'Migration20261203091500_default_inhibition', class: Migration20261203091500_default_inhibition },
+  { name: 'Migration20261203153000_setup_steps', class: Migration20261203153000_setup_steps },
 ];

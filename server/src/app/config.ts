@@ -47,6 +47,8 @@ export interface Config {
   alertDefaultGroupWaitSeconds: number;
   alertDefaultGroupIntervalSeconds: number;
   alertDefaultRepeatIntervalSeconds: number;
+  /** the first start makes the guide's notification routes (routing/defaults.ts); off: no routes */
+  alertDefaultRoutes: boolean;
   /** how often the leading replica ends task attempts whose lease lapsed or that timed out */
   taskExpiryIntervalMs: number;
   /** how often each replica fires due schedule slots and delayed starts */
@@ -267,6 +269,7 @@ export function loadConfig(env: Env, terminal = false): Config {
     alertDefaultGroupWaitSeconds: integer(env, 'ALERT_DEFAULT_GROUP_WAIT_SECONDS', 30, 0, 86400),
     alertDefaultGroupIntervalSeconds: integer(env, 'ALERT_DEFAULT_GROUP_INTERVAL_SECONDS', 300, 1, 86400),
     alertDefaultRepeatIntervalSeconds: integer(env, 'ALERT_DEFAULT_REPEAT_INTERVAL_SECONDS', 14400, 1, 30 * 86400),
+    alertDefaultRoutes: flag(env, 'ALERT_DEFAULT_ROUTES') ?? true,
     taskExpiryIntervalMs: integer(env, 'TASK_EXPIRY_INTERVAL_MS', 1000, 100, 3_600_000),
     schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 1000, 50, 3_600_000),
     alertDeliveryIntervalMs: integer(env, 'ALERT_DELIVERY_INTERVAL_MS', 1000, 50, 3_600_000),

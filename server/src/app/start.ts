@@ -41,6 +41,7 @@ import { startMonitoring } from './background.js';
 import { loadSecretKey, secretBox } from '../core/secret-box.js';
 import { createSenders } from '../alerts/notifications/channels.js';
 import { ensureContactPointsFromEnvironment } from '../alerts/notifications/contact-points.js';
+import { ensureDefaultRoutes } from '../alerts/routing/defaults.js';
 import { countingPublishes, createServerMetrics, metricsRoute, registerQueueGauges } from '../observability/prometheus.js';
 import { dashboardOperationNames, operationLabels } from '../observability/operation-labels.js';
 import { createRequestObserver } from '../observability/requests.js';
@@ -191,6 +192,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     secrets: secretBox(secretKey.key), senders: createSenders(config),
   };
   await ensureContactPointsFromEnvironment(services);
+  await ensureDefaultRoutes(services);
   registerQueueGauges(serverMetrics, { read: () => clusterBacklog(services), reads: () => backlogRecomputes(services) }, logger);
   const schema = await buildAppSchema(bus);
   const requestStats = createRequestStats();

@@ -44,6 +44,8 @@ export async function startTestServer(env: Record<string, string> = {}, database
     LOG_LEVEL: 'silent',
     DB_POOL_MAX: '10',
     DEMO: '0',
+    // No notification routes to start with: tests make the ones they need (routing/defaults.test.ts tests the first start's).
+    ALERT_DEFAULT_ROUTES: '0',
     // Background sampling and evaluation stay out of the way (and out of statement counts)
     // unless a test turns them on.
     SAMPLE_INTERVAL_SECONDS: '3600',

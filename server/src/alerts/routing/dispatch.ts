@@ -168,7 +168,10 @@ export async function dispatchNotifications(app: AppServices, now = new Date()):
       const contactPointIds = policy.route?.contactPointIds ?? null;
       const send = async (event: 'FIRING' | 'RESOLVED' | 'ACKNOWLEDGED', reason: NotificationReason, resolved: Alert[], to = contactPointIds) => {
         const message = groupMessage(event, reason, group.groupKey, group.labels, firing.map(shown), resolved.map(shown));
-        queued += await enqueueGroupMessage(tx, to, message, [...firing, ...resolved].map((a) => a.id));
+        const sent = await enqueueGroupMessage(tx, to, message, [...firing, ...resolved].map((a) => a.id));
+        // The log hears every decision, also where a route sends nowhere (the guide's "only logged").
+        app.logger.info({ groupKey: group.groupKey, event, reason, alerts: firing.length + resolved.length, contactPoints: sent }, 'alert group notified');
+        queued += sent;
       };
       let { notifiedAlertIds: notifiedIds, notifiedAt, firstNotifiedAt, acknowledgedSent, escalatedAt, nextFlushAt } = group;
 
