@@ -10,7 +10,7 @@
  * - pub/sub with PUBLISH / SUBSCRIBE: a cluster forwards every published message to every
  *   node, so a subscriber on any node hears it.
  */
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 export interface RedisNode {
   host: string;
@@ -38,6 +38,35 @@ const RECONNECT_MAX_DELAY_MS = 2_000;
 /** Reconnects forever, soon at first and every 2 s at most. */
 export const reconnectDelay = (attempt: number): number => Math.min(attempt * 100, RECONNECT_MAX_DELAY_MS);
 
+/**
+ * ioredis 5.11 ends a Sentinel connection for good when the sentinels' +switch-master arrives
+ * while that connection is already reconnecting (the announcement aborts the attempt under
+ * way, and an aborted attempt means `end`). Unless the server closed it itself, it starts
+ * again: after a failover every connection reaches the promoted replica.
+ */
+class SentinelRedis extends Redis {
+  #closing = false;
+  #restarts = 0;
+
+  constructor(options: RedisOptions) {
+    super(options);
+    this.on('ready', () => {
+      this.#restarts = 0;
+    });
+    this.on('end', () => {
+      if (this.#closing) return;
+      setTimeout(() => {
+        if (!this.#closing && this.status === 'end') this.connect().catch(() => undefined);
+      }, reconnectDelay(++this.#restarts)).unref();
+    });
+  }
+
+  override disconnect(reconnect = false): void {
+    if (!reconnect) this.#closing = true;
+    super.disconnect(reconnect);
+  }
+}
+
 export function connectRedis(target: RedisTarget, options: RedisConnectionOptions): RedisClient {
   const common = {
     enableOfflineQueue: options.offlineQueue,
@@ -46,7 +75,7 @@ export function connectRedis(target: RedisTarget, options: RedisConnectionOption
   };
   if (target.kind === 'server') return new Redis(target.url, { ...common, retryStrategy: reconnectDelay });
   if (target.kind === 'sentinel') {
-    return new Redis({
+    return new SentinelRedis({
       ...common,
       sentinels: target.sentinels,
       name: target.name,

@@ -173,8 +173,13 @@ function connectBus(
   subscriber.on('ready', () => {
     if (downSince !== null) logger.info({ downMs: Date.now() - downSince }, 'Redis is back');
     downSince = null;
-    // ioredis re-subscribes by itself; what was published meanwhile is re-read from the table.
-    if (subscriberWasReady) resync();
+    // ioredis re-subscribes what it had; a channel first asked for during the outage failed
+    // then, so every channel is asked for again (a no-op for the others). What was published
+    // meanwhile is re-read from the table.
+    if (subscriberWasReady) {
+      subscribeAll();
+      resync();
+    }
     subscriberWasReady = true;
   });
   subscriber.on('message', (channel: string, message: string) => {
@@ -189,10 +194,14 @@ function connectBus(
     deliver(wire.topic, wire.payload);
   });
 
+  const subscribe = (topics: string[]): void => {
+    subscriber.subscribe(...topics.map((topic) => prefix + topic)).catch((error) => logger.warn({ err: error, topics }, 'Redis subscribe failed'));
+  };
+  const subscribeAll = (): void => subscribe([...channels]);
   const listen = (topic: string): void => {
     if (channels.has(topic)) return;
     channels.add(topic);
-    subscriber.subscribe(prefix + topic).catch((error) => logger.warn({ err: error, topic }, 'Redis subscribe failed'));
+    subscribe([topic]);
   };
   listen(CONTROL_TOPIC);
 
