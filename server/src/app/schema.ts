@@ -33,7 +33,7 @@ import { UserResolver } from '../users/resolver.js';
 import { WorkflowEventResolver } from '../workflows/event-resolver.js';
 import { WorkflowResolver } from '../workflows/resolver.js';
 import { TemplateResolver, TemplateVersionResolver, WorkflowTemplateFieldResolver } from '../templates/resolver.js';
-import { ScheduleResolver, WorkflowScheduleFieldResolver } from '../schedules/resolver.js';
+import { ScheduleResolver, ScheduleRunResolver, WorkflowScheduleFieldResolver } from '../schedules/resolver.js';
 
 @Resolver()
 class NodeResolver {
@@ -86,7 +86,7 @@ export const RESOLVERS = [
   MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, ContactPointResolver, NotificationResolver, NotificationRouteResolver,
   SilenceResolver, MaintenanceWindowResolver, InhibitionRuleResolver, DiagnosticsResolver, ApiTokenResolver, AuditResolver,
   IncidentResolver, IncidentUpdateResolver, ComponentStatusResolver,
-  TemplateResolver, TemplateVersionResolver, WorkflowTemplateFieldResolver, ScheduleResolver, WorkflowScheduleFieldResolver,
+  TemplateResolver, TemplateVersionResolver, WorkflowTemplateFieldResolver, ScheduleResolver, ScheduleRunResolver, WorkflowScheduleFieldResolver,
 ] as const;
 
 export async function buildAppSchema(bus?: EventBus): Promise<GraphQLSchema> {

@@ -5,10 +5,11 @@ import { badInput } from '../core/errors.js';
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-export function pageSize(first: number | null | undefined): number {
-  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-    throw badInput(`first must be 1 to ${MAX_PAGE_SIZE}`, { field: 'first' });
+/** A list's `first`: 1 to `max`, `fallback` when unset, else BAD_USER_INPUT naming first. */
+export function pageSize(first: number | null | undefined, fallback = DEFAULT_PAGE_SIZE, max = MAX_PAGE_SIZE): number {
+  if (first === null || first === undefined) return fallback;
+  if (!Number.isInteger(first) || first < 1 || first > max) {
+    throw badInput(`first must be 1 to ${max}`, { field: 'first' });
   }
   return first;
 }

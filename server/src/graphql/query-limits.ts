@@ -176,8 +176,10 @@ class OperationWalker {
     const definition = fieldDefinition(this.schema, parent, name);
     const first = node.arguments?.find((arg) => arg.name.value === 'first');
     const paginated = first !== undefined || Boolean(definition?.args.some((arg) => arg.name === 'first'));
+    // A connection's `first` counts its edges; a plain list's `first` (versions(first:)) counts its items, whose own lists count again.
+    const connection = paginated && !(definition && isListType(getNullableType(definition.type)));
     const children = node.selectionSet
-      ? this.selections(node.selectionSet, definition ? getNamedType(definition.type) : undefined, paginated)
+      ? this.selections(node.selectionSet, definition ? getNamedType(definition.type) : undefined, connection)
       : EMPTY;
     // `ofType` chains only unwrap list and non-null wrappers, so they stay short and cheap.
     const ownDepth = name === 'ofType' && parent?.name === '__Type' ? 0 : 1;
@@ -197,7 +199,8 @@ class OperationWalker {
   private listSize(definition: Field | undefined, first: ValueNode | undefined, paginated: boolean, paginatedParent: boolean): number {
     if (paginated) {
       const value = first ? this.value(first) : undefined;
-      return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : DEFAULT_PAGE_SIZE;
+      // Without `first`, a list holds what it declares (versions: 100), a connection a default page.
+      return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : ((definition && this.bounds.get(definition)) ?? DEFAULT_PAGE_SIZE);
     }
     if (!definition || !isListType(getNullableType(definition.type))) return 1;
     // The edges of a connection are already counted by the connection's `first`.

@@ -4,6 +4,7 @@ import type { Context } from '../app/context.js';
 import { badInput } from '../core/errors.js';
 import { idOf, toGlobalId } from '../core/ids.js';
 import { requireViewer } from '../core/viewer.js';
+import { pageSize } from '../db/pagination.js';
 import { MaxItems } from '../graphql/query-limits.js';
 import { WorkflowTemplate } from '../templates/types.js';
 import { User } from '../users/entity.js';
@@ -12,7 +13,9 @@ import { WorkflowConnection, WorkflowsArgs } from '../workflows/inputs.js';
 import { listWorkflows } from '../workflows/service.js';
 import { upcomingSlots } from './cron.js';
 import * as schedules from './service.js';
-import { DEFAULT_UPCOMING, MAX_BACKFILL_RUNS, MAX_UPCOMING, Schedule, ScheduleConnection, ScheduleInput, SchedulesArgs } from './types.js';
+import {
+  DEFAULT_HISTORY, DEFAULT_UPCOMING, MAX_BACKFILL_RUNS, MAX_HISTORY, MAX_UPCOMING, Schedule, ScheduleConnection, ScheduleInput, ScheduleRun, SchedulesArgs,
+} from './types.js';
 
 @Resolver(() => Schedule)
 export class ScheduleResolver {
@@ -38,6 +41,12 @@ export class ScheduleResolver {
     const wanted = count ?? DEFAULT_UPCOMING;
     if (!Number.isInteger(wanted) || wanted < 1 || wanted > MAX_UPCOMING) throw badInput(`count must be 1 to ${MAX_UPCOMING}`, { field: 'count' });
     return upcomingSlots(schedules.specOf(schedule, ctx), new Date(), wanted);
+  }
+
+  @FieldResolver(() => [ScheduleRun], { description: `its newest slots, newest first, skipped and failed ones too; first 1 to ${MAX_HISTORY}, default ${DEFAULT_HISTORY}` })
+  @MaxItems(MAX_HISTORY)
+  history(@Root() schedule: Schedule, @Ctx() ctx: Context, @Arg('first', () => Int, { nullable: true }) first: number | null): Promise<ScheduleRun[]> {
+    return ctx.loaders.runsBySchedule.load({ id: schedule.id, first: pageSize(first, DEFAULT_HISTORY, MAX_HISTORY) });
   }
 
   @FieldResolver(() => WorkflowConnection, { description: 'the workflows it ran, newest first' })
@@ -94,6 +103,14 @@ export class ScheduleResolver {
   @Mutation(() => Int, { description: `one run per slot in [from, to] that has not run, at most ${MAX_BACKFILL_RUNS}; to may not be in the future; returns how many it created` })
   backfillSchedule(@Arg('id', () => ID) id: string, @Arg('from') from: Date, @Arg('to') to: Date, @Ctx() ctx: Context): Promise<number> {
     return schedules.backfillSchedule(ctx, idOf('Schedule', id), from, to);
+  }
+}
+
+@Resolver(() => ScheduleRun)
+export class ScheduleRunResolver {
+  @FieldResolver(() => Workflow, { nullable: true, description: 'the workflow the slot ran; null when it made none, or it was deleted' })
+  workflow(@Root() run: ScheduleRun, @Ctx() ctx: Context): Promise<Workflow | null> | null {
+    return run.workflowId ? ctx.loaders.workflowById.load(run.workflowId) : null;
   }
 }
 

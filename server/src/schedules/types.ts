@@ -14,6 +14,20 @@ export enum OverlapPolicy {
 }
 registerEnumType(OverlapPolicy, { name: 'OverlapPolicy', description: 'What a slot does while an earlier run of its schedule is unfinished' });
 
+export enum ScheduleRunOutcome {
+  /** the slot's workflow was created and started */
+  STARTED = 'STARTED',
+  /** overlapPolicy SKIP found a run unfinished */
+  SKIPPED = 'SKIPPED',
+  /** the run could not be made (its template version no longer validates, say): `error` says why */
+  FAILED = 'FAILED',
+}
+registerEnumType(ScheduleRunOutcome, { name: 'ScheduleRunOutcome' });
+
+/** Slots `history` lists at most, and by default. */
+export const MAX_HISTORY = 100;
+export const DEFAULT_HISTORY = 20;
+
 /** Slots `upcoming` previews at most, and by default. */
 export const MAX_UPCOMING = 100;
 export const DEFAULT_UPCOMING = 5;
@@ -40,6 +54,17 @@ export class Schedule {
   @Field(() => Date, { nullable: true, description: 'the newest slot that ran (or was skipped)' }) lastRunAt!: Date | null;
   @Field() createdAt!: Date;
   @Field() updatedAt!: Date;
+}
+
+@ObjectType({ description: 'One slot of a schedule (fired or backfilled; triggerSchedule runs are not slots): what it did, and the workflow it ran', simpleResolvers: true })
+export class ScheduleRun {
+  scheduleId!: string;
+  @Field({ description: 'the slot' }) scheduledFor!: Date;
+  @Field(() => ScheduleRunOutcome) outcome!: ScheduleRunOutcome;
+  @Field(() => String, { nullable: true, description: 'why a FAILED slot did not run' }) error!: string | null;
+  /** resolved by the resolver (null once deleted, or when the slot made none) */
+  workflowId!: string | null;
+  @Field({ description: 'when the slot was fired' }) createdAt!: Date;
 }
 
 @InputType({ description: 'timezone defaults to UTC, overlapPolicy to SKIP, catchupWindowSeconds to 3600' })

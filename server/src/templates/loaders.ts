@@ -5,9 +5,10 @@
 import DataLoader from 'dataloader';
 import type { Viewer } from '../core/viewer.js';
 import type { Queryable } from '../db/read-routing.js';
-import { asInstance, groupBy, indexBy, toDate, uuidArray } from '../db/sql.js';
+import { newestPerParent } from '../db/newest-per-parent.js';
+import { asInstance, indexBy, toDate, uuidArray } from '../db/sql.js';
 import { workflowScope } from '../workflows/visibility.js';
-import { MAX_LISTED_VERSIONS, TemplateVersion, WorkflowTemplate } from './types.js';
+import { TemplateVersion, WorkflowTemplate } from './types.js';
 
 export function templateFromRow(row: Record<string, any>): WorkflowTemplate {
   return asInstance(WorkflowTemplate, {
@@ -34,14 +35,7 @@ export function createTemplateLoaders(db: Queryable, viewer: Viewer | null) {
       return indexBy(ids, rows.map(templateFromRow), (t) => t.id);
     }),
 
-    /** Newest first, the newest MAX_LISTED_VERSIONS; the caller has checked visibility. */
-    versionsByTemplate: new DataLoader<string, TemplateVersion[]>(async (ids) => {
-      const rows = await db.execute(
-        `select v.* from unnest(?::uuid[]) as t (id)
-           cross join lateral (select * from template_versions where template_id = t.id order by version desc limit ?) v`,
-        [uuidArray(ids), MAX_LISTED_VERSIONS],
-      );
-      return groupBy(ids, rows.map(versionFromRow), (v) => v.templateId);
-    }),
+    /** A template's newest `first` versions, newest first; the caller has checked visibility. */
+    versionsByTemplate: newestPerParent(db, { table: 'template_versions', parentColumn: 'template_id', orderBy: 'version desc', fromRow: versionFromRow }),
   };
 }

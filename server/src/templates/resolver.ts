@@ -3,6 +3,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root
 import type { Context } from '../app/context.js';
 import { idOf, toGlobalId } from '../core/ids.js';
 import { requireViewer } from '../core/viewer.js';
+import { pageSize } from '../db/pagination.js';
 import { MaxItems } from '../graphql/query-limits.js';
 import { User } from '../users/entity.js';
 import { Workflow } from '../workflows/entity.js';
@@ -21,10 +22,14 @@ export class TemplateResolver {
     return (await ctx.loaders.userById.load(template.ownerId))!;
   }
 
-  @FieldResolver(() => [TemplateVersion], { description: `newest first, the newest ${MAX_LISTED_VERSIONS}` })
+  @FieldResolver(() => [TemplateVersion], { description: `newest first: the newest \`first\`, 1 to ${MAX_LISTED_VERSIONS} (default ${MAX_LISTED_VERSIONS}); older ones still run by number` })
   @MaxItems(MAX_LISTED_VERSIONS)
-  versions(@Root() template: WorkflowTemplate, @Ctx() ctx: Context): Promise<TemplateVersion[]> {
-    return ctx.loaders.versionsByTemplate.load(template.id);
+  versions(
+    @Root() template: WorkflowTemplate,
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+  ): Promise<TemplateVersion[]> {
+    return ctx.loaders.versionsByTemplate.load({ id: template.id, first: pageSize(first, MAX_LISTED_VERSIONS, MAX_LISTED_VERSIONS) });
   }
 
   @Query(() => WorkflowTemplateConnection, { description: 'newest first; a MEMBER sees its own' })

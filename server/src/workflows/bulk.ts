@@ -83,8 +83,14 @@ async function apply(tx: EntityManager, action: BulkAction, workflow: Workflow, 
   return true;
 }
 
-export async function bulkWorkflows(ctx: Context, filter: WorkflowFilter, action: BulkAction, dryRun: boolean): Promise<BulkResult> {
+/**
+ * `limit` (1 to BULK_MAX_PER_CALL, default that) bounds this call's changes: the dashboard asks
+ * one batch at a time, so it shows progress after each and can stop between them.
+ */
+export async function bulkWorkflows(ctx: Context, filter: WorkflowFilter, action: BulkAction, dryRun: boolean, limit?: number | null): Promise<BulkResult> {
   const viewer = requireWriter(ctx.viewer);
+  const most = limit ?? BULK_MAX_PER_CALL;
+  if (!Number.isInteger(most) || most < 1 || most > BULK_MAX_PER_CALL) throw badInput(`limit must be 1 to ${BULK_MAX_PER_CALL}`, { field: 'limit' });
   const { filters, params } = workflowWhere(viewer, criteriaOf(filter));
   const applies = APPLIES_TO[action];
   if (applies) {
@@ -96,7 +102,7 @@ export async function bulkWorkflows(ctx: Context, filter: WorkflowFilter, action
   if (dryRun) return { matched, changed: 0, dryRun: true };
   if (matched === 0) throw badInput(`The filter matches no workflow ${action} applies to`, { field: 'filter' });
 
-  const ids: string[] = (await ctx.em.execute(`select id from workflows ${where} order by created_at, id limit ?`, [...params, BULK_MAX_PER_CALL])).map((r) => r.id);
+  const ids: string[] = (await ctx.em.execute(`select id from workflows ${where} order by created_at, id limit ?`, [...params, most])).map((r) => r.id);
   let changed = 0;
   for (let start = 0; start < ids.length; start += BULK_BATCH) {
     const batch = ids.slice(start, start + BULK_BATCH).sort();

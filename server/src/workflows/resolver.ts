@@ -1,5 +1,5 @@
 /** GraphQL surface of workflows: thin — parse, check access in the service, return. */
-import { Arg, Args, Ctx, Extensions, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, Extensions, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../app/context.js';
 import { requireViewer } from '../core/viewer.js';
 import { idOf, toGlobalId } from '../core/ids.js';
@@ -78,9 +78,10 @@ export class WorkflowResolver {
     @Arg('filter', () => WorkflowFilter) filter: WorkflowFilter,
     @Arg('action', () => BulkAction) action: BulkAction,
     @Arg('dryRun', () => Boolean, { nullable: true, description: 'defaults to false' }) dryRun: boolean | null,
+    @Arg('limit', () => Int, { nullable: true, description: 'change at most this many this call (oldest first), 1 to 1,000; defaults to 1,000' }) limit: number | null,
     @Ctx() ctx: Context,
   ): Promise<BulkResult> {
-    return bulkWorkflows(ctx, filter, action, dryRun ?? false);
+    return bulkWorkflows(ctx, filter, action, dryRun ?? false, limit);
   }
 
   @Mutation(() => ID, { description: 'returns the id of the deleted workflow' })

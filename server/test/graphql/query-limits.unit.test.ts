@@ -12,12 +12,20 @@ const Item: GraphQLObjectType = new GraphQLObjectType({
     children: { type: new GraphQLList(Item), extensions: { maxItems: 10 } },
   }),
 });
+// A connection: its `first` counts the edges.
+const ItemPage = new GraphQLObjectType({
+  name: 'ItemPage',
+  fields: { edges: { type: new GraphQLList(Item), extensions: { maxItems: 100 } } },
+});
 const schema = new GraphQLSchema({
   query: new GraphQLObjectType({
     name: 'Query',
     fields: {
       item: { type: Item },
       items: { type: new GraphQLList(Item), args: { first: { type: GraphQLInt } } },
+      page: { type: ItemPage, args: { first: { type: GraphQLInt } } },
+      // a plain list with `first` and a declared bound (as WorkflowTemplate.versions)
+      latest: { type: new GraphQLList(Item), args: { first: { type: GraphQLInt } }, extensions: { maxItems: 50 } },
     },
   }),
 });
@@ -52,8 +60,12 @@ describe('query limits', () => {
     // item (1) + children: 1 + 10 × (children: 1 + 10 × id 1)
     expect(check('{ item { children { children { id } } } }', undefined, viewer, { ...limits, queryCost: 0 })).toMatchObject({ limit: 'QUERY_MAX_COST', actual: 1 + 1 + 10 * (1 + 10 * 1) });
     expect(check('query($n: Int) { items(first: $n) { id } }', { n: 999 })).toBeNull();
-    // Under a paginated field a list counts once: its items are the page `first` already counted.
-    expect(check('query($n: Int) { items(first: $n) { id children { id } } }', { n: 400 })).toMatchObject({ limit: 'QUERY_MAX_COST', actual: 1 + 400 * (1 + 1 + 1) });
+    // A connection's edges count once: its items are the page `first` already counted.
+    expect(check('query($n: Int) { page(first: $n) { edges { id } } }', { n: 600 })).toMatchObject({ limit: 'QUERY_MAX_COST', actual: 1 + 600 * (1 + 1) });
+    // A plain list's `first` counts its items, and the lists inside them count again.
+    expect(check('query($n: Int) { items(first: $n) { id children { id } } }', { n: 100 })).toMatchObject({ limit: 'QUERY_MAX_COST', actual: 1 + 100 * (1 + 1 + 10 * 1) });
+    // Without `first`, a list counts what it declares, a connection a default page (20).
+    expect(check('{ latest { id } page { edges { id } } }', undefined, viewer, { ...limits, queryCost: 0 })).toMatchObject({ actual: 1 + 50 * 1 + 1 + 20 * (1 + 1) });
   });
 
   it('measures a fragment cycle without hanging', () => {

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fireDueSchedules } from '../../src/schedules/firing.js';
 import { sqlOn } from '../support/database.js';
+import { countStatements } from '../support/statements.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -148,6 +149,34 @@ describe('schedules', () => {
     const first = (await server.gqlOk(KEYED, { id: allow.id }, member.token)).triggerSchedule;
     expect((await server.gqlOk(KEYED, { id: allow.id }, member.token)).triggerSchedule.id).toBe(first.id);
     expect((await sql('select count(*)::int as n from workflows where schedule_id = $1', [uuid(allow.id)]))[0].n).toBe(1);
+  });
+
+  it("should list each schedule's newest slots with their outcome and workflow, every schedule of a page in one statement", async () => {
+    const lister = await server.newUser('MEMBER', 'history');
+    const made = [];
+    for (let i = 0; i < 5; i++) {
+      const s = await schedule({ cron: '0 * * * *', overlapPolicy: 'SKIP' }, lister.token);
+      await dueSince(s.id, '2026-01-03T05:00:00Z');
+      await fireDueSchedules(server.app.services, new Date('2026-01-03T05:00:01Z'));
+      await fireDueSchedules(server.app.services, new Date('2026-01-03T06:00:01Z'));
+      made.push(s.id);
+    }
+    const LIST = `query ($n: Int!, $h: Int) { schedules(first: $n) { edges { node { id history(first: $h) { scheduledFor outcome error workflow { name status scheduledFor } } } } } }`;
+    let two: any;
+    let five: any;
+    const few = await countStatements(server.app, async () => (two = (await server.gqlOk(LIST, { n: 2, h: 5 }, lister.token)).schedules));
+    const many = await countStatements(server.app, async () => (five = (await server.gqlOk(LIST, { n: 5, h: 2 }, lister.token)).schedules));
+    expect(two.edges[0].node.history).toEqual([
+      { scheduledFor: '2026-01-03T06:00:00.000Z', outcome: 'SKIPPED', error: null, workflow: null },
+      { scheduledFor: '2026-01-03T05:00:00.000Z', outcome: 'STARTED', error: null, workflow: { name: 'scheduled', status: 'PENDING', scheduledFor: '2026-01-03T05:00:00.000Z' } },
+    ]);
+    expect(five.edges.map((e: any) => e.node.history.map((r: any) => r.outcome))).toEqual(Array(5).fill(['SKIPPED', 'STARTED']));
+    expect((await server.gqlOk(LIST, { n: 1, h: 1 }, lister.token)).schedules.edges[0].node.history).toHaveLength(1);
+    expect(many.count).toBe(few.count);
+    expect(many.sql.filter((q) => q.includes('schedule_runs'))).toHaveLength(1);
+    expect(codeOf(await server.gql(LIST, { n: 1, h: 101 }, lister.token))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    // Another member sees neither the schedule nor, through it, its history.
+    expect((await server.gqlOk('query ($id: ID!) { schedule(id: $id) { history { outcome } } }', { id: made[0] }, other.token)).schedule).toBeNull();
   });
 
   it('should pause and resume: no slot runs while paused, the next is counted from the resume', async () => {

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlOn } from '../support/database.js';
+import { countStatements } from '../support/statements.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -98,6 +99,28 @@ describe('templates', () => {
     expect(page.edges.map((e: any) => e.node.name)).toEqual(['p3', 'p2']);
     const next = (await server.gqlOk('query ($a: String) { templates(first: 2, after: $a) { edges { node { name } } } }', { a: page.pageInfo.endCursor }, pager.token)).templates;
     expect(next.edges.map((e: any) => e.node.name)).toEqual(['p1']);
+  });
+
+  it('should list the newest `first` versions of every template on a page in one statement, whatever the page size', async () => {
+    const lister = await server.newUser('MEMBER', 'lister');
+    for (let t = 0; t < 6; t++) {
+      const { id } = await createTemplate(lister.token, { name: `listed ${t}`, tasks: [{ name: 'a' }] });
+      for (let v = 2; v <= 3; v++) await server.gqlOk('mutation ($id: ID!, $i: TemplateInput!) { updateTemplate(id: $id, input: $i) { id } }', { id, i: { name: `listed ${t}`, tasks: [{ name: `v${v}` }] } }, lister.token);
+    }
+    const LIST = 'query ($n: Int!, $v: Int) { templates(first: $n) { edges { node { name latestVersion versions(first: $v) { version tasks { name } } all: versions { version } } } } }';
+    let two: any;
+    let six: any;
+    const few = await countStatements(server.app, async () => (two = (await server.gqlOk(LIST, { n: 2, v: 2 }, lister.token)).templates));
+    const many = await countStatements(server.app, async () => (six = (await server.gqlOk(LIST, { n: 6, v: 1 }, lister.token)).templates));
+    expect(two.edges[0].node.versions).toEqual([{ version: 3, tasks: [{ name: 'v3' }] }, { version: 2, tasks: [{ name: 'v2' }] }]);
+    expect(two.edges[0].node.all.map((v: any) => v.version)).toEqual([3, 2, 1]);
+    expect(six.edges.map((e: any) => e.node.versions.map((v: any) => v.version))).toEqual(Array(6).fill([3]));
+    // Both `versions` fields of every template on the page: one statement.
+    expect(many.count).toBe(few.count);
+    expect(many.sql.filter((q) => q.includes('template_versions'))).toHaveLength(1);
+    for (const first of [0, 101]) {
+      expect(codeOf(await server.gql(LIST, { n: 1, v: first }, lister.token))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    }
   });
 
   it('should delete a template and keep the workflows run from it', async () => {

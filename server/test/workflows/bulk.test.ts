@@ -93,6 +93,20 @@ describe('bulkWorkflows', () => {
     expect((await bulk(bob.token, { search: 'many-', status: ['DRAFT'] }, 'CANCEL')).data.bulkWorkflows).toEqual({ matched: 50, changed: 50, dryRun: false });
   });
 
+  it('should change at most `limit` a call, oldest first, so a caller can go batch by batch', async () => {
+    await drafts(alice.id, 'stepwise', 25);
+    const LIMITED = 'mutation ($f: WorkflowFilter!, $l: Int) { bulkWorkflows(filter: $f, action: CANCEL, limit: $l) { matched changed } }';
+    const step = async (limit: number) => (await server.gqlOk(LIMITED, { f: { search: 'stepwise-' }, l: limit }, alice.token)).bulkWorkflows;
+    expect(await step(10)).toEqual({ matched: 25, changed: 10 });
+    expect(await sql("select min(name) as first from workflows where name like 'stepwise-%' and status = 'DRAFT'")).toEqual([{ first: 'stepwise-00011' }]);
+    expect(await step(10)).toEqual({ matched: 15, changed: 10 });
+    expect(await step(10)).toEqual({ matched: 5, changed: 5 });
+    for (const limit of [0, 1001]) {
+      const refused = await server.gql(LIMITED, { f: { search: 'stepwise-' }, l: limit }, alice.token);
+      expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'limit' });
+    }
+  });
+
   it('should keep the batches done before one that fails, and carry on when called again', async () => {
     await drafts(alice.id, 'partial', 250);
     // The 150th workflow cannot be changed: its batch (the second) fails and rolls back, the first stays done.
