@@ -283,7 +283,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     if (url.pathname === '/api/metrics') return metricsRoute(req, res, serverMetrics, config.metricsToken);
     if (url.pathname === '/api/session') return sessionRoute(services, req, res, () => resolveViewer(services, req), requestId);
     const exported = url.pathname.match(EXPORT_PATH);
-    if (exported && EXPORTS[exported[1]]) {
+    // Own names only: `constructor.csv` is not a list.
+    if (exported && Object.hasOwn(EXPORTS, exported[1])) {
       if (req.method !== 'GET') return sendJson(res, 405, { error: 'Use GET' }, { allow: 'GET' });
       const admitted = await admit(services, req);
       if ('retryAfter' in admitted) return sendRateLimited(res, admitted.retryAfter);

@@ -98,6 +98,8 @@ describe('exports', () => {
     expect(new Set(created.map((e) => e.action))).toEqual(new Set(['createWorkflow']));
     expect((await get('/api/export/alerts.csv', member.token)).status).toBe(200);
     expect((await get('/api/export/nothing.csv', member.token)).status).toBe(404);
+    // Inherited names are not lists either.
+    for (const name of ['constructor', 'hasownproperty']) expect((await get(`/api/export/${name}.csv`, member.token)).status).toBe(404);
     expect((await fetch(`${server.url}/api/export/alerts.csv`, { method: 'POST', headers: { authorization: `Bearer ${member.token}` } })).status).toBe(405);
   });
 

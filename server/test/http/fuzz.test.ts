@@ -168,7 +168,9 @@ function hostileRequestOf(kind: number, token: string): FuzzRequest {
     case 7: // random methods, paths and content types
       return {
         method: pick(['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'GET', 'POST']),
-        path: pick(['/graphql', '/graphql?query=' + encode(randomString(200)), '/graphql?query=%7B&variables=%5B', '/api/session', '/graphql/explorer/..%2f..%2fpackage.json', '/api/health?x=' + encode(randomString(50)), '/' + encode(randomString(40))]),
+        path: pick(['/graphql', '/graphql?query=' + encode(randomString(200)), '/graphql?query=%7B&variables=%5B', '/api/session', '/graphql/explorer/..%2f..%2fpackage.json', '/api/health?x=' + encode(randomString(50)), '/' + encode(randomString(40)),
+          '/graphql/stream', '/graphql/stream?query=' + encode(randomString(200)), '/status?x=' + encode(randomString(50)), '/api/status',
+          `/api/export/${pick(['workflows', 'alerts', 'audit', 'metrics', 'constructor', 'tostring', 'x'])}.${pick(['csv', 'json', 'xml'])}?${pick(['status=NOPE', 'search=' + encode(randomString(100)), 'name=' + encode(randomString(30)) + '&from=' + encode(randomString(20)), 'limit=' + pick(HUGE_NUMBERS)])}`]),
         headers: { 'content-type': pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', 'application/graphql']), 'apollo-require-preflight': '1', authorization: pick([`Bearer ${token}`, 'Bearer', 'Basic abc', `Bearer ${randomAscii(500)}`]) },
         body: random.next() < 0.5 ? body({ query: randomString(100) }) : undefined,
       };
@@ -352,7 +354,8 @@ function hostileHeader(token: string): [string, string] {
 }
 
 const TARGETS = ['/graphql', '/graphql?query=%', '/graphql?query=%7B%20viewer%20%7B%20email%20%7D%20%7D', '/graphql?query={viewer{email}}&variables=%', '/graphql?%E0%A4%A=1',
-  '/api/session', '/api/health?x=%', '/api/ready', '/api/metrics', '/%', '/%E0%A4%A', '/graphql/explorer/%', '//x:99999/graphql', '//[::1', '/graphql#%', 'http://a/graphql', '*'];
+  '/api/session', '/api/health?x=%', '/api/ready', '/api/metrics', '/%', '/%E0%A4%A', '/graphql/explorer/%', '//x:99999/graphql', '//[::1', '/graphql#%', 'http://a/graphql', '*',
+  '/graphql/stream', '/graphql/stream?query=%', '/status', '/status?x=%', '/api/status', '/api/export/workflows.csv?search=%', '/api/export/audit.json?from=%', '/api/export/constructor.csv'];
 
 /** One hostile HTTP/1.1 request as raw bytes: a few hostile headers, sometimes a WebSocket upgrade. */
 function hostileHeaderRequest(token: string): { bytes: Buffer; upgrade: boolean; messages: string[] } {
