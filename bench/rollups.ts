@@ -1,8 +1,9 @@
 /**
  * `npm run bench:rollups`: `metricSeries` over long ranges, answered from the rollups, through
  * the real server over HTTP. Data (in its own database, `wf_bench_rollups`, recreated): one
- * metric for 50 series (services), a year of 1-hour rollups, 35 days of 1-minute rollups and
- * one day of raw samples every 10 s, with the watermarks a caught-up roller leaves.
+ * metric for 50 series (services), a year of 1-hour rollups (and the 1-day rollups merged from
+ * them), 35 days of 1-minute rollups and one day of raw samples every 10 s, with the watermarks a
+ * caught-up roller leaves.
  *
  * Each case runs BENCH_REQUESTS (20) requests one after the other, after 3 warm-up requests;
  * BENCH_ROUNDS (3) rounds alternate the order of the cases. Prints the median and the slowest
@@ -30,7 +31,8 @@ const QUERY = `query ($n: String!, $f: DateTime!, $b: Int, $a: MetricAggregate) 
 
 interface Case { label: string; days: number; bucketSeconds: number | null; aggregate?: string }
 const CASES: Case[] = [
-  { label: '1 year, default buckets (9 h), AVG', days: 365, bucketSeconds: null },
+  { label: '1 year, default buckets (1 day), AVG', days: 365, bucketSeconds: null },
+  { label: '1 year, 9-hour buckets (hour rollups), AVG', days: 365, bucketSeconds: 9 * 3600 },
   { label: '1 year, 1-day buckets, MAX', days: 365, bucketSeconds: 86_400 },
   { label: '30 days, 1-hour buckets, P95', days: 30, bucketSeconds: 3600, aggregate: 'P95' },
   { label: '30 days, default buckets (1 h), AVG', days: 30, bucketSeconds: null },
@@ -61,13 +63,19 @@ async function seed(): Promise<void> {
       [NAME]);
     await client.query(
       `insert into metric_rollup_state (tier, rolled_until) values
-         ('hour', date_trunc('hour', now()) - interval '2 hours'), ('minute', date_trunc('minute', now()) - interval '2 minutes')
+         ('hour', date_trunc('hour', now()) - interval '2 hours'), ('minute', date_trunc('minute', now()) - interval '2 minutes'),
+         ('day', date_trunc('day', date_trunc('hour', now()) - interval '2 hours', 'UTC'))
        on conflict (tier) do update set rolled_until = excluded.rolled_until`);
-    await client.query('analyze metrics; analyze metric_rollups_minute; analyze metric_rollups_hour');
-    const counts = await client.query(`select (select count(*) from metric_rollups_hour) as hours, (select count(*) from metric_rollups_minute) as minutes,
-                                              (select count(*) from metrics where name = $1) as raw`, [NAME]);
-    const { hours, minutes, raw } = counts.rows[0];
-    console.log(`seeded ${Number(hours).toLocaleString('en')} hour rollups, ${Number(minutes).toLocaleString('en')} minute rollups, ${Number(raw).toLocaleString('en')} raw samples in ${fixed((performance.now() - started) / 1000)} s\n`);
+    // the days the roller merges from those hours (metrics/rollups.ts)
+    await client.query(
+      `insert into metric_rollups_day (name, service, instance, bucket, samples, sum, min, max, p95)
+       select name, service, instance, date_bin(interval '1 day', bucket, timestamptz 'epoch'), sum(samples), sum(sum), min(min), max(max), null
+         from metric_rollups_hour where bucket < (select rolled_until from metric_rollup_state where tier = 'day') group by 1, 2, 3, 4`);
+    await client.query('analyze metrics; analyze metric_rollups_minute; analyze metric_rollups_hour; analyze metric_rollups_day');
+    const counts = await client.query(`select (select count(*) from metric_rollups_day) as days, (select count(*) from metric_rollups_hour) as hours,
+                                              (select count(*) from metric_rollups_minute) as minutes, (select count(*) from metrics where name = $1) as raw`, [NAME]);
+    const { days, hours, minutes, raw } = counts.rows[0];
+    console.log(`seeded ${Number(days).toLocaleString('en')} day rollups, ${Number(hours).toLocaleString('en')} hour rollups, ${Number(minutes).toLocaleString('en')} minute rollups, ${Number(raw).toLocaleString('en')} raw samples in ${fixed((performance.now() - started) / 1000)} s\n`);
   } finally {
     await client.end();
   }
@@ -117,7 +125,7 @@ try {
     }
   }
   const perRound = (label: string) => medians.get(label)!;
-  const ratios = perRound(CASES[6].label).map((raw, i) => raw / perRound(CASES[5].label)[i]);
+  const ratios = perRound(CASES[CASES.length - 1].label).map((raw, i) => raw / perRound(CASES[CASES.length - 2].label)[i]);
   console.log(`\nraw ÷ minute rollups, one day (per round): ${ratios.map((r) => `${fixed(r, 1)}×`).join(', ')}; load average now ${machine().split('load average ')[1]}`);
 } finally {
   await server.stop();

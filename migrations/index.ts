@@ -21,6 +21,7 @@ import { Migration20261203084500_notification_routing } from './Migration2026120
 import { Migration20261203090000_schedules } from './Migration20261203090000_schedules.js';
 import { Migration20261203091500_default_inhibition } from './Migration20261203091500_default_inhibition.js';
 import { Migration20261203153000_setup_steps } from './Migration20261203153000_setup_steps.js';
+import { Migration20261203152000_metric_rollups_day } from './Migration20261203152000_metric_rollups_day.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -41,4 +42,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203090000_schedules', class: Migration20261203090000_schedules },
   { name: 'Migration20261203091500_default_inhibition', class: Migration20261203091500_default_inhibition },
   { name: 'Migration20261203153000_setup_steps', class: Migration20261203153000_setup_steps },
+  { name: 'Migration20261203152000_metric_rollups_day', class: Migration20261203152000_metric_rollups_day },
 ];

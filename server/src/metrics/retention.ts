@@ -1,6 +1,6 @@
 /**
  * Retention: samples older than `METRIC_RETENTION_DAYS` are deleted, 1-minute and 1-hour
- * rollups older than `METRIC_ROLLUP_MINUTE_DAYS` and `METRIC_ROLLUP_HOUR_DAYS`, and heartbeats of
+ * rollups older than `METRIC_ROLLUP_MINUTE_DAYS` and `METRIC_ROLLUP_HOUR_DAYS` (1-day rollups with the hours), and heartbeats of
  * replicas gone for a day are forgotten. Every replica tries now and then; a transaction
  * advisory lock lets one prune at a time while the others skip.
  */
@@ -30,6 +30,7 @@ export function startRetention(app: AppServices) {
     const deleted = await pruneMetrics(app.orm.em.fork() as EntityManager, app.config.metricRetentionDays, {
       minute: app.config.metricRollupMinuteDays,
       hour: app.config.metricRollupHourDays,
+      day: app.config.metricRollupHourDays,
     });
     if (deleted) app.logger.info({ deleted }, 'pruned old metric samples');
   }, app);

@@ -9,7 +9,9 @@
  * the hour tier is rolled from raw samples too (not from the minute tier), which the raw
  * retention (a day at least, 7 by default) keeps while the roller is minutes behind. That is
  * why `metricSeries` serves P95 from a tier only when its bucket IS one rollup bucket (60 s or
- * 3,600 s); any other P95 reads raw samples.
+ * 3,600 s); any other P95 reads raw samples. A third tier, 1-day buckets, is merged from the
+ * hour tier (exact for count, sum, min and max; no p95), so a year of a series is 365 rows to read
+ * rather than 8,760: reading and sorting 438,000 hour rows made a year of 50 series take 1.6–2.6 s.
  *
  * One replica writes (the holder of the rollup lock, db/leader.ts). Every run rolls up the
  * buckets that ended at least `SETTLE_MS` ago, from the tier's watermark on, in chunks of one
@@ -24,12 +26,14 @@ import { repeat } from '../core/repeat.js';
 import { toDate } from '../db/sql.js';
 import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
 
-export type Tier = 'minute' | 'hour';
+export type Tier = 'minute' | 'hour' | 'day';
 
-export const TIER_SECONDS: Record<Tier, number> = { minute: 60, hour: 3600 };
-const TABLES: Record<Tier, string> = { minute: 'metric_rollups_minute', hour: 'metric_rollups_hour' };
+/** finest first: the order they are rolled up in (each day from its hours) */
+export const TIERS: readonly Tier[] = ['minute', 'hour', 'day'];
+export const TIER_SECONDS: Record<Tier, number> = { minute: 60, hour: 3600, day: 86_400 };
+const TABLES: Record<Tier, string> = { minute: 'metric_rollups_minute', hour: 'metric_rollups_hour', day: 'metric_rollups_day' };
 /** one transaction rolls up at most this much time */
-const CHUNK_MS: Record<Tier, number> = { minute: 6 * 3_600_000, hour: 24 * 3_600_000 };
+const CHUNK_MS: Record<Tier, number> = { minute: 6 * 3_600_000, hour: 24 * 3_600_000, day: 30 * 86_400_000 };
 /** a bucket is rolled up once it ended this long ago: sampler ticks and pushes arrive late */
 export const SETTLE_MS = 2 * 60_000;
 const ROLLUP_PERIOD_MS = 60_000;
@@ -45,14 +49,34 @@ export type Watermarks = Record<Tier, Date | null>;
 /** How far each tier is written: every bucket before the mark exists (null: never rolled). */
 export async function watermarks(em: EntityManager): Promise<Watermarks> {
   const rows: Array<{ tier: Tier; rolled_until: string | Date }> = await em.execute('select tier, rolled_until from metric_rollup_state');
-  const marks: Watermarks = { minute: null, hour: null };
+  const marks: Watermarks = { minute: null, hour: null, day: null };
   for (const row of rows) marks[row.tier] = toDate(row.rolled_until);
   return marks;
 }
 
+/** The tier's rows of [from, until): minutes and hours from the raw samples, days from the hours. */
+function rollUpSql(tier: Tier): string {
+  if (tier === 'day') {
+    return `insert into ${TABLES.day} (name, service, instance, bucket, samples, sum, min, max, p95)
+            select name, service, instance, date_bin(make_interval(secs => ?), bucket, timestamptz 'epoch'), sum(samples), sum(sum), min(min), max(max), null
+              from ${TABLES.hour} where bucket >= ? and bucket < ?
+             group by 1, 2, 3, 4
+            on conflict (name, bucket, service, instance) do update
+              set samples = excluded.samples, sum = excluded.sum, min = excluded.min, max = excluded.max`;
+  }
+  return `insert into ${TABLES[tier]} (name, service, instance, bucket, samples, sum, min, max, p95)
+          select name, service, instance, date_bin(make_interval(secs => ?), time, timestamptz 'epoch'), count(*), sum(value), min(value), max(value),
+                 percentile_cont(0.95) within group (order by value)
+            from metrics where time >= ? and time < ?
+           group by 1, 2, 3, 4
+          on conflict (name, bucket, service, instance) do update
+            set samples = excluded.samples, sum = excluded.sum, min = excluded.min, max = excluded.max, p95 = excluded.p95`;
+}
+
 /**
  * Rolls up one chunk of `tier` from its watermark; returns how far it got, or null when it is
- * caught up. The first run starts at the oldest raw sample.
+ * caught up. The first run starts at the oldest raw sample (days: the oldest hour rollup). Days
+ * go no further than the hour tier's watermark: an hour row is final once written.
  */
 export async function rollUpChunk(em: EntityManager, tier: Tier, now = new Date()): Promise<Date | null> {
   const width = TIER_SECONDS[tier];
@@ -61,25 +85,20 @@ export async function rollUpChunk(em: EntityManager, tier: Tier, now = new Date(
     let from: number;
     if (state) from = toDate(state.rolled_until as string).getTime();
     else {
-      const [{ first }] = await tx.execute('select min(time) as first from metrics');
+      const [{ first }] = await tx.execute(tier === 'day' ? `select min(bucket) as first from ${TABLES.hour}` : 'select min(time) as first from metrics');
       from = floorTo(first ? toDate(first as string).getTime() : now.getTime() - SETTLE_MS, width);
     }
-    const settled = floorTo(now.getTime() - SETTLE_MS, width);
+    let settled = floorTo(now.getTime() - SETTLE_MS, width);
+    if (tier === 'day') {
+      const [hours] = await tx.execute(`select rolled_until from metric_rollup_state where tier = 'hour'`);
+      settled = Math.min(settled, hours ? floorTo(toDate(hours.rolled_until as string).getTime(), width) : from);
+    }
     const until = Math.min(settled, from + CHUNK_MS[tier]);
     if (until <= from) {
       if (!state) await tx.execute('insert into metric_rollup_state (tier, rolled_until) values (?, ?)', [tier, new Date(from)]);
       return null;
     }
-    await tx.execute(
-      `insert into ${TABLES[tier]} (name, service, instance, bucket, samples, sum, min, max, p95)
-       select name, service, instance, date_bin(make_interval(secs => ?), time, timestamptz 'epoch'), count(*), sum(value), min(value), max(value),
-              percentile_cont(0.95) within group (order by value)
-         from metrics where time >= ? and time < ?
-        group by 1, 2, 3, 4
-       on conflict (name, bucket, service, instance) do update
-         set samples = excluded.samples, sum = excluded.sum, min = excluded.min, max = excluded.max, p95 = excluded.p95`,
-      [width, new Date(from), new Date(until)],
-    );
+    await tx.execute(rollUpSql(tier), [width, new Date(from), new Date(until)]);
     await tx.execute(
       `insert into metric_rollup_state (tier, rolled_until) values (?, ?)
        on conflict (tier) do update set rolled_until = excluded.rolled_until`,
@@ -89,10 +108,10 @@ export async function rollUpChunk(em: EntityManager, tier: Tier, now = new Date(
   });
 }
 
-/** Rolls both tiers up as far as settled buckets go (bounded per run); returns the chunks written. */
+/** Rolls every tier up as far as settled buckets go (bounded per run); returns the chunks written. */
 export async function rollUp(em: EntityManager, now = new Date()): Promise<number> {
   let chunks = 0;
-  for (const tier of ['minute', 'hour'] as const) {
+  for (const tier of TIERS) {
     for (let i = 0; i < MAX_CHUNKS_PER_RUN; i++) {
       if (!(await rollUpChunk(em, tier, now))) break;
       chunks++;
@@ -104,7 +123,7 @@ export async function rollUp(em: EntityManager, now = new Date()): Promise<numbe
 /** Rollups older than their tier's retention go; raw samples are pruned by retention.ts. */
 export async function pruneRollups(em: EntityManager, days: Record<Tier, number>): Promise<number> {
   let deleted = 0;
-  for (const tier of ['minute', 'hour'] as const) {
+  for (const tier of TIERS) {
     const result = await em.execute(`delete from ${TABLES[tier]} where bucket < now() - make_interval(days => ?)`, [days[tier]], 'run');
     deleted += (result as unknown as { affectedRows: number }).affectedRows;
   }

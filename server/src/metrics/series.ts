@@ -5,7 +5,7 @@ import type { EntityManager } from '../db/orm.js';
 import { badInput } from '../core/errors.js';
 import { toDate } from '../db/sql.js';
 import { MetricAggregate, type MetricPoint, type MetricSeriesArgs } from './types.js';
-import { rollupTable, TIER_SECONDS, watermarks, type Tier, type Watermarks } from './rollups.js';
+import { rollupTable, TIER_SECONDS, TIERS, watermarks, type Tier, type Watermarks } from './rollups.js';
 
 const DEFAULT_BUCKETS = 1_000;
 const MAX_BUCKETS = 10_000;
@@ -40,10 +40,12 @@ export interface Segment {
  * cannot be split).
  */
 export function planSeries(from: Date, to: Date, width: number, aggregate: MetricAggregate, marks: Watermarks): Segment[] {
-  const usable = (tier: Tier) => width % TIER_SECONDS[tier] === 0 && (aggregate !== MetricAggregate.P95 || width === TIER_SECONDS[tier]);
+  // the day tier keeps no p95
+  const usable = (tier: Tier) => width % TIER_SECONDS[tier] === 0
+    && (aggregate !== MetricAggregate.P95 || (tier !== 'day' && width === TIER_SECONDS[tier]));
   const segments: Segment[] = [];
   let cursor = Math.floor(from.getTime() / (width * 1000)) * width * 1000;
-  for (const tier of ['hour', 'minute'] as const) {
+  for (const tier of [...TIERS].reverse()) {
     const mark = marks[tier];
     if (!mark || !usable(tier)) continue;
     const tierMs = TIER_SECONDS[tier] * 1000;
@@ -75,7 +77,8 @@ const roundUpTo = (value: number, step: number) => Math.ceil(value / step) * ste
 
 /**
  * The bucket width: the caller's, or the range in at most 1,000 buckets, rounded up to whole
- * minutes (from 60 s) or hours (from 1,800 s) so the rollups can serve it. A P95 over a range
+ * minutes (from 60 s), hours (from 1,800 s) or days (from 6 h: at most four times fewer buckets,
+ * read from the day tier) so the rollups can serve it. A P95 over a range
  * that starts before the raw samples' retention takes exactly 60 s (when that makes at most
  * 10,000 buckets) or 3,600 s, the widths whose p95 the rollups keep.
  */
@@ -85,6 +88,8 @@ export function bucketWidth(from: Date, to: Date, bucketSeconds: number | null |
   if (bucketSeconds === null || bucketSeconds === undefined) {
     const width = Math.max(1, Math.ceil(rangeSeconds / DEFAULT_BUCKETS));
     if (aggregate === MetricAggregate.P95 && rawSince && from < rawSince) return rangeSeconds / 60 <= MAX_BUCKETS ? 60 : 3600;
+    // from six hours on, whole days (a year: 365 buckets, not 974 of 9 h): the day tier is 24× smaller than the hour tier
+    if (width >= 6 * 3600) return roundUpTo(width, 86_400);
     // from half an hour on, whole hours (at most twice as few buckets): the hour tier is 60× smaller
     if (width >= 1800) return roundUpTo(width, 3600);
     return width >= 60 ? roundUpTo(width, 60) : width;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EntityManager } from '../../src/db/orm.js';
 import { pruneRollups, rollUp, watermarks } from '../../src/metrics/rollups.js';
-import { planSeries } from '../../src/metrics/series.js';
+import { bucketWidth, planSeries } from '../../src/metrics/series.js';
 import { MetricAggregate } from '../../src/metrics/types.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -152,10 +152,62 @@ describe('rollups', () => {
   it('should prune each tier after its own retention', async () => {
     await em().execute(`update metric_rollups_minute set bucket = bucket - interval '40 days' where name = ?`, [NAME]);
     await em().execute(`update metric_rollups_hour set bucket = bucket - interval '40 days' where name = ?`, [NAME]);
-    await pruneRollups(em(), { minute: 35, hour: 400 });
+    await pruneRollups(em(), { minute: 35, hour: 400, day: 400 });
     const [{ minutes }] = await em().execute('select count(*)::int as minutes from metric_rollups_minute where name = ?', [NAME]);
     const [{ hours }] = await em().execute('select count(*)::int as hours from metric_rollups_hour where name = ?', [NAME]);
     expect(minutes).toBe(0);
     expect(hours).toBe(4 * SERIES.length);
+  });
+
+  it('should merge whole days of hour rollups into day rollups and read long ranges from them', async () => {
+    const DAY = 24 * HOUR;
+    const day = Math.floor(base / DAY) * DAY;
+    const hours: Array<{ service: string; instance: string | null; bucket: number; samples: number; sum: number; min: number; max: number }> = [];
+    for (const series of [SERIES[0], SERIES[2]]) {
+      for (let bucket = day - 3 * DAY, h = 0; bucket < day + 6 * HOUR; bucket += HOUR, h++) {
+        const value = 10 + ((h * 37) % 23) + (series.instance ? 0 : 100);
+        hours.push({ ...series, bucket, samples: 1 + (h % 5), sum: (1 + (h % 5)) * value, min: value - (h % 3), max: value + 2 });
+      }
+    }
+    for (const row of hours) {
+      await em().execute('insert into metric_rollups_hour (name, service, instance, bucket, samples, sum, min, max, p95) values (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ['daily_metric', row.service, row.instance, new Date(row.bucket), row.samples, row.sum, row.min, row.max, row.max]);
+    }
+    await em().execute(`delete from metric_rollup_state where tier = 'day'`);
+    await em().execute(`update metric_rollup_state set rolled_until = ? where tier = 'hour'`, [new Date(day + 6 * HOUR)]);
+    await rollUp(em(), new Date(day + 6 * HOUR + 3 * 60_000));
+    // days go as far as the hour tier's last whole day, not into the day it is still writing
+    expect((await watermarks(em())).day?.getTime()).toBe(day);
+
+    /** By hand from the hour rows: [service, instance, bucket, AVG, MIN, MAX] per `width`. */
+    const merged = (from: number, to: number, width: number) => {
+      const groups = new Map<string, { service: string; instance: string | null; bucket: number; samples: number; sum: number; min: number; max: number }>();
+      for (const row of hours.filter((r) => r.bucket >= from && r.bucket < to)) {
+        const bucket = Math.floor(row.bucket / width) * width;
+        const key = `${row.service}|${row.instance}|${bucket}`;
+        const group = groups.get(key) ?? { ...row, bucket, samples: 0, sum: 0, min: Infinity, max: -Infinity };
+        groups.set(key, { ...group, samples: group.samples + row.samples, sum: group.sum + row.sum, min: Math.min(group.min, row.min), max: Math.max(group.max, row.max) });
+      }
+      return [...groups.values()].sort((a, b) => a.service.localeCompare(b.service) || (a.instance ?? '').localeCompare(b.instance ?? '') || a.bucket - b.bucket);
+    };
+    const days = await em().execute(`select service, instance, bucket, samples, sum, min, max, p95 from metric_rollups_day where name = 'daily_metric' order by service, instance nulls first, bucket`);
+    expect(days.map((r: any) => [r.service, r.instance, new Date(r.bucket).getTime(), r.samples, r.sum, r.min, r.max, r.p95]))
+      .toEqual(merged(day - 3 * DAY, day, DAY).map((g) => [g.service, g.instance, g.bucket, g.samples, g.sum, g.min, g.max, null]));
+
+    // Three days from the day tier, the fourth (still being written) from the hours: no gap, nothing twice.
+    const from = day - 3 * DAY;
+    const to = day + 6 * HOUR;
+    expect(planSeries(new Date(from), new Date(to), 86_400, MetricAggregate.AVG, await watermarks(em())).map((s) => [s.tier, s.from.getTime(), s.to.getTime()]).slice(0, 2))
+      .toEqual([['day', from, day], ['hour', day, to]]);
+    const read = async (aggregate: string) => (await server.gqlOk(QUERY, { n: 'daily_metric', f: new Date(from).toISOString(), t: new Date(to).toISOString(), b: 86_400, a: aggregate }, server.adminToken))
+      .metricSeries.map((p: any) => [p.service, p.instance, new Date(p.time).getTime(), p.value]);
+    const wanted = merged(from, to, DAY);
+    expect(await read('AVG')).toEqual(wanted.map((g) => [g.service, g.instance, g.bucket, expect.closeTo(g.sum / g.samples, 9)]));
+    expect(await read('MIN')).toEqual(wanted.map((g) => [g.service, g.instance, g.bucket, g.min]));
+    expect(await read('MAX')).toEqual(wanted.map((g) => [g.service, g.instance, g.bucket, g.max]));
+    // The day tier keeps no p95; a year's default width is whole days.
+    expect(planSeries(new Date(from), new Date(to), 86_400, MetricAggregate.P95, await watermarks(em())).map((s) => s.tier)).toEqual(['raw']);
+    expect(bucketWidth(new Date(to - 365 * DAY), new Date(to), null)).toBe(86_400);
+    expect(bucketWidth(new Date(to - 30 * DAY), new Date(to), null)).toBe(3_600);
   });
 });

@@ -53,7 +53,7 @@ describe('uptime', () => {
     await seed(`replica:${INSTANCE}`, today - DAY, [1, 1]);
     await seed('database', today - DAY, [1, 0]);
     for (let i = 0; i < 10 && (await rollUp(em())) > 0; i++);
-    await pruneMetrics(em(), 7, { minute: 35, hour: 400 });
+    await pruneMetrics(em(), 7, { minute: 35, hour: 400, day: 400 });
     expect((await sql("select count(*)::int as n from metrics where name = 'component_up' and time < ?", [new Date(today - 7 * DAY)]))[0].n).toBe(0);
 
     const { statusPage } = await server.gqlOk(PAGE);
