@@ -15,6 +15,7 @@ import { ContactPointResolver, NotificationResolver } from '../alerts/notificati
 import { InhibitionRuleResolver, MaintenanceWindowResolver, NotificationRouteResolver, SilenceResolver } from '../alerts/routing/resolver.js';
 import { HealthResolver } from '../health/resolver.js';
 import { MetricResolver } from '../metrics/resolver.js';
+import { ReportResolver } from '../reports/resolver.js';
 import { DiagnosticsResolver } from '../observability/resolver.js';
 import { requireRole, requireViewer, Role } from '../core/viewer.js';
 import { ComponentStatusResolver, IncidentResolver, IncidentUpdateResolver } from '../status/resolver.js';
@@ -85,7 +86,7 @@ export const RESOLVERS = [
   NodeResolver, UserResolver, WorkflowResolver, WorkflowEventResolver, TaskResolver, TaskQueueResolver, HealthResolver,
   MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, ContactPointResolver, NotificationResolver, NotificationRouteResolver,
   SilenceResolver, MaintenanceWindowResolver, InhibitionRuleResolver, DiagnosticsResolver, ApiTokenResolver, AuditResolver,
-  IncidentResolver, IncidentUpdateResolver, ComponentStatusResolver,
+  IncidentResolver, IncidentUpdateResolver, ComponentStatusResolver, ReportResolver,
   TemplateResolver, TemplateVersionResolver, WorkflowTemplateFieldResolver, ScheduleResolver, ScheduleRunResolver, WorkflowScheduleFieldResolver,
 ] as const;
 

@@ -129,8 +129,9 @@ export interface CountedPoint extends MetricPoint {
  * are aligned to multiples of their width since the epoch (a width of 86,400 s gives UTC
  * days), so refreshing a chart keeps them. Long ranges are read from the rollups (see
  * `planSeries`). No access check: callers decide who may read (`metricSeries`, the status page).
+ * `mergeInstances`: one point per bucket and service (instance null), every instance's samples in it.
  */
-export async function readSeries(em: EntityManager, args: MetricSeriesArgs, rawRetentionDays: number, now = new Date()): Promise<CountedPoint[]> {
+export async function readSeries(em: EntityManager, args: MetricSeriesArgs, rawRetentionDays: number, now = new Date(), { mergeInstances = false } = {}): Promise<CountedPoint[]> {
   const to = args.to ?? now;
   const aggregate = args.aggregate ?? MetricAggregate.AVG;
   const rawSince = new Date(now.getTime() - rawRetentionDays * 86_400_000);
@@ -141,9 +142,10 @@ export async function readSeries(em: EntityManager, args: MetricSeriesArgs, rawR
   params.push(MAX_POINTS + 1);
   const rows: Array<Record<string, any>> = await em.execute(
     // date_bin, not to_timestamp(floor(extract(epoch …))): extract returns numeric, ~3× slower over a year of rollups
-    `select date_bin(make_interval(secs => ?), time, timestamptz 'epoch') as bucket, service, instance, ${AGGREGATES[aggregate]} as value, sum(samples) as samples
+    `select date_bin(make_interval(secs => ?), time, timestamptz 'epoch') as bucket, service, ${mergeInstances ? 'null::text' : 'instance'} as instance,
+            ${AGGREGATES[aggregate]} as value, sum(samples) as samples
        from (${sources}) as source (time, service, instance, samples, sum, min, max, p95)
-      group by 1, service, instance
+      group by 1, service${mergeInstances ? '' : ', instance'}
       order by service, instance nulls first, bucket
       limit ?`,
     params,

@@ -95,13 +95,18 @@ function trendOf(since: Date, now: { calls: number; totalMs: number }, before?: 
 export async function slowQueries(ctx: Context, limit: number, since?: Date | null): Promise<SlowQuery[]> {
   requireRole(ctx.viewer, Role.ADMIN);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SLOW_QUERIES) throw badInput(`limit must be 1 to ${MAX_SLOW_QUERIES}`, { field: 'limit' });
-  return withStatements(ctx.em, async () => {
-    const rows = await ctx.em.execute(`select * from (${STATEMENTS}) s order by total_ms / nullif(calls, 0) desc nulls last limit ?`, [limit]);
-    const snapshot = since ? await snapshotAt(ctx.em, since) : null;
+  return readSlowQueries(ctx.em, limit, since);
+}
+
+/** The `limit` slowest statements by mean, with their trend since `since`; no access check (the report, the weekly mail). */
+export async function readSlowQueries(em: EntityManager, limit: number, since?: Date | null): Promise<SlowQuery[]> {
+  return withStatements(em, async () => {
+    const rows = await em.execute(`select * from (${STATEMENTS}) s order by total_ms / nullif(calls, 0) desc nulls last limit ?`, [limit]);
+    const snapshot = since ? await snapshotAt(em, since) : null;
     const before = new Map<string, { calls: number; total_ms: number }>();
     if (snapshot && rows.length) {
       const ids = `{${rows.map((r: Record<string, any>) => String(r.queryid)).join(',')}}`;
-      for (const row of await ctx.em.execute('select query_id, calls, total_ms from slow_query_snapshots where taken_at = ? and query_id = any(?::bigint[])', [snapshot, ids])) {
+      for (const row of await em.execute('select query_id, calls, total_ms from slow_query_snapshots where taken_at = ? and query_id = any(?::bigint[])', [snapshot, ids])) {
         before.set(String(row.query_id), row as { calls: number; total_ms: number });
       }
     }
