@@ -1,13 +1,15 @@
 /**
  * What `/status` and `/api/status` show: component names and states, daily uptime, incidents
- * and their updates. Built from names, statuses, dates and what admins wrote for the public,
- * never from health details, replica ids, instances or user names: authors are left out.
+ * and their updates, upcoming maintenance. Built from names, statuses, dates and what admins wrote for the public,
+ * never from health details, replica ids, instances or user names: authors are left out, and
+ * maintenance windows show their name and times, never their matchers.
  */
 import type { AppServices } from '../app/context.js';
 import { toGlobalId } from '../core/ids.js';
 import type { EntityManager } from '../db/orm.js';
 import { currentComponents } from './components.js';
 import { createStatusLoaders } from './loaders.js';
+import { upcomingMaintenance } from './maintenance.js';
 import { pageIncidents } from './service.js';
 import { MAX_UPTIME_DAYS, type UptimeDay } from './types.js';
 
@@ -28,6 +30,8 @@ export interface PublicStatus {
   updatedAt: string;
   components: Array<{ name: string; status: string; uptimePercent: number | null; uptime: UptimeDay[] }>;
   incidents: PublicIncident[];
+  /** open now or within 14 days, soonest first */
+  maintenance: Array<{ name: string; startsAt: string; endsAt: string; active: boolean }>;
 }
 
 /** The mean of the days that have data, so days before the first sample do not count as down. */
@@ -38,7 +42,7 @@ function overall(days: UptimeDay[]): number | null {
 
 export async function publicStatus(app: AppServices, now = new Date()): Promise<PublicStatus> {
   const em = app.orm.em.fork() as EntityManager;
-  const [components, incidents] = await Promise.all([currentComponents(app, now), pageIncidents(em)]);
+  const [components, incidents, maintenance] = await Promise.all([currentComponents(app, now), pageIncidents(em), upcomingMaintenance(em, now)]);
   const [uptimes, updates] = await Promise.all([
     Promise.all(components.map((component) => component.history(MAX_UPTIME_DAYS))),
     createStatusLoaders(em).updatesByIncident.loadMany(incidents.map((incident) => incident.id)),
@@ -63,5 +67,8 @@ export async function publicStatus(app: AppServices, now = new Date()): Promise<
         updates: list.map((update) => ({ at: update.at.toISOString(), status: update.status, message: update.message })),
       };
     }),
+    maintenance: maintenance.map(({ window, startsAt, endsAt }) => ({
+      name: window.name, startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), active: window.activeNow,
+    })),
   };
 }

@@ -107,6 +107,10 @@ export function renderStatusPage(status: PublicStatus, nonce: string): string {
 ${open.length ? html`<h2>Open incidents</h2>${open.map(incidentCard)}` : ''}
 <h2>Components</h2>
 ${status.components.map(componentCard)}
+${status.maintenance.length ? html`<h2>Scheduled maintenance</h2>${status.maintenance.map((window) => html`<article class="card">
+<div class="row"><h3>${window.name}</h3>${window.active ? html`<span class="tag">IN PROGRESS</span>` : ''}</div>
+<p class="muted small"><time datetime="${window.startsAt}">${when(window.startsAt)}</time> – <time datetime="${window.endsAt}">${when(window.endsAt)}</time></p>
+</article>`)}` : ''}
 <h2>Recently resolved</h2>
 ${resolved.length ? resolved.map(incidentCard) : html`<p class="muted">No incidents resolved in the last ${RECENT_DAYS} days.</p>`}
 <p class="muted small">Updated ${when(status.updatedAt)} · <a href="/api/status">JSON</a></p>`);

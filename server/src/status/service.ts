@@ -16,6 +16,7 @@ import { mayRead } from '../graphql/selection.js';
 import { mutate } from '../live/mutate.js';
 import { currentComponents, knownComponents } from './components.js';
 import { incidentFromRow } from './loaders.js';
+import { publicWindow, upcomingMaintenance } from './maintenance.js';
 import {
   INCIDENT_STATUSES, MAX_INCIDENT_COMPONENTS, MAX_INCIDENT_UPDATES, MAX_OPEN_ON_PAGE, MAX_RESOLVED_ON_PAGE, RECENT_DAYS,
   type Incident, type IncidentConnection, type IncidentInput, type IncidentsArgs, type IncidentStatus, type StatusPage,
@@ -122,7 +123,7 @@ export function maySeeStatus(mode: StatusPageMode, viewer: Viewer | null): boole
 /** The `statusPage` query: STATUS_PAGE=public opens it to anyone. */
 export async function statusPage(ctx: Context): Promise<StatusPage> {
   if (!maySeeStatus(ctx.app.config.statusPage, ctx.viewer)) requireViewer(ctx.viewer);
-  const [components, incidents] = await Promise.all([currentComponents(ctx.app), pageIncidents(ctx.read)]);
+  const [components, incidents, maintenance] = await Promise.all([currentComponents(ctx.app), pageIncidents(ctx.read), upcomingMaintenance(ctx.read)]);
   for (const incident of incidents) ctx.loaders.incidentById.prime(incident.id, incident);
-  return { components, incidents };
+  return { components, incidents, maintenance: maintenance.map(({ window }) => (ctx.viewer ? window : publicWindow(window))) };
 }

@@ -4,6 +4,8 @@ import { MAX_PAGE_SIZE } from '../db/pagination.js';
 import { Node, PageInfo } from '../graphql/node.js';
 import { MaxItems } from '../graphql/query-limits.js';
 import { Severity } from '../alerts/types.js';
+import { MaintenanceWindow } from '../alerts/routing/types.js';
+import { MAX_PAGE_WINDOWS, UPCOMING_DAYS } from './maintenance.js';
 
 /** An incident's status, from its newest update; RESOLVED closes it. */
 export const INCIDENT_STATUSES = ['INVESTIGATING', 'IDENTIFIED', 'MONITORING', 'RESOLVED'] as const;
@@ -68,6 +70,11 @@ export class StatusPage {
   @Field(() => [Incident], { description: `open incidents (newest first), then those resolved in the last ${RECENT_DAYS} days` })
   @MaxItems(MAX_OPEN_ON_PAGE + MAX_RESOLVED_ON_PAGE)
   incidents!: Incident[];
+  @Field(() => [MaintenanceWindow], {
+    description: `maintenance windows open now or opening within ${UPCOMING_DAYS} days, soonest first; without sign-in their matchers are empty`,
+  })
+  @MaxItems(MAX_PAGE_WINDOWS)
+  maintenance!: MaintenanceWindow[];
 }
 
 @InputType()

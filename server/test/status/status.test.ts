@@ -30,7 +30,8 @@ async function seed(service: string, day: number, values: number[]): Promise<voi
   }
 }
 
-const PAGE = `{ statusPage { components { name status uptime { date upPercent } } incidents { id title status updates { status message author { name email } } } } }`;
+const PAGE = `{ statusPage { components { name status uptime { date upPercent } } incidents { id title status updates { status message author { name email } } }
+  maintenance { name activeNow nextStartsAt durationMinutes matchers { label op value } } } }`;
 
 beforeAll(async () => {
   server = await startTestServer({ STATUS_PAGE: 'public', INSTANCE_ID: INSTANCE, RATE_LIMIT_PER_MINUTE: '0' });
@@ -159,6 +160,13 @@ describe('the public page', () => {
     }, author.token);
     // a heartbeat of a second replica, so health knows it by name
     await sql("insert into heartbeats (instance, last_seen_at) values (?, now()) on conflict (instance) do update set last_seen_at = now()", [OTHER_REPLICA]);
+    // maintenance windows whose matchers name the replica: open now, tomorrow, and half a year away (not shown)
+    const farMonth = ((new Date().getUTCMonth() + 6) % 12) + 1;
+    for (const [name, cron] of [['Storage upgrade', '0 3 * * *'], ['Rolling restart', '* * * * *'], ['Yearly audit', `0 0 15 ${farMonth} *`]]) {
+      await server.gqlOk('mutation ($input: MaintenanceWindowInput!) { createMaintenanceWindow(input: $input) { id } }', {
+        input: { name, cron, durationMinutes: 90, matchers: [{ label: 'instance', op: '=', value: OTHER_REPLICA }, { label: 'window_label_q7', op: '=~', value: '.*' }] },
+      }, server.adminToken);
+    }
   });
 
   it('should render without any script, escape everything, and carry the security headers', async () => {
@@ -178,6 +186,26 @@ describe('the public page', () => {
     expect(body).toContain('Open incidents');
     expect(body).toContain('Recently resolved');
     expect(body.match(/<li class="(ok|minor|major|bad|none)"/g)).toHaveLength(2 * 90);
+    expect(body).toContain('Scheduled maintenance');
+    expect(body.indexOf('Rolling restart')).toBeLessThan(body.indexOf('Storage upgrade'));
+    expect(body).toContain('IN PROGRESS');
+    expect(body).not.toContain('Yearly audit');
+  });
+
+  it('should list maintenance open now or within 14 days, soonest first, with its times', async () => {
+    const { maintenance } = await (await fetch(`${server.url}/api/status`)).json() as { maintenance: Array<{ name: string; startsAt: string; endsAt: string; active: boolean }> };
+    expect(maintenance.map((w) => [w.name, w.active])).toEqual([['Rolling restart', true], ['Storage upgrade', false]]);
+    const now = Date.now();
+    const [restart, storage] = maintenance;
+    expect(Date.parse(restart.startsAt)).toBeLessThanOrEqual(now);
+    expect(Date.parse(restart.endsAt) - Date.parse(restart.startsAt)).toBe(90 * 60_000);
+    expect(new Date(storage.startsAt).getUTCHours()).toBe(3);
+    expect(Date.parse(storage.startsAt) - now).toBeLessThanOrEqual(86_400_000);
+    const anonymous = (await server.gqlOk(PAGE)).statusPage.maintenance;
+    expect(anonymous.map((w: any) => [w.name, w.activeNow, w.durationMinutes, w.matchers])).toEqual([['Rolling restart', true, 90, []], ['Storage upgrade', false, 90, []]]);
+    // signed in, the windows keep their matchers
+    const signedIn = (await server.gqlOk(PAGE, {}, server.adminToken)).statusPage.maintenance;
+    expect(signedIn[0].matchers.map((m: any) => m.value)).toEqual([OTHER_REPLICA, '.*']);
   });
 
   it('should leak no replica, instance, hostname, error detail or person, over HTML, JSON and GraphQL', async () => {
@@ -189,7 +217,9 @@ describe('the public page', () => {
     const graphql = JSON.stringify(await server.gql(PAGE));
     expect(JSON.parse(json).incidents[0].title).toBe(HOSTILE);
     expect(JSON.parse(graphql).data.statusPage.incidents[0].updates[0].author).toBeNull();
-    const secrets = [INSTANCE, OTHER_REPLICA, 'replica:', os.hostname(), author.email, 'zelda', 'admin@test.local', 'latency', 'heartbeat', server.database.url.split('/').pop()!, '127.0.0.1'];
+    expect(JSON.parse(json).maintenance).toHaveLength(2);
+    // maintenance windows' matchers name the other replica and a label of their own
+    const secrets = [INSTANCE, OTHER_REPLICA, 'replica:', os.hostname(), author.email, 'zelda', 'admin@test.local', 'latency', 'heartbeat', server.database.url.split('/').pop()!, '127.0.0.1', 'window_label_q7'];
     for (const [name, text] of [['html', html], ['json', json], ['graphql', graphql]]) {
       for (const secret of secrets) expect(text.includes(secret), `${name} contains ${secret}`).toBe(false);
     }
