@@ -22,6 +22,7 @@ import { Migration20261203090000_schedules } from './Migration20261203090000_sch
 import { Migration20261203091500_default_inhibition } from './Migration20261203091500_default_inhibition.js';
 import { Migration20261203153000_setup_steps } from './Migration20261203153000_setup_steps.js';
 import { Migration20261203152000_metric_rollups_day } from './Migration20261203152000_metric_rollups_day.js';
+import { Migration20261203152500_report_mails } from './Migration20261203152500_report_mails.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -43,4 +44,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203091500_default_inhibition', class: Migration20261203091500_default_inhibition },
   { name: 'Migration20261203153000_setup_steps', class: Migration20261203153000_setup_steps },
   { name: 'Migration20261203152000_metric_rollups_day', class: Migration20261203152000_metric_rollups_day },
+  { name: 'Migration20261203152500_report_mails', class: Migration20261203152500_report_mails },
 ];

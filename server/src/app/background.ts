@@ -1,7 +1,8 @@
 /**
  * The replica's background jobs: self-sampling, metric retention, the alert evaluator and the
  * expiry of lost task attempts (each one leader across replicas), notification delivery,
- * schedule firing (a slot's unique row keeps it to one run) and delayed starts (every replica). `stop()` ends them all, waiting for work in flight, before the app closes
+ * schedule firing (a slot's unique row keeps it to one run), delayed starts (every replica) and the
+ * weekly report mail (a slot's unique row again). `stop()` ends them all, waiting for work in flight, before the app closes
  * its database pool.
  */
 import { startEvaluator } from '../alerts/evaluator.js';
@@ -17,6 +18,7 @@ import { startSlowQuerySnapshots } from '../observability/slow-queries.js';
 import { startAttemptExpiry } from '../workflows/expiry.js';
 import { startScheduleFiring } from '../schedules/firing.js';
 import { startDelayedStarts } from '../workflows/delayed-start.js';
+import { startReportMail } from '../reports/mail.js';
 
 /** `directUrl` reaches PostgreSQL without a transaction-mode pooler: the leader locks need a session. */
 export function startMonitoring(app: AppServices, requests: RequestStats, directUrl: string) {
@@ -31,9 +33,10 @@ export function startMonitoring(app: AppServices, requests: RequestStats, direct
   const expiry = startAttemptExpiry(app, directUrl);
   const schedules = startScheduleFiring(app);
   const delayedStarts = startDelayedStarts(app);
+  const reportMail = startReportMail(app);
   return {
     async stop() {
-      await Promise.all([sampler.stop(), retention.stop(), auditRetention.stop(), idempotency.stop(), rollups.stop(), snapshots.stop(), evaluator.stop(), expiry.stop(), schedules.stop(), delayedStarts.stop()]);
+      await Promise.all([sampler.stop(), retention.stop(), auditRetention.stop(), idempotency.stop(), rollups.stop(), snapshots.stop(), evaluator.stop(), expiry.stop(), schedules.stop(), delayedStarts.stop(), reportMail.stop()]);
       await delivery.stop();
     },
   };

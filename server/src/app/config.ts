@@ -11,6 +11,7 @@ import type { RequestLimits } from '../core/limits.js';
 import type { LogFormat, LogLevel } from '../core/logger.js';
 import { codePoints } from '../core/text.js';
 import { inRepository } from '../core/paths.js';
+import { validCron } from '../schedules/cron.js';
 
 export interface Config {
   port: number;
@@ -67,6 +68,10 @@ export interface Config {
   alertEmailTo?: string;
   /** sender of alert e-mails */
   alertEmailFrom: string;
+  /** the weekly operations report goes here (comma-separated addresses); none: no report mail */
+  reportEmailTo?: string;
+  /** when the report goes out, a cron expression in UTC (default Monday 08:00) */
+  reportCron: string;
   /** PagerDuty routing key: makes a PagerDuty contact point on first start */
   pagerdutyRoutingKey?: string;
   /** where PagerDuty events go (Events API v2) */
@@ -201,6 +206,20 @@ function secretsKey(env: Env): Buffer | undefined {
   return key;
 }
 
+/** Monday 08:00 (UTC) */
+const DEFAULT_REPORT_CRON = '0 8 * * 1';
+
+/** A cron expression in UTC (six fields with SCHEDULE_SECONDS), or the default. */
+function cronSetting(env: Env, name: string, fallback: string, seconds: boolean): string {
+  const value = text(env, name);
+  if (value === undefined) return fallback;
+  try {
+    return validCron(value, 'UTC', seconds, name);
+  } catch (error) {
+    throw new ConfigError(name, (error as Error).message.replace(`${name} `, ''));
+  }
+}
+
 /** `terminal`: whether stdout is one (logs are then pretty unless LOG_FORMAT says otherwise). */
 export function loadConfig(env: Env, terminal = false): Config {
   const logLevel = (text(env, 'LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
@@ -228,6 +247,10 @@ export function loadConfig(env: Env, terminal = false): Config {
   const smtpUrl = url(env, 'SMTP_URL', ['smtp:', 'smtps:']);
   const alertEmailTo = text(env, 'ALERT_EMAIL_TO');
   if (smtpUrl && !alertEmailTo) throw new ConfigError('ALERT_EMAIL_TO', 'required when SMTP_URL is set');
+  const reportEmailTo = text(env, 'REPORT_EMAIL_TO');
+  if (reportEmailTo && !smtpUrl) throw new ConfigError('REPORT_EMAIL_TO', 'needs SMTP_URL');
+  const scheduleSeconds = flag(env, 'SCHEDULE_SECONDS') ?? false;
+  const reportCron = cronSetting(env, 'REPORT_CRON', DEFAULT_REPORT_CRON, scheduleSeconds);
 
   const databaseUrl = url(env, 'DATABASE_URL', POSTGRES);
   const databaseDirectUrl = url(env, 'DATABASE_DIRECT_URL', POSTGRES);
@@ -273,7 +296,7 @@ export function loadConfig(env: Env, terminal = false): Config {
     taskExpiryIntervalMs: integer(env, 'TASK_EXPIRY_INTERVAL_MS', 1000, 100, 3_600_000),
     schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 1000, 50, 3_600_000),
     alertDeliveryIntervalMs: integer(env, 'ALERT_DELIVERY_INTERVAL_MS', 1000, 50, 3_600_000),
-    scheduleSeconds: flag(env, 'SCHEDULE_SECONDS') ?? false,
+    scheduleSeconds,
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
     loginAttemptsPer15Min: integer(env, 'LOGIN_ATTEMPTS_PER_15_MIN', 10, 1),
     cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 30, 0, 86400),
@@ -284,6 +307,8 @@ export function loadConfig(env: Env, terminal = false): Config {
     smtpUrl,
     alertEmailTo,
     alertEmailFrom: text(env, 'ALERT_EMAIL_FROM') ?? 'Workflow Factory <alerts@workflow-factory.localhost>',
+    reportEmailTo,
+    reportCron,
     pagerdutyRoutingKey: text(env, 'PAGERDUTY_ROUTING_KEY'),
     pagerdutyEventsUrl: url(env, 'PAGERDUTY_EVENTS_URL', ['http:', 'https:']) ?? 'https://events.pagerduty.com/v2/enqueue',
     secretsKey: secretsKey(env),
