@@ -53,10 +53,11 @@ export interface AppServices {
 
 /** `selected`: what the operation asks of each type, when known (queries), for loaders that read only those columns. */
 export function createLoaders(db: Queryable, viewer: Viewer | null, secrets: SecretBox, selected: () => SelectedFields | undefined = () => undefined) {
+  const tasks = createTaskLoaders(db, viewer, () => selected()?.get('Task'));
   return {
     ...createUserLoaders(db),
-    ...createWorkflowLoaders(db, viewer),
-    ...createTaskLoaders(db, viewer, () => selected()?.get('Task')),
+    ...createWorkflowLoaders(db, viewer, tasks, () => selected()?.get('Workflow')?.has('tasks') === true),
+    ...tasks,
     ...createAlertLoaders(db, secrets.open),
     ...createStatusLoaders(db),
     ...createTemplateLoaders(db, viewer),

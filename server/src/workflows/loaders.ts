@@ -8,6 +8,8 @@ import { workflowScope } from './visibility.js';
 import type { Queryable } from '../db/read-routing.js';
 import { asInstance, indexBy, toDate, uuidArray } from '../db/sql.js';
 import { TaskCounts, Workflow, type WorkflowStatus } from './entity.js';
+import type { Task } from './task-entity.js';
+import type { TaskLoaders } from './task-loaders.js';
 
 export function workflowFromRow(row: Record<string, any>): Workflow {
   return asInstance(Workflow, {
@@ -27,7 +29,18 @@ export function workflowFromRow(row: Record<string, any>): Workflow {
   });
 }
 
-export function createWorkflowLoaders(em: Queryable, viewer: Viewer | null) {
+function countsOf(tasks: readonly Task[]): TaskCounts {
+  const counts = new TaskCounts();
+  for (const task of tasks) counts[task.status.toLowerCase() as Exclude<keyof TaskCounts, 'total'>]++;
+  counts.total = tasks.length;
+  return counts;
+}
+
+/**
+ * `tasksSelected`: whether the operation asks for the workflows' tasks (known for queries only):
+ * then their counts come from the tasks it loads anyway, not from a statement of their own.
+ */
+export function createWorkflowLoaders(em: Queryable, viewer: Viewer | null, tasks: Pick<TaskLoaders, 'tasksByWorkflow'>, tasksSelected: () => boolean = () => false) {
   const scope = viewer ? workflowScope(viewer) : null;
   return {
     workflowById: new DataLoader<string, Workflow | null>(async (ids) => {
@@ -40,6 +53,7 @@ export function createWorkflowLoaders(em: Queryable, viewer: Viewer | null) {
 
     /** Counts of a (visible) workflow's tasks per status; the caller has checked visibility. */
     taskCountsByWorkflow: new DataLoader<string, TaskCounts>(async (ids) => {
+      if (tasksSelected()) return (await tasks.tasksByWorkflow.loadMany(ids)).map((list) => (list instanceof Error ? list : countsOf(list)));
       const rows: Array<{ workflow_id: string; status: string; n: number }> = await em.execute(
         'select workflow_id, status, count(*)::int as n from tasks where workflow_id = any(?::uuid[]) group by workflow_id, status',
         [uuidArray(ids)],

@@ -34,8 +34,18 @@ describe('workflow list statements', () => {
     expect(fifty.workflows.edges[0].node.tasks[2].dependsOn.map((d: any) => d.name)).toEqual(['a', 'b']);
     console.log(`dashboard query statements: ${small.count} for 5 workflows, ${large.count} for 50`);
     expect(large.count).toBe(small.count);
-    // auth, page, count, owners, task counts, tasks, dependencies
-    expect(large.count).toBeLessThanOrEqual(7);
+    // auth, page, count, owners, tasks (with their dependency ids; the task counts come from them)
+    expect(large.count).toBeLessThanOrEqual(5);
+    expect(large.sql.some((sql) => /count\(\*\).*group by workflow_id, status/s.test(sql))).toBe(false);
+    for (const { node } of fifty.workflows.edges) expect(node.taskCounts.total).toBe(node.tasks.length);
+  });
+
+  it('should count every task of a workflow from the loaded tasks, whatever the tasks selection filters', async () => {
+    const counts = 'taskCounts { pending ready running succeeded failed cancelled total }';
+    const alone = await server.gqlOk(`{ workflows(first: 50) { edges { node { id ${counts} } } } }`, {}, server.adminToken);
+    const filtered = await server.gqlOk(`{ workflows(first: 50) { edges { node { id tasks(status: [READY]) { id } ${counts} } } } }`, {}, server.adminToken);
+    expect(filtered.workflows.edges.map((e: any) => e.node.taskCounts)).toEqual(alone.workflows.edges.map((e: any) => e.node.taskCounts));
+    expect(alone.workflows.edges[0].node.taskCounts).toMatchObject({ total: 3 });
   });
 
   it('should not grow with the page size for task and node lookups either', async () => {
