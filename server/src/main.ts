@@ -16,10 +16,13 @@ try {
   }
   throw error;
 }
-const logger = createLogger(config.logLevel, undefined, config.logFormat);
-
 // WORKERS > 1: this process only supervises the workers, each of which runs what follows.
-if (config.workers > 1 && cluster.isPrimary) await superviseWorkers(config.workers, logger, process.env.INSTANCE_ID?.trim() || undefined);
+const supervisor = config.workers > 1 && cluster.isPrimary;
+// Before the app is loaded, so the instrumentations patch what it imports.
+const tracing = config.otlpEndpoint && !supervisor ? (await import('./observability/tracing.js')).startTracing(config.instanceId) : null;
+const logger = createLogger(config.logLevel, undefined, config.logFormat, tracing?.logFields);
+
+if (supervisor) await superviseWorkers(config.workers, logger, process.env.INSTANCE_ID?.trim() || undefined);
 // Loaded here, not above: a supervisor does not load the app it never runs.
 const { startApp } = await import('./app/start.js');
 const { EmbeddedPostgresError } = await import('./db/embedded-postgres.js');
@@ -42,7 +45,8 @@ function stop(started: NonNullable<typeof app>, signal: NodeJS.Signals): void {
   const stopStartedAt = performance.now();
   const deadline = setTimeout(() => process.exit(1), 10_000);
   deadline.unref();
-  started.stop().then(
+  // The last spans are sent; an unreachable collector does not make the stop a failure.
+  started.stop().then(() => tracing?.shutdown().catch((error) => logger.warn({ err: error }, 'could not send the last spans'))).then(
     () => {
       logger.info({ signal, shutdownMs: Math.round(performance.now() - stopStartedAt) }, 'stopped');
       process.exit(0);

@@ -23,8 +23,9 @@ export const REDACTED_PATHS = [
   'req.headers.authorization', 'req.headers.cookie', '*.headers.authorization', '*.headers.cookie', 'variables.*.password',
 ];
 
-export function createLogger(level: LogLevel, destination?: DestinationStream, format: LogFormat = 'json'): Logger {
-  const options = { level, base: undefined, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+/** `fields`: merged into every line (the active trace's ids when tracing is on). */
+export function createLogger(level: LogLevel, destination?: DestinationStream, format: LogFormat = 'json', fields?: () => Record<string, string>): Logger {
+  const options = { level, base: undefined, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, ...(fields ? { mixin: fields } : {}) };
   if (destination) return pino(options, destination);
   if (format === 'json') return pino(options);
   // In the process and synchronous, so the last lines before process.exit are not lost.

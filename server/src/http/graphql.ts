@@ -6,13 +6,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { errorCode, faultOf, maskError, nulRefusal, UNAVAILABLE_RETRY_SECONDS, withoutSuggestions } from '../core/errors.js';
 import { ExecutionGuard, guarded, stopJson, stopStatus, underGuard, type ExecutionLimits } from '../graphql/execution-limits.js';
 import { BodyTooLargeError, readBody, sendGraphQLError, sendJson } from './replies.js';
 import { jitExecutor } from '../graphql/executor.js';
 import type { Logger } from '../core/logger.js';
 import { wellFormedTextPlugin } from '../core/text.js';
+import { activeTraceId, inOperationSpan, operationSpanPlugin } from '../core/tracing.js';
 
 export interface GraphQLContextBase extends BaseContext {
   requestId: string;
@@ -52,6 +53,7 @@ export async function startApollo<C extends GraphQLContextBase>(options: ApolloO
       // On by default, it hooks every resolved field; nothing here uses cache hints.
       ApolloServerPluginCacheControlDisabled(),
       wellFormedTextPlugin<C>(),
+      operationSpanPlugin<C>(),
       {
         async requestDidStart() {
           let unavailable = false;
@@ -91,7 +93,7 @@ export async function startApollo<C extends GraphQLContextBase>(options: ApolloO
     ],
     formatError: (formatted, error) => {
       const requestId = (error as { extensions?: { requestId?: string } })?.extensions?.requestId;
-      const masked = maskError(formatted, requestId, unwrapResolverError(error));
+      const masked = withTraceId(maskError(formatted, requestId, unwrapResolverError(error)));
       // graphql's own wording names neither the limit nor the setting.
       if (errorCode(masked) === 'GRAPHQL_PARSE_FAILED' && /Document contains more th\w+ \d+ tokens/.test(masked.message)) {
         return { ...masked, message: `Query has more than ${options.maxTokens} tokens (QUERY_MAX_TOKENS)` };
@@ -101,6 +103,12 @@ export async function startApollo<C extends GraphQLContextBase>(options: ApolloO
   });
   await apollo.start();
   return apollo;
+}
+
+/** In a traced request, every error names its trace, so an operator finds it in the APM. */
+function withTraceId(error: GraphQLFormattedError): GraphQLFormattedError {
+  const traceId = activeTraceId();
+  return traceId ? { ...error, extensions: { ...error.extensions, traceId } } : error;
 }
 
 export interface HandleOptions<C> {
@@ -169,10 +177,11 @@ export async function handleGraphQLRequest<C extends GraphQLContextBase>(
   const guard = new ExecutionGuard(options.limits);
   // A client that hangs up stops the execution: no more resolvers, loaders or SQL for nobody.
   res.once('close', () => res.writableFinished || guard.abandon());
-  const response = await underGuard(guard, apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+  const method = req.method ?? 'GET';
+  const response = await inOperationSpan('/graphql', method, () => underGuard(guard, apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method, headers, search: url.search, body },
     context: async () => guarded(await options.context(), guard),
-  }));
+  })));
   // Stopped: one error, not the partial result and an error for every field cut short.
   if (response instanceof GraphQLError) {
     if (!res.destroyed) sendJson(res, stopStatus(response), { errors: [stopJson(response)] });

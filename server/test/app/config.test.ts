@@ -20,6 +20,14 @@ describe('loadConfig', () => {
     expect(loadConfig({}).databaseDirectUrl).toBeUndefined();
   });
 
+  it('should trace only with an OTLP endpoint, the traces\' own first, and never with OTEL_SDK_DISABLED', () => {
+    expect(loadConfig({}).otlpEndpoint).toBeUndefined();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).otlpEndpoint).toBe('http://collector:4318');
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://apm/v1/traces' }).otlpEndpoint).toBe('https://apm/v1/traces');
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }).otlpEndpoint).toBeUndefined();
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(ConfigError);
+  });
+
   it('should take one Redis topology: a server, Sentinels or a Cluster', () => {
     expect(loadConfig({ REDIS_URL: 'redis://r:6379' }).redis).toEqual({ kind: 'server', url: 'redis://r:6379' });
     expect(loadConfig({ REDIS_SENTINELS: 's1:26379, [::1]:26380', REDIS_SENTINEL_NAME: 'main', REDIS_PASSWORD: 'pw' }).redis).toEqual({

@@ -1,0 +1,59 @@
+/**
+ * OpenTelemetry traces, started by `main.ts` before the app is loaded when an OTLP endpoint is
+ * set (see `Config.otlpEndpoint`); otherwise this module is never imported. The SDK reads the
+ * standard `OTEL_*` variables itself: protocol (`http/protobuf` by default, or `http/json`),
+ * headers, sampler, batch delays, service name and resource attributes.
+ *
+ * Spans: every HTTP request (with the caller's `traceparent` honoured), the GraphQL operation
+ * inside it (core/tracing.ts), and PostgreSQL and Redis calls made inside a trace. Background
+ * jobs' queries (the sampler, the event feed's poll, leases, elections) start no traces: they
+ * would be most of the volume and none of what an operator looks for.
+ * Only traces: metrics stay on /api/metrics (Prometheus), logs on stdout with the trace's ids.
+ */
+import { createRequire } from 'node:module';
+import type { IncomingMessage } from 'node:http';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { traceLogFields } from '../core/tracing.js';
+
+/** Probes and scrapes: frequent, and nothing to follow in them. */
+const UNTRACED_PATHS = new Set(['/api/live', '/api/health', '/api/ready', '/api/metrics']);
+
+/** MikroORM writes values into its SQL: an APM keeps the statement's shape, not names, e-mails or token hashes. */
+const withoutLiterals = (sql: string): string => sql.replace(/'(?:[^']|'')*'/g, "'?'");
+
+export interface Tracing {
+  /** what every log line carries: the active trace's ids */
+  logFields: () => Record<string, string>;
+  /** exports the spans still buffered */
+  shutdown(): Promise<void>;
+}
+
+export function startTracing(instanceId: string): Tracing {
+  const sdk = new NodeSDK({
+    // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (service.version=…, read by the SDK's detectors) override these.
+    resource: resourceFromAttributes({ 'service.name': 'workflow-factory', 'service.instance.id': instanceId }),
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req: IncomingMessage) => UNTRACED_PATHS.has((req.url ?? '/').split('?')[0]),
+        // Outgoing calls (webhooks, Slack, PagerDuty) go through fetch, not node:http.
+        disableOutgoingRequestInstrumentation: true,
+      }),
+      new PgInstrumentation({ requireParentSpan: true, requestHook: (span, { query }) => span.setAttribute('db.query.text', withoutLiterals(query.text)) }),
+      new IORedisInstrumentation({ requireParentSpan: true }),
+    ],
+    // Traces only: without these the SDK would also export metrics and logs over OTLP.
+    metricReaders: [],
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  // The instrumentations patch CommonJS modules as they are first required; the app imports
+  // these as ES modules, which share the same objects (http.Server.prototype, the ioredis and
+  // pg classes). Requiring them once here applies the patches before the app loads them.
+  const require = createRequire(import.meta.url);
+  for (const name of ['node:http', 'pg', 'ioredis']) require(name);
+  return { logFields: traceLogFields, shutdown: () => sdk.shutdown() };
+}
