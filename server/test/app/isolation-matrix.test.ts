@@ -163,6 +163,13 @@ const MATRIX: Record<string, Entry> = {
   // pg_stat_statements may be missing on the test server: then the admin gets CONFLICT, everyone else still FORBIDDEN.
   'Query.slowQueries': { expect: { ...adminOnly, ADMIN: ['data', 'CONFLICT'] }, operation: () => ({ query: '{ slowQueries { query meanMs } }' }) },
   'Query.slowQuerySnapshots': { expect: adminOnly, operation: () => ({ query: '{ slowQuerySnapshots }' }) },
+  'Query.operationsReport': {
+    expect: adminOnly,
+    operation: () => ({
+      query: 'query ($f: DateTime!, $t: DateTime!) { operationsReport(from: $f, to: $t) { from alertsOpened errorRatePercent } }',
+      variables: { f: new Date(Date.now() - 86_400_000).toISOString(), t: new Date().toISOString() },
+    }),
+  },
   'Query.auditLog': {
     expect: adminOnly,
     operation: () => ({ query: '{ auditLog(first: 100) { totalCount edges { node { action actor { email } details } } } }' }),
