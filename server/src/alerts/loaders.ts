@@ -7,6 +7,7 @@ import { contactPointFromRow, notificationFromRow, shownContactPoint } from './n
 import type { ContactPoint, Notification } from './notifications/types.js';
 import { inhibitionFromRow, routeFromRow, silenceFromRow, windowFromRow } from './routing/rows.js';
 import { loadMuting, type MutedAlert } from './routing/muting.js';
+import { matchingRoutes, policyOf } from './routing/policy.js';
 import type { InhibitionRule, MaintenanceWindow, NotificationRoute, Silence } from './routing/types.js';
 
 /** A loader of one table's rows by id. */
@@ -88,6 +89,13 @@ export function createAlertLoaders(em: Queryable, open: (sealed: string) => stri
         if (!(alert instanceof Alert) || alert.status === AlertStatus.RESOLVED) return { silencedBy: [], inhibited: false };
         return { silencedBy: muting.silencedBy(alert.labels), inhibited: muting.inhibited({ id: alert.id, labels: alert.labels, firing: true }, sources) };
       });
+    }),
+
+    /** The routes today's policy sends each alert to (the route list read once per batch); empty: the default policy. */
+    routesByAlert: new DataLoader<string, NotificationRoute[]>(async (ids) => {
+      const [alerts, rows] = await Promise.all([alertById.loadMany(ids), em.execute('select * from notification_routes order by position')]);
+      const policies = rows.map((row: Record<string, any>) => policyOf(routeFromRow(row)));
+      return alerts.map((alert) => (alert instanceof Alert ? matchingRoutes(policies, alert.labels).map((policy) => policy.route!) : []));
     }),
 
     notificationRouteById: byId<NotificationRoute>(em, 'notification_routes', routeFromRow),

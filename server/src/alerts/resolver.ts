@@ -6,8 +6,9 @@ import { idOf, toGlobalId } from '../core/ids.js';
 import { MaxItems } from '../graphql/query-limits.js';
 import { MAX_ALERT_NOTIFICATIONS } from './loaders.js';
 import { Notification } from './notifications/types.js';
+import { MAX_ROUTES } from './routing/routes.js';
 import { MAX_SILENCES } from './routing/silences.js';
-import { Silence } from './routing/types.js';
+import { NotificationRoute, Silence } from './routing/types.js';
 import { User } from '../users/entity.js';
 import * as rules from './rules.js';
 import * as alerts from './service.js';
@@ -70,6 +71,12 @@ export class AlertResolver {
   @MaxItems(MAX_SILENCES)
   async silencedBy(@Root() alert: Alert, @Ctx() ctx: Context): Promise<Silence[]> {
     return (await ctx.loaders.mutingByAlert.load(alert.id)).silencedBy;
+  }
+
+  @FieldResolver(() => [NotificationRoute], { description: 'the notification routes that take it under today\'s policy, in the order tried; empty: no route does, the default policy (every enabled contact point) sends it' })
+  @MaxItems(MAX_ROUTES)
+  routes(@Root() alert: Alert, @Ctx() ctx: Context): Promise<NotificationRoute[]> {
+    return ctx.loaders.routesByAlert.load(alert.id);
   }
 
   @FieldResolver(() => Boolean, { description: 'whether an inhibition rule mutes it now: a firing source alert with the same equal labels exists' })

@@ -13,8 +13,8 @@ import { alertLabels, type Labels } from '../labels.js';
 import { ruleFromRow } from '../loaders.js';
 import { contactPointFromRow, type StoredContactPoint } from '../notifications/rows.js';
 import { breaches } from '../rules.js';
-import { defaultPolicy, groupKeyOf, routesFor } from '../routing/dispatch.js';
 import { matcherOf } from '../routing/matchers.js';
+import { defaultPolicy, groupKeyOf, policyOf, routesFor } from '../routing/policy.js';
 import { routeFromRow, schedule, windowActive } from '../routing/rows.js';
 import type { AlertRule } from '../types.js';
 
@@ -54,10 +54,7 @@ export async function takeSnapshot(app: AppServices): Promise<OutageSnapshot | n
     em.execute('select cron, timezone, duration_minutes, matchers from maintenance_windows'),
   ]);
   const points: StoredContactPoint[] = pointRows.map((row: Record<string, unknown>) => contactPointFromRow(row, app.secrets.open));
-  const policies = routeRows.map((row: Record<string, unknown>) => {
-    const route = routeFromRow(row);
-    return { route, matches: matcherOf(route.matchers), ...route };
-  });
+  const policies = routeRows.map((row: Record<string, unknown>) => policyOf(routeFromRow(row)));
   const deliveries = routesFor(policies, defaultPolicy(app.config), labels).map((policy): FallbackDelivery => {
     const { key, labels: groupLabels } = groupKeyOf(policy, labels);
     const ids = policy.route?.contactPointIds;

@@ -20,7 +20,6 @@
  * its lock but is still mid-tick from deciding beside the new one.
  */
 import type { AppServices } from '../../app/context.js';
-import type { Config } from '../../app/config.js';
 import { ADVISORY_LOCKS } from '../../db/advisory-locks.js';
 import type { EntityManager } from '../../db/orm.js';
 import { toDate, uuidArray } from '../../db/sql.js';
@@ -30,20 +29,9 @@ import type { Labels } from '../labels.js';
 import { groupMessage, messageAlert, type MessageAlert, type NotificationReason } from '../notifications/message.js';
 import { enqueueGroupMessage } from '../notifications/outbox.js';
 import { AlertStatus, type Alert, type AlertRule } from '../types.js';
-import { matcherOf, type Matches } from './matchers.js';
 import { loadMuting, type MutedAlert } from './muting.js';
 import { routeFromRow } from './rows.js';
-import type { NotificationRoute } from './types.js';
-
-/** The timing and grouping of a route, or of the default policy (route null). */
-interface Policy {
-  route: NotificationRoute | null;
-  matches: Matches;
-  groupBy: string[];
-  groupWaitSeconds: number;
-  groupIntervalSeconds: number;
-  repeatIntervalSeconds: number;
-}
+import { defaultPolicy, groupKeyOf, policyOf, routesFor, type Policy } from './policy.js';
 
 interface GroupRow {
   id: string;
@@ -73,35 +61,6 @@ function groupFromRow(row: Record<string, any>): GroupRow {
   };
 }
 
-export function defaultPolicy(config: Config): Policy {
-  return {
-    route: null,
-    matches: () => true,
-    groupBy: ['rule', 'service'],
-    groupWaitSeconds: config.alertDefaultGroupWaitSeconds,
-    groupIntervalSeconds: config.alertDefaultGroupIntervalSeconds,
-    repeatIntervalSeconds: config.alertDefaultRepeatIntervalSeconds,
-  };
-}
-
-/** The routes that take an alert with these labels, in order; the default policy when none does. */
-export function routesFor(policies: readonly Policy[], fallback: Policy, labels: Labels): Policy[] {
-  const taken: Policy[] = [];
-  for (const policy of policies) {
-    if (!policy.matches(labels)) continue;
-    taken.push(policy);
-    if (!policy.route!.continue) break;
-  }
-  return taken.length ? taken : [fallback];
-}
-
-/** Stable and readable: the route (or "default") and the group's label values, like Alertmanager's `{}/{service="x"}`. */
-export function groupKeyOf(policy: Policy, labels: Labels): { key: string; labels: Labels } {
-  const groupLabels = Object.fromEntries(policy.groupBy.map((name) => [name, labels[name] ?? '']));
-  const values = policy.groupBy.map((name) => `${name}=${JSON.stringify(groupLabels[name])}`).join(',');
-  return { key: `${policy.route?.id ?? 'default'}:{${values}}`, labels: groupLabels };
-}
-
 const seconds = (from: Date, to: Date) => (to.getTime() - from.getTime()) / 1000;
 const at = (now: Date, afterSeconds: number) => new Date(now.getTime() + afterSeconds * 1000);
 
@@ -117,11 +76,8 @@ export async function dispatchNotifications(app: AppServices, now = new Date()):
   return mutate({ em, app }, async (tx) => {
     await tx.execute('select pg_advisory_xact_lock(?)', [ADVISORY_LOCKS.notificationDispatch]);
     const fallback = defaultPolicy(app.config);
-    const policies: Policy[] = (await tx.execute('select * from notification_routes order by position')).map((row: Record<string, unknown>) => {
-      const route = routeFromRow(row);
-      return { route, matches: matcherOf(route.matchers), ...route };
-    });
-    const policyOf = new Map(policies.map((p) => [p.route!.id, p]));
+    const policies: Policy[] = (await tx.execute('select * from notification_routes order by position')).map((row: Record<string, unknown>) => policyOf(routeFromRow(row)));
+    const policyById = new Map(policies.map((p) => [p.route!.id, p]));
     const open = (await tx.execute(`select * from alerts where status in ('FIRING', 'ACKNOWLEDGED')`)).map(alertFromRow);
     const muting = await loadMuting(tx, now);
     const sources: MutedAlert[] = open.map((a) => ({ id: a.id, labels: a.labels, firing: true }));
@@ -160,7 +116,7 @@ export async function dispatchNotifications(app: AppServices, now = new Date()):
 
     let queued = 0;
     for (const group of groups.values()) {
-      const policy = group.routeId ? policyOf.get(group.routeId) : fallback;
+      const policy = group.routeId ? policyById.get(group.routeId) : fallback;
       if (!policy) continue;
       const firing = members.get(group.groupKey)?.alerts ?? [];
       const firingIds = new Set(firing.map((a) => a.id));

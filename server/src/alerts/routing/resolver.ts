@@ -8,7 +8,7 @@ import { User } from '../../users/entity.js';
 import * as routes from './routes.js';
 import * as muting from './silences.js';
 import {
-  InhibitionRule, InhibitionRuleInput, MaintenanceWindow, MaintenanceWindowInput, NotificationRoute, NotificationRouteInput, Silence, SilenceInput,
+  InhibitionRule, InhibitionRuleInput, MaintenanceOpening, MaintenanceWindow, MaintenanceWindowInput, NotificationRoute, NotificationRouteInput, Silence, SilenceInput,
 } from './types.js';
 
 /** The contact points of these ids that still exist, in the given order. */
@@ -91,6 +91,11 @@ export class SilenceResolver {
     return muting.createSilence(ctx, input);
   }
 
+  @Mutation(() => Silence, { description: 'ADMIN or MEMBER; a pending or active silence (an ended one: CONFLICT); startsAt left out stays as it was' })
+  updateSilence(@Arg('id', () => ID) id: string, @Arg('input') input: SilenceInput, @Ctx() ctx: Context): Promise<Silence> {
+    return muting.updateSilence(ctx, idOf('Silence', id), input);
+  }
+
   @Mutation(() => Silence, { description: 'ADMIN or MEMBER; ends it now' })
   expireSilence(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Silence> {
     return muting.expireSilence(ctx, idOf('Silence', id));
@@ -102,6 +107,12 @@ export class MaintenanceWindowResolver {
   @FieldResolver(() => ID)
   id(@Root() window: MaintenanceWindow): string {
     return toGlobalId('MaintenanceWindow', window.id);
+  }
+
+  @FieldResolver(() => [MaintenanceOpening], { description: `when it is open between from and to (at most 400 days apart; the first ${muting.MAX_OPENINGS}), oldest first: the bands on the metric charts` })
+  @MaxItems(muting.MAX_OPENINGS)
+  openings(@Root() window: MaintenanceWindow, @Arg('from') from: Date, @Arg('to') to: Date): MaintenanceOpening[] {
+    return muting.windowOpeningsBetween(window, from, to).map((opening) => Object.assign(new MaintenanceOpening(), opening));
   }
 
   @Query(() => [MaintenanceWindow], { description: `oldest first (at most ${muting.MAX_WINDOWS})` })

@@ -45,6 +45,14 @@ export function windowActive(cron: Cron, durationMinutes: number, now: Date): bo
   return Boolean(last && now.getTime() < last.getTime() + durationMinutes * 60_000);
 }
 
+/** The openings that overlap [from, to), oldest first, at most `max`. */
+export function windowOpenings(cron: Cron, durationMinutes: number, from: Date, to: Date, max: number): Array<{ startsAt: Date; endsAt: Date }> {
+  const durationMs = durationMinutes * 60_000;
+  return cron.nextRuns(max, new Date(from.getTime() - durationMs))
+    .filter((start) => start < to)
+    .map((startsAt) => ({ startsAt, endsAt: new Date(startsAt.getTime() + durationMs) }));
+}
+
 export function windowFromRow(row: Record<string, any>, now = new Date()): MaintenanceWindow {
   const cron = schedule(row.cron, row.timezone);
   return Object.assign(new MaintenanceWindow(), {

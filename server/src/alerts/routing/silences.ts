@@ -10,7 +10,7 @@ import { requireRole, requireViewer, requireWriter, Role } from '../../core/view
 import { textArray } from '../../db/sql.js';
 import { mutate } from '../../live/mutate.js';
 import { validateLabelNames, validateMatchers } from './matchers.js';
-import { inhibitionFromRow, schedule, silenceFromRow, windowFromRow } from './rows.js';
+import { inhibitionFromRow, schedule, silenceFromRow, windowFromRow, windowOpenings } from './rows.js';
 import type {
   InhibitionRule, InhibitionRuleInput, MaintenanceWindow, MaintenanceWindowInput, Silence, SilenceInput,
 } from './types.js';
@@ -43,22 +43,44 @@ export async function listSilences(ctx: Context, active?: boolean | null): Promi
   return rows.map((row: Record<string, unknown>) => silenceFromRow(row));
 }
 
-export async function createSilence(ctx: Context, input: SilenceInput): Promise<Silence> {
-  const viewer = requireWriter(ctx.viewer);
+/** `startsAt` left out: now (on update: unchanged, `keptStart`). */
+function validateSilence(input: SilenceInput, keptStart: Date | null) {
   const matchers = validateMatchers('matchers', input.matchers, { nonEmpty: true });
   const now = new Date();
-  const startsAt = input.startsAt ? validDate('startsAt', input.startsAt) : now;
+  const startsAt = input.startsAt ? validDate('startsAt', input.startsAt) : (keptStart ?? now);
   const endsAt = validDate('endsAt', input.endsAt);
   if (endsAt <= startsAt) throw badInput('endsAt must be after startsAt', { field: 'endsAt' });
   if (endsAt <= now) throw badInput('endsAt must be in the future', { field: 'endsAt' });
   if (endsAt.getTime() - startsAt.getTime() > MAX_SILENCE_DAYS * 86_400_000) throw badInput(`a silence lasts at most ${MAX_SILENCE_DAYS} days`, { field: 'endsAt' });
-  const comment = text('comment', input.comment, 1_000);
+  return { matchers, startsAt, endsAt, comment: text('comment', input.comment, 1_000) };
+}
+
+export async function createSilence(ctx: Context, input: SilenceInput): Promise<Silence> {
+  const viewer = requireWriter(ctx.viewer);
+  const { matchers, startsAt, endsAt, comment } = validateSilence(input, null);
   return mutate(ctx, async (tx) => {
     const [{ n }] = await tx.execute('select count(*)::int as n from silences where ends_at > now()');
     if (n >= MAX_SILENCES) throw conflict(`At most ${MAX_SILENCES} active or pending silences; expire one first`);
     const [row] = await tx.execute(
       'insert into silences (matchers, starts_at, ends_at, comment, created_by) values (?::jsonb, ?, ?, ?, ?) returning *',
       [JSON.stringify(matchers), startsAt, endsAt, comment, viewer.id],
+    );
+    return silenceFromRow(row);
+  });
+}
+
+/** Changes a pending or active silence (an ended one is a CONFLICT); `startsAt` left out stays as it was. */
+export async function updateSilence(ctx: Context, id: string, input: SilenceInput): Promise<Silence> {
+  requireWriter(ctx.viewer);
+  return mutate(ctx, async (tx) => {
+    const [before] = await tx.execute('select * from silences where id = ? for update', [id]);
+    if (!before) throw notFound('Silence');
+    const current = silenceFromRow(before);
+    if (current.endsAt <= new Date()) throw conflict('The silence has already ended; create a new one');
+    const { matchers, startsAt, endsAt, comment } = validateSilence(input, current.startsAt);
+    const [row] = await tx.execute(
+      'update silences set matchers = ?::jsonb, starts_at = ?, ends_at = ?, comment = ?, updated_at = now() where id = ? returning *',
+      [JSON.stringify(matchers), startsAt, endsAt, comment, id],
     );
     return silenceFromRow(row);
   });
@@ -121,6 +143,18 @@ export async function listWindows(ctx: Context): Promise<MaintenanceWindow[]> {
   requireViewer(ctx.viewer);
   const rows = await ctx.em.execute('select * from maintenance_windows order by created_at, id limit ?', [MAX_WINDOWS]);
   return rows.map((row: Record<string, unknown>) => windowFromRow(row));
+}
+
+export const MAX_OPENINGS = 200;
+const MAX_OPENING_RANGE_DAYS = 400;
+
+/** When the window is open between from and to (a chart's range, at most 400 days). */
+export function windowOpeningsBetween(window: MaintenanceWindow, from: Date, to: Date): Array<{ startsAt: Date; endsAt: Date }> {
+  validDate('from', from);
+  validDate('to', to);
+  if (to <= from) throw badInput('to must be after from', { field: 'to' });
+  if (to.getTime() - from.getTime() > MAX_OPENING_RANGE_DAYS * 86_400_000) throw badInput(`from and to are at most ${MAX_OPENING_RANGE_DAYS} days apart`, { field: 'to' });
+  return windowOpenings(schedule(window.cron, window.timezone), window.durationMinutes, from, to, MAX_OPENINGS);
 }
 
 export async function createWindow(ctx: Context, input: MaintenanceWindowInput): Promise<MaintenanceWindow> {

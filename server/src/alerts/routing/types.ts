@@ -77,6 +77,12 @@ export class MaintenanceWindow {
   @Field(() => Date, { nullable: true, description: 'the next time the window opens' }) nextStartsAt!: Date | null;
 }
 
+@ObjectType({ description: 'One time a maintenance window is open' })
+export class MaintenanceOpening {
+  @Field() startsAt!: Date;
+  @Field() endsAt!: Date;
+}
+
 @InputType()
 export class MaintenanceWindowInput {
   @Field() name!: string;
