@@ -3,7 +3,9 @@ import { alertExport } from '../alerts/export.js';
 import { auditExport } from '../audit/export.js';
 import type { ExportList } from '../http/export.js';
 import { metricExport } from '../metrics/export.js';
-import { workflowExport } from '../workflows/export.js';
+import { slowQueryExport } from '../observability/export.js';
+import { incidentExport } from '../status/export.js';
+import { queueExport, taskExport, workflowExport } from '../workflows/export.js';
 import type { Context } from './context.js';
 
 export const EXPORTS: Record<string, (ctx: Context) => ExportList> = {
@@ -11,6 +13,10 @@ export const EXPORTS: Record<string, (ctx: Context) => ExportList> = {
   alerts: alertExport,
   audit: auditExport,
   metrics: metricExport,
+  tasks: taskExport,
+  queues: queueExport,
+  incidents: incidentExport,
+  'slow-queries': slowQueryExport,
 };
 
-export const EXPORT_PATH = /^\/api\/export\/([a-z]+)\.(csv|json)$/;
+export const EXPORT_PATH = /^\/api\/export\/([a-z][a-z-]*)\.(csv|json)$/;

@@ -10,7 +10,7 @@ import { idOf } from '../../src/core/ids.js';
 import { sqlOn } from '../support/database.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { countStatements } from '../support/statements.js';
-import { newWorkflow } from '../support/workflows.js';
+import { newWorkflow, startedWorkflow } from '../support/workflows.js';
 
 const BULK = 30_000;
 let server: TestServer;
@@ -114,6 +114,35 @@ describe('exports', () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT', field: 'from' } }] });
     expect((await get(`/api/export/metrics.json?from=${from}`, member.token)).status).toBe(400);
+  });
+
+  it("should export a workflow's tasks, the queue backlog, incidents and slow queries like their fields", async () => {
+    const theirs = await startedWorkflow(server, other.token, [{ name: 'fetch', queue: 'exports-q' }, { name: 'later', queue: 'exports-q', dependsOn: ['fetch'] }], 'with tasks');
+    const [header, ...rows] = parseCsv(await (await get(`/api/export/tasks.csv?workflowId=${theirs.id}`, other.token)).text());
+    expect(header).toEqual(['id', 'name', 'status', 'queue', 'priority', 'attempts', 'maxAttempts', 'workerId', 'createdAt', 'startedAt', 'finishedAt', 'error']);
+    expect(rows.map((r) => [r[1], r[2], r[3]])).toEqual([['fetch', 'READY', 'exports-q'], ['later', 'PENDING', 'exports-q']]);
+    const ready = (await (await get(`/api/export/tasks.json?workflowId=${theirs.id}&status=READY`, other.token)).json()) as Array<{ name: string }>;
+    expect(ready.map((t) => t.name)).toEqual(['fetch']);
+    // another member's workflow is not found, as workflow(id) hides it; a missing id is refused
+    expect((await get(`/api/export/tasks.csv?workflowId=${theirs.id}`, member.token)).status).toBe(404);
+    expect((await get('/api/export/tasks.csv', member.token)).status).toBe(400);
+
+    const queues = (await (await get('/api/export/queues.json', other.token)).json()) as Array<{ name: string; ready: number }>;
+    expect(queues.find((q) => q.name === 'exports-q')).toMatchObject({ ready: 1, running: 0, delayed: 0 });
+    // a member counts its own workflows' tasks only
+    expect(((await (await get('/api/export/queues.json', member.token)).json()) as Array<{ name: string }>).find((q) => q.name === 'exports-q')).toBeUndefined();
+
+    await server.gqlOk('mutation { createIncident(input: { title: "=cmd", impact: LOW, components: ["api"], message: "m" }) { id } }', {}, server.adminToken);
+    const incidents = parseCsv(await (await get('/api/export/incidents.csv', member.token)).text());
+    expect(incidents[0]).toEqual(['id', 'title', 'status', 'impact', 'components', 'startedAt', 'resolvedAt']);
+    expect(incidents.slice(1).map((r) => [r[1], r[2], r[3], r[4], r[6]])).toEqual([["'=cmd", 'INVESTIGATING', 'LOW', '["api"]', '']]);
+
+    expect((await get('/api/export/slow-queries.csv', member.token)).status).toBe(403);
+    const slow = await get('/api/export/slow-queries.json?limit=3', server.adminToken);
+    // 200 with at most 3 statements where pg_stat_statements is on, else its CONFLICT (409) with the hint
+    if (slow.status === 200) expect(((await slow.json()) as unknown[]).length).toBeLessThanOrEqual(3);
+    else expect(await slow.json()).toMatchObject({ errors: [{ extensions: { code: 'CONFLICT' } }] });
+    expect((await get('/api/export/slow-queries.csv?since=soon', server.adminToken)).status).toBe(400);
   });
 
   describe(`streaming ${BULK.toLocaleString('en')} rows`, () => {
