@@ -45,3 +45,10 @@ export async function signOut(): Promise<void> {
   // A full load drops every cached query and the live connection of the old session.
   window.location.assign('/login');
 }
+
+/** Whether the signed-in user may create (ADMIN, MEMBER). */
+export const mayWrite = (): boolean => session.user?.role === 'ADMIN' || session.user?.role === 'MEMBER';
+
+/** Whether the signed-in user may change what `ownerId` owns (ADMIN any, a MEMBER its own). */
+export const mayChange = (ownerId: string): boolean =>
+  session.user?.role === 'ADMIN' || (session.user?.role === 'MEMBER' && session.user.id === ownerId);

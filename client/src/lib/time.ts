@@ -37,3 +37,8 @@ export function duration(ms: number | null | undefined): string {
 export function ago(iso: string, now = Date.now()): string {
   return `${duration(Math.max(0, now - new Date(iso).getTime()))} ago`;
 }
+
+/** `iso` on the wall clock of an IANA `zone` (a schedule's), with the zone's abbreviation. */
+export function zonedTime(iso: string, zone: string): string {
+  return new Intl.DateTimeFormat(undefined, { timeZone: zone, weekday: 'short', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' }).format(new Date(iso));
+}

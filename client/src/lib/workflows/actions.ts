@@ -16,3 +16,7 @@ export const startWorkflow = (id: string, name: string) => run(StartWorkflowDocu
 export const cancelWorkflow = (id: string, name: string) => run(CancelWorkflowDocument, { id }, `Cancelled “${name}”.`);
 export const deleteWorkflow = (id: string, name: string) => run(DeleteWorkflowDocument, { id }, `Deleted “${name}”.`);
 export const retryTask = (id: string, name: string) => run(RetryTaskDocument, { id }, `Task “${name}” will run again.`);
+
+/** A delayed start: the workflow stays DRAFT, shown as scheduled, until `at`. */
+export const startWorkflowAt = (id: string, name: string, at: Date) =>
+  run(StartWorkflowDocument, { id, at: at.toISOString() }, `“${name}” will start at ${at.toLocaleString()}.`);
