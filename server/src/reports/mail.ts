@@ -3,8 +3,9 @@
  * since the slot before goes to REPORT_EMAIL_TO. Every replica looks every
  * SCHEDULER_INTERVAL_MS; the one whose insert of the slot's `report_mails` row wins sends it, so
  * a slot is mailed once across replicas. A send that failed, or whose replica died mid-way, is
- * claimed again after `LEASE_MS` (at most `MAX_ATTEMPTS` times). A slot more than `CATCH_UP_MS`
- * old (every replica was down) is not mailed.
+ * claimed again after `LEASE_MS` (at most `MAX_ATTEMPTS` times); a replica asks about a slot it
+ * has tried once a lease, not every look. A slot more than `CATCH_UP_MS` old (every replica was
+ * down) is not mailed.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { AppServices } from '../app/context.js';
@@ -63,10 +64,14 @@ export function startReportMail(app: AppServices) {
   if (!reportEmailTo || !smtpUrl) return { async stop() {} };
   const spec = { cron: reportCron, timezone: 'UTC', seconds: scheduleSeconds };
   let mailer: Transporter | undefined;
+  // A slot this replica already tried to claim is asked about again only once a lease has passed.
+  let tried = { slot: 0, at: 0 };
   const job = repeat('report-mail', app.config.schedulerIntervalMs, async () => {
     const now = new Date();
     const slot = lastSlotAtOrBefore(spec, now);
     if (!slot || now.getTime() - slot.getTime() > CATCH_UP_MS) return;
+    if (tried.slot === slot.getTime() && now.getTime() - tried.at < LEASE_MS) return;
+    tried = { slot: slot.getTime(), at: now.getTime() };
     const previous = lastSlotAtOrBefore(spec, new Date(slot.getTime() - 1));
     const from = new Date(Math.max(previous?.getTime() ?? slot.getTime() - 7 * 86_400_000, slot.getTime() - MAX_REPORT_DAYS * 86_400_000));
     const em = app.orm.em.fork() as EntityManager;
