@@ -4,7 +4,9 @@ import { auditExport } from '../audit/export.js';
 import type { ExportList } from '../http/export.js';
 import { metricExport } from '../metrics/export.js';
 import { slowQueryExport } from '../observability/export.js';
+import { scheduleExport } from '../schedules/export.js';
 import { incidentExport } from '../status/export.js';
+import { templateExport } from '../templates/export.js';
 import { queueExport, taskExport, workflowExport } from '../workflows/export.js';
 import type { Context } from './context.js';
 
@@ -17,6 +19,8 @@ export const EXPORTS: Record<string, (ctx: Context) => ExportList> = {
   queues: queueExport,
   incidents: incidentExport,
   'slow-queries': slowQueryExport,
+  templates: templateExport,
+  schedules: scheduleExport,
 };
 
 export const EXPORT_PATH = /^\/api\/export\/([a-z][a-z-]*)\.(csv|json)$/;

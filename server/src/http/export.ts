@@ -21,8 +21,11 @@ export interface ExportList {
 
 export type ExportFormat = 'csv' | 'json';
 
+/** One page of a Relay connection, after a cursor. */
+export type ConnectionPage<T> = (after: string | null) => Promise<{ edges: Array<{ node: T }>; pageInfo: { hasNextPage: boolean; endCursor?: string | null } }>;
+
 /** A Relay connection read to its end, a page at a time. */
-export async function* connectionPages<T>(page: (after: string | null) => Promise<{ edges: Array<{ node: T }>; pageInfo: { hasNextPage: boolean; endCursor?: string | null } }>): AsyncIterable<T[]> {
+export async function* connectionPages<T>(page: ConnectionPage<T>): AsyncIterable<T[]> {
   let after: string | null = null;
   for (;;) {
     const connection = await page(after);
@@ -30,6 +33,16 @@ export async function* connectionPages<T>(page: (after: string | null) => Promis
     if (!connection.pageInfo.hasNextPage || !connection.pageInfo.endCursor) return;
     after = connection.pageInfo.endCursor;
   }
+}
+
+/** A list without filters read through its Relay connection to its end, each node made a row (e.g. global ids). */
+export function connectionExport<T>(columns: string[], page: ConnectionPage<T>, row: (node: T) => object): ExportList {
+  return {
+    columns,
+    async *pages() {
+      for await (const nodes of connectionPages(page)) yield nodes.map(row);
+    },
+  };
 }
 
 /** A comma-separated list parameter whose values must be among `allowed` (an enum's). */

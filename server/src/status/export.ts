@@ -2,16 +2,11 @@
 import type { Context } from '../app/context.js';
 import { toGlobalId } from '../core/ids.js';
 import { MAX_PAGE_SIZE } from '../db/pagination.js';
-import { connectionPages, type ExportList } from '../http/export.js';
+import { connectionExport, type ExportList } from '../http/export.js';
 import { listIncidents } from './service.js';
 
-export function incidentExport(ctx: Context): ExportList {
-  return {
-    columns: ['id', 'title', 'status', 'impact', 'components', 'startedAt', 'resolvedAt'],
-    async *pages() {
-      for await (const page of connectionPages((after) => listIncidents(ctx, { first: MAX_PAGE_SIZE, after }))) {
-        yield page.map((incident) => ({ ...incident, id: toGlobalId('Incident', incident.id) }));
-      }
-    },
-  };
-}
+export const incidentExport = (ctx: Context): ExportList => connectionExport(
+  ['id', 'title', 'status', 'impact', 'components', 'startedAt', 'resolvedAt'],
+  (after) => listIncidents(ctx, { first: MAX_PAGE_SIZE, after }),
+  (incident) => ({ ...incident, id: toGlobalId('Incident', incident.id) }),
+);

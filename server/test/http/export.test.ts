@@ -145,6 +145,20 @@ describe('exports', () => {
     expect((await get('/api/export/slow-queries.csv?since=soon', server.adminToken)).status).toBe(400);
   });
 
+  it('should export templates and schedules as their fields list them to the caller', async () => {
+    const { createTemplate: template } = await server.gqlOk('mutation { createTemplate(input: { name: "nightly export", tasks: [{ name: "a" }] }) { id } }', {}, other.token);
+    const { createSchedule: schedule } = await server.gqlOk('mutation ($t: ID!) { createSchedule(input: { templateId: $t, cron: "30 2 * * *", timezone: "Europe/Berlin" }) { id } }', { t: template.id }, other.token);
+    const [header, ...rows] = parseCsv(await (await get('/api/export/templates.csv', other.token)).text());
+    expect(header).toEqual(['id', 'name', 'description', 'latestVersion', 'ownerId', 'createdAt', 'updatedAt']);
+    expect(rows.map((r) => [r[0], r[1], r[3], r[4]])).toEqual([[template.id, 'nightly export', '1', other.id]]);
+    const schedules = (await (await get('/api/export/schedules.json', other.token)).json()) as Array<Record<string, unknown>>;
+    expect(schedules.map((s) => [s.id, s.templateId, s.cron, s.timezone, s.paused])).toEqual([[schedule.id, template.id, '30 2 * * *', 'Europe/Berlin', false]]);
+    // another member sees neither
+    expect(await (await get('/api/export/templates.json', member.token)).json()).toEqual([]);
+    expect(await (await get('/api/export/schedules.json', member.token)).json()).toEqual([]);
+    expect((await get('/api/export/schedules.csv')).status).toBe(401);
+  });
+
   describe(`streaming ${BULK.toLocaleString('en')} rows`, () => {
     beforeAll(async () => {
       // 2 KB descriptions: 60 MB in all, far more than the sockets' buffers hold.
