@@ -12,6 +12,8 @@
  * with its own ratios against the SQL limit.
  *
  *   npm run bench:claims        (TASKS=10000 WORKERS=4 RUNS=3; REDIS_URL, DATABASE_URL)
+ * SYSTEMS (which rounds, e.g. "api,sdk"; default all four), BENCH_CPU_PROF (a folder: the real
+ * server writes a --cpu-prof profile there).
  */
 import { randomBytes } from 'node:crypto';
 import { Queue, Worker as BullWorker } from 'bullmq';
@@ -29,7 +31,7 @@ const PER_WORKFLOW = 100;
 const REDIS = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 
 type System = 'sql' | 'api' | 'sdk' | 'bullmq';
-const ORDER: System[] = ['sql', 'api', 'sdk', 'bullmq'];
+const ORDER = (process.env.SYSTEMS?.split(',') ?? ['sql', 'api', 'sdk', 'bullmq']) as System[];
 
 /** Runs `count` jobs, `parallel` at a time. */
 async function inParallel(count: number, parallel: number, job: (i: number) => Promise<void>): Promise<void> {
@@ -49,17 +51,23 @@ async function readyTasks(target: Target, queue: string): Promise<void> {
 }
 
 /**
- * Tasks per second for the API without the SDK: WORKERS loops of claimTask then completeTask over
+ * Tasks per second for the API without the SDK: WORKERS loops of claimTask, then
+ * completeAndClaimTask (the completion and the next claim in one request, as the SDK does) over
  * HTTP, selecting only what a claim needs. The SDK's own cost is the gap between this and sdkRound.
  */
 async function apiRound(target: Target, queue: string): Promise<number> {
   await readyTasks(target, queue);
   const started = performance.now();
   await Promise.all(Array.from({ length: WORKERS }, async (_, i) => {
-    for (;;) {
-      const { claimTask } = await gql(target, 'mutation ($q: [String!], $w: String) { claimTask(queues: $q, workerId: $w) { id attempts } }', { q: [queue], w: `bench-${i}` });
-      if (!claimTask) return;
-      await gql(target, 'mutation ($id: ID!, $a: Int!) { completeTask(id: $id, attempt: $a, output: null) { id } }', { id: claimTask.id, a: claimTask.attempts });
+    const claim = { q: [queue], w: `bench-${i}` };
+    let { claimTask: task } = await gql(target, 'mutation ($q: [String!], $w: String) { claimTask(queues: $q, workerId: $w) { id attempts } }', claim);
+    while (task) {
+      const { completeAndClaimTask } = await gql(
+        target,
+        'mutation ($id: ID!, $a: Int!, $q: [String!], $w: String) { completeAndClaimTask(id: $id, attempt: $a, output: null, queues: $q, workerId: $w) { next { id attempts } } }',
+        { id: task.id, a: task.attempts, ...claim },
+      );
+      task = completeAndClaimTask.next;
     }
   }));
   return TASKS / ((performance.now() - started) / 1000);
@@ -155,29 +163,34 @@ async function bullmqRound(queueName: string): Promise<number> {
   }
 }
 
+/** A round SYSTEMS left out shows as –. */
+const rate = (value: number | undefined) => (value === undefined ? '–' : fixed(value, 0));
+
 async function main(): Promise<void> {
   const databaseUrl = databaseOnServer(`wf_bench_claims_${randomBytes(3).toString('hex')}`);
   await recreateDatabase(databaseUrl);
-  const target = await startRealServer({ databaseUrl });
-  const results: Array<Record<System, number>> = [];
+  const profile = process.env.BENCH_CPU_PROF;
+  const target = await startRealServer({ databaseUrl, nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [] });
+  const results: Array<Partial<Record<System, number>>> = [];
   try {
     console.log(machine());
     console.log(`${TASKS} one-step tasks, ${WORKERS} workers, ${RUNS} runs, rounds interleaved`);
     for (let run = 0; run < RUNS; run++) {
-      const figures = {} as Record<System, number>;
+      const figures: Partial<Record<System, number>> = {};
       const order = ORDER.map((_, i) => ORDER[(i + run) % ORDER.length]);
       for (const system of order) {
         const queue = `claims-${run}-${system}`;
         const round = { sql: () => sqlRound(databaseUrl, queue), api: () => apiRound(target, queue), sdk: () => sdkRound(target, queue), bullmq: () => bullmqRound(queue) }[system];
         figures[system] = await round();
-        console.log(`  run ${run + 1} ${system.padEnd(6)} ${fixed(figures[system], 0).padStart(6)} tasks/s`);
+        console.log(`  run ${run + 1} ${system.padEnd(6)} ${rate(figures[system]).padStart(6)} tasks/s`);
       }
       results.push(figures);
     }
     console.log('\n| run | bare SQL (tasks/s) | API without SDK | SDK | BullMQ | SDK / SQL | SDK / API | BullMQ / SQL |');
     console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '–' : `${fixed(a / b, 2)}×`);
     results.forEach((f, i) => {
-      console.log(`| ${i + 1} | ${fixed(f.sql, 0)} | ${fixed(f.api, 0)} | ${fixed(f.sdk, 0)} | ${fixed(f.bullmq, 0)} | ${fixed(f.sdk / f.sql, 2)}× | ${fixed(f.sdk / f.api, 2)}× | ${fixed(f.bullmq / f.sql, 2)}× |`);
+      console.log(`| ${i + 1} | ${rate(f.sql)} | ${rate(f.api)} | ${rate(f.sdk)} | ${rate(f.bullmq)} | ${ratio(f.sdk, f.sql)} | ${ratio(f.sdk, f.api)} | ${ratio(f.bullmq, f.sql)} |`);
     });
   } finally {
     await target.stop();

@@ -23,6 +23,7 @@ import { Migration20261203091500_default_inhibition } from './Migration202612030
 import { Migration20261203153000_setup_steps } from './Migration20261203153000_setup_steps.js';
 import { Migration20261203152000_metric_rollups_day } from './Migration20261203152000_metric_rollups_day.js';
 import { Migration20261203152500_report_mails } from './Migration20261203152500_report_mails.js';
+import { Migration20261203154000_run_ready_at } from './Migration20261203154000_run_ready_at.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -45,4 +46,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203153000_setup_steps', class: Migration20261203153000_setup_steps },
   { name: 'Migration20261203152000_metric_rollups_day', class: Migration20261203152000_metric_rollups_day },
   { name: 'Migration20261203152500_report_mails', class: Migration20261203152500_report_mails },
+  { name: 'Migration20261203154000_run_ready_at', class: Migration20261203154000_run_ready_at },
 ];

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { Client } from 'graphql-ws';
 import {
   WorkerClaimTaskDocument,
+  WorkerCompleteAndClaimTaskDocument,
   WorkerCompleteTaskDocument,
   WorkerFailTaskDocument,
   WorkerHeartbeatTaskDocument,
@@ -119,6 +120,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const connection: Connection = { url, token };
   const workerId = options.workerId ?? `${hostname()}:${process.pid}${++workers > 1 ? `:${workers}` : ''}`;
   const held = new Map<string, Held>();
+  const claimArgs = { queues: queues.length ? queues : null, workerId };
   const emit = <K extends keyof WorkerEvents>(event: K, ...args: Parameters<WorkerEvents[K]>) => {
     try {
       (on[event] as ((...a: unknown[]) => void) | undefined)?.(...args);
@@ -187,7 +189,7 @@ export function createWorker(options: WorkerOptions): Worker {
     while (!stopping && held.size < concurrency) {
       let claimed: ClaimedTaskFragment | null;
       try {
-        claimed = (await request(connection, WorkerClaimTaskDocument, { queues: queues.length ? queues : null, workerId }, halt.signal)).claimTask;
+        claimed = (await request(connection, WorkerClaimTaskDocument, claimArgs, halt.signal)).claimTask;
         claimFailures = 0;
       } catch (error) {
         if (stopping) return;
@@ -242,8 +244,8 @@ export function createWorker(options: WorkerOptions): Worker {
         (output) => report(entry, { output }),
         (error) => report(entry, { error: error instanceof Error ? error : new Error(String(error)) }),
       )
-      .catch((error) => emit('error', error))
-      .finally(() => release(entry));
+      .catch((error) => (emit('error', error), null))
+      .then((next) => release(entry, next));
   };
 
   const abort = (entry: Held, reason: TaskAbortedError) => {
@@ -271,8 +273,12 @@ export function createWorker(options: WorkerOptions): Worker {
     return entry.beat;
   };
 
-  /** completeTask or failTask for the attempt, tried again while the server is unreachable. */
-  const report = async (entry: Held, outcome: { output?: unknown; error?: Error }) => {
+  /**
+   * completeTask or failTask for the attempt, tried again while the server is unreachable. A
+   * completion claims the next task in the same request (completeAndClaimTask) unless the worker
+   * is stopping: that task, if any, takes the slot this one leaves.
+   */
+  const report = async (entry: Held, outcome: { output?: unknown; error?: Error }): Promise<ClaimedTaskFragment | null> => {
     const { task } = entry;
     let { output, error } = outcome;
     if (!error) {
@@ -283,22 +289,28 @@ export function createWorker(options: WorkerOptions): Worker {
       }
     }
     for (let failures = 0; ; failures++) {
-      if (entry.controller.signal.aborted || halt.signal.aborted) return;
+      if (entry.controller.signal.aborted || halt.signal.aborted) return null;
       try {
+        let next: ClaimedTaskFragment | null = null;
         if (error) {
           const message = error.message || error.name || 'failed';
           await request(connection, WorkerFailTaskDocument, { id: task.id, attempt: task.attempt, error: message, errorType: error.name }, halt.signal);
           emit('failed', task, error);
-        } else {
+        } else if (stopping) {
           await request(connection, WorkerCompleteTaskDocument, { id: task.id, attempt: task.attempt, output }, halt.signal);
           emit('completed', task, output);
+        } else {
+          const handoff = await request(connection, WorkerCompleteAndClaimTaskDocument, { id: task.id, attempt: task.attempt, output, ...claimArgs }, halt.signal);
+          emit('completed', task, output);
+          next = handoff.completeAndClaimTask.next ?? null;
         }
-        return;
+        return next;
       } catch (refused) {
-        if (halt.signal.aborted) return;
+        if (halt.signal.aborted) return null;
         if (!(refused instanceof WorkflowFactoryError)) throw refused;
         if (refused.code === 'CONFLICT' || refused.code === 'NOT_FOUND') {
-          return abort(entry, new TaskAbortedError('lease lost', `task "${task.name}" attempt ${task.attempt} could not be reported: ${refused.message}`));
+          abort(entry, new TaskAbortedError('lease lost', `task "${task.name}" attempt ${task.attempt} could not be reported: ${refused.message}`));
+          return null;
         }
         if (!error && refused.code === 'BAD_USER_INPUT') {
           // The server refused the output (too large): the attempt fails saying why.
@@ -312,9 +324,11 @@ export function createWorker(options: WorkerOptions): Worker {
     }
   };
 
-  const release = (entry: Held) => {
+  /** The slot of a finished task: to the task its completion claimed, if any, else to the next claim. */
+  const release = (entry: Held, next: ClaimedTaskFragment | null) => {
     clearInterval(entry.timer);
     held.delete(entry.task.id);
+    if (next) begin(toTask(next));
     fill();
   };
 
@@ -406,9 +420,12 @@ export function createWorker(options: WorkerOptions): Worker {
       process.removeListener('SIGINT', onSignal);
       unsubscribe?.();
       await filling;
-      const finished = Promise.all([...held.values()].map((entry) => entry.settled));
       let graceTimer: NodeJS.Timeout | undefined;
-      await Promise.race([finished, new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
+      const grace = new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)));
+      let graceOver = false;
+      void grace.then(() => (graceOver = true));
+      // Again while tasks remain: a completion sent before stop() may still hand over a next task.
+      while (held.size && !graceOver) await Promise.race([Promise.all([...held.values()].map((entry) => entry.settled)), grace]);
       clearTimeout(graceTimer);
       for (const entry of held.values()) {
         // Past the grace period: the handler is told to stop; the server returns the attempt once its lease lapses.

@@ -145,6 +145,17 @@ export type WorkerCompleteTaskMutationVariables = Exact<{
 
 export type WorkerCompleteTaskMutation = { completeTask: { id: string, status: TaskStatus } };
 
+export type WorkerCompleteAndClaimTaskMutationVariables = Exact<{
+  id: string | number;
+  attempt: number;
+  output?: unknown;
+  queues?: Array<string> | string | null | undefined;
+  workerId?: string | null | undefined;
+}>;
+
+
+export type WorkerCompleteAndClaimTaskMutation = { completeAndClaimTask: { completed: { id: string, status: TaskStatus }, next: { id: string, name: string, queue: string, attempts: number, maxAttempts: number, priority: number, timeoutSeconds: number | null, heartbeatTimeoutSeconds: number, leaseExpiresAt: string | null, workflow: { id: string, name: string }, dependsOn: Array<{ name: string, output: unknown }> } | null } };
+
 export type WorkerFailTaskMutationVariables = Exact<{
   id: string | number;
   attempt: number;
@@ -336,6 +347,43 @@ export const WorkerCompleteTaskDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WorkerCompleteTaskMutation, WorkerCompleteTaskMutationVariables>;
+export const WorkerCompleteAndClaimTaskDocument = new TypedDocumentString(`
+    mutation WorkerCompleteAndClaimTask($id: ID!, $attempt: Int!, $output: JSON, $queues: [String!], $workerId: String) {
+  completeAndClaimTask(
+    id: $id
+    attempt: $attempt
+    output: $output
+    queues: $queues
+    workerId: $workerId
+  ) {
+    completed {
+      id
+      status
+    }
+    next {
+      ...ClaimedTask
+    }
+  }
+}
+    fragment ClaimedTask on Task {
+  id
+  name
+  queue
+  attempts
+  maxAttempts
+  priority
+  timeoutSeconds
+  heartbeatTimeoutSeconds
+  leaseExpiresAt
+  workflow {
+    id
+    name
+  }
+  dependsOn {
+    name
+    output
+  }
+}`) as unknown as TypedDocumentString<WorkerCompleteAndClaimTaskMutation, WorkerCompleteAndClaimTaskMutationVariables>;
 export const WorkerFailTaskDocument = new TypedDocumentString(`
     mutation WorkerFailTask($id: ID!, $attempt: Int!, $error: String!, $errorType: String) {
   failTask(id: $id, attempt: $attempt, error: $error, errorType: $errorType) {

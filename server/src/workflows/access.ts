@@ -29,13 +29,22 @@ export async function lockWorkflow(tx: EntityManager, viewer: Viewer, workflowId
 
 /** Locks a task and its workflow (workflow first, as everywhere) for a lifecycle change; hidden as its workflow is. */
 export async function lockTask(tx: EntityManager, viewer: Viewer, taskId: string): Promise<{ task: Task; workflow: Workflow }> {
-  const [owner] = await tx.execute('select workflow_id from tasks where id = ?', [taskId]);
-  if (!owner) throw notFound('Task');
-  // Only "hidden" becomes NOT_FOUND: a deadlock here must reach the transaction retry.
-  const workflow = await lockWorkflow(tx, viewer, owner.workflow_id, 'Task');
+  const [locked] = await tx.execute('select * from workflows where id = (select workflow_id from tasks where id = ?) for update', [taskId]);
+  // Only "hidden" (or gone) becomes NOT_FOUND: a deadlock here must reach the transaction retry.
+  if (!locked || !mayChange(viewer, locked.owner_id)) throw notFound('Task');
   const [row] = await tx.execute('select * from tasks where id = ? for update', [taskId]);
   if (!row) throw notFound('Task');
-  return { task: taskFromRow(row), workflow };
+  return { task: taskFromRow(row), workflow: workflowFromRow(locked) };
+}
+
+/**
+ * Locks a task, not its workflow, for its completion (lifecycle.completeAttempt locks the
+ * workflow later, once the task is done); hidden as its workflow is.
+ */
+export async function lockTaskAlone(tx: EntityManager, viewer: Viewer, taskId: string): Promise<Task> {
+  const [row] = await tx.execute('select t.*, w.owner_id from tasks t join workflows w on w.id = t.workflow_id where t.id = ? for update of t', [taskId]);
+  if (!row || !mayChange(viewer, row.owner_id)) throw notFound('Task');
+  return taskFromRow(row);
 }
 
 /** A task the viewer may change, read without a lock (heartbeats), or NOT_FOUND. */

@@ -1,7 +1,8 @@
 /**
  * Every status transition of a workflow and its tasks, and nothing else: callers (service.ts,
- * task-service.ts) check who asks, lock the workflow (access.ts) and run these inside their
- * transaction; each transition records the events of what it changed.
+ * task-service.ts) check who asks, lock the workflow (access.ts; a completion locks its task,
+ * and completeAttempt the workflow after) and run these inside their transaction; each
+ * transition records the events of what it changed.
  *
  * Workflow: DRAFT → PENDING (started) → RUNNING (a task claimed) → SUCCEEDED | FAILED, or
  * CANCELLED from any unfinished status; a retried task reopens a finished workflow (RUNNING).
@@ -20,8 +21,9 @@ import type { RecordEvent } from '../live/mutate.js';
 import { FINISHED_WORKFLOW_STATUSES, Workflow, WorkflowStatus } from './entity.js';
 import { workflowEvent, WorkflowEventKind } from './events.js';
 import { workflowFromRow } from './loaders.js';
+import { lockWorkflowRow } from './access.js';
 import { Task, TaskStatus, type RetryPolicy } from './task-entity.js';
-import { taskFromRow } from './task-loaders.js';
+import { DEPENDS_ON_IDS, taskFromRow } from './task-loaders.js';
 
 const ACTIVE_WORKFLOW = [WorkflowStatus.PENDING, WorkflowStatus.RUNNING];
 
@@ -66,12 +68,18 @@ const LEASE = `now() + heartbeat_timeout_seconds * interval '1 second'`;
 /** An attempt's outcome, as its TaskRun keeps it. */
 type RunOutcome = 'SUCCEEDED' | 'FAILED' | AttemptExpiry | 'CANCELLED';
 
-/** Closes the task's open run (its current attempt), if it has one. */
-async function closeRun(tx: EntityManager, taskId: string, outcome: RunOutcome, error: string | null = null, errorType: string | null = null): Promise<void> {
-  await tx.execute(
-    `update task_runs set finished_at = now(), outcome = ?, error = ?, error_type = ? where task_id = ? and finished_at is null`,
-    [outcome, error, errorType, taskId],
+/**
+ * The task's update, with its open run (the current attempt) closed as `outcome` in the same
+ * statement: `update` is an `update tasks … returning *` whose placeholders come first.
+ */
+async function updateClosingRun(tx: EntityManager, update: string, params: unknown[], taskId: string, outcome: RunOutcome, error: string | null = null, errorType: string | null = null): Promise<Task> {
+  const [row] = await tx.execute(
+    `with changed as (${update}),
+     closed as (update task_runs set finished_at = now(), outcome = ?, error = ?, error_type = ? where task_id = ? and finished_at is null)
+     select * from changed`,
+    [...params, outcome, error, errorType, taskId],
   );
+  return taskFromRow(row);
 }
 
 /** Seconds before the next attempt after attempt `attempt` failed: none without a policy. */
@@ -101,22 +109,22 @@ async function setWorkflowStatus(tx: EntityManager, workflow: Workflow, status: 
  */
 async function advanceWorkflow(tx: EntityManager, workflow: Workflow, record: RecordEvent): Promise<Workflow> {
   if (!isActive(workflow)) return workflow;
-  const readied = await tx.execute(
-    `update tasks t set status = 'READY', ready_at = now(), updated_at = now()
-      where t.workflow_id = ? and t.status = 'PENDING'
-        and not exists (select 1 from task_dependencies d join tasks dep on dep.id = d.depends_on_id
-                         where d.task_id = t.id and dep.status <> 'SUCCEEDED')
-      returning *`,
-    [workflow.id],
-  );
-  recordTaskChanges(record, workflow, readied.map(taskFromRow));
-
+  // One statement: the counts read the tasks as they were before `readied` (a statement does not
+  // see its own changes), which counts the same, PENDING and READY being both open and unsuccessful.
   const [left] = await tx.execute(
-    `select count(*) filter (where status in ('PENDING', 'READY', 'RUNNING'))::int as open,
-            count(*) filter (where status <> 'SUCCEEDED')::int as unsuccessful
+    `with readied as (
+       update tasks t set status = 'READY', ready_at = now(), updated_at = now()
+        where t.workflow_id = ? and t.status = 'PENDING'
+          and not exists (select 1 from task_dependencies d join tasks dep on dep.id = d.depends_on_id
+                           where d.task_id = t.id and dep.status <> 'SUCCEEDED')
+        returning t.*)
+     select count(*) filter (where status in ('PENDING', 'READY', 'RUNNING'))::int as open,
+            count(*) filter (where status <> 'SUCCEEDED')::int as unsuccessful,
+            (select coalesce(json_agg(r), '[]') from readied r) as readied
        from tasks where workflow_id = ?`,
-    [workflow.id],
+    [workflow.id, workflow.id],
   );
+  recordTaskChanges(record, workflow, (left.readied as Record<string, unknown>[]).map(taskFromRow));
   if (left.open > 0) return workflow;
   const status = left.unsuccessful === 0 ? WorkflowStatus.SUCCEEDED : WorkflowStatus.FAILED;
   return setWorkflowStatus(tx, workflow, status, record);
@@ -154,28 +162,39 @@ export async function cancelWorkflow(tx: EntityManager, workflow: Workflow, reco
   return setWorkflowStatus(tx, workflow, WorkflowStatus.CANCELLED, record);
 }
 
+/** A claimed attempt and its workflow (RUNNING now). */
+export interface StartedAttempt {
+  task: Task;
+  workflow: Workflow;
+}
+
 /**
- * READY → RUNNING for a task the caller has locked (claimTask's SKIP LOCKED pick): a new
- * attempt starts, held by `workerId` for one lease, and a PENDING workflow is now RUNNING.
+ * READY → RUNNING for the task `pick` selects and locks (claimStatement's SKIP LOCKED pick), if
+ * any: a new attempt starts, held by `workerId` for one lease, and a PENDING workflow is now
+ * RUNNING. The task row carries its dependencies' ids (the task loaders' dependsOnIds).
  */
-export async function startAttempt(tx: EntityManager, taskId: string, workerId: string | null, record: RecordEvent): Promise<Task> {
+export async function startAttempt(tx: EntityManager, pick: { sql: string; params: unknown[] }, workerId: string | null, record: RecordEvent): Promise<StartedAttempt | null> {
   const [row] = await tx.execute(
-    `update tasks set status = 'RUNNING', attempts = attempts + 1, started_at = now(), finished_at = null, updated_at = now(),
-            worker_id = ?, lease_expires_at = ${LEASE}, last_heartbeat_at = null, heartbeat_details = null, next_attempt_at = null
-      where id = ? returning *`,
-    [workerId, taskId],
+    `with started as (
+       update tasks set status = 'RUNNING', attempts = attempts + 1, started_at = now(), finished_at = null, updated_at = now(),
+              worker_id = ?, lease_expires_at = ${LEASE}, last_heartbeat_at = null, heartbeat_details = null, next_attempt_at = null
+        where id = (${pick.sql}) returning *),
+     run as (insert into task_runs (task_id, attempt, worker_id, ready_at) select id, attempts, worker_id, ready_at from started)
+     select t.*, ${DEPENDS_ON_IDS} as depends_on_ids from started t`,
+    [workerId, ...pick.params],
   );
+  if (!row) return null;
   const task = taskFromRow(row);
-  await tx.execute('insert into task_runs (task_id, attempt, worker_id) values (?, ?, ?)', [task.id, task.attempts, workerId]);
-  const [started] = await tx.execute(
-    `update workflows set status = 'RUNNING', updated_at = now() where id = ? and status = 'PENDING' returning *`,
-    [task.workflowId],
+  const [current] = await tx.execute(
+    `with started as (update workflows set status = 'RUNNING', updated_at = now() where id = ? and status = 'PENDING' returning *)
+     select true as just_started, * from started
+     union all select false, * from workflows where id = ? and not exists (select 1 from started)`,
+    [task.workflowId, task.workflowId],
   );
-  const [current] = started ? [started] : await tx.execute('select * from workflows where id = ?', [task.workflowId]);
   const workflow = workflowFromRow(current);
-  if (started) record(workflowEvent(WorkflowEventKind.UPDATED, workflow));
+  if (current.just_started) record(workflowEvent(WorkflowEventKind.UPDATED, workflow));
   record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, task));
-  return task;
+  return { task, workflow };
 }
 
 /**
@@ -206,17 +225,28 @@ export async function heartbeatAttempt(tx: EntityManager, task: Task, attempt: n
   return stopOrRefuse(current) ?? Promise.reject(conflict(`Lease lost: attempt ${attempt} of task "${task.name}" is no longer running`));
 }
 
-/** RUNNING → SUCCEEDED, readying its dependants (and finishing the workflow when it was the last). */
-export async function completeAttempt(tx: EntityManager, workflow: Workflow, task: Task, done: { attempt?: number | null; output: string | null }, record: RecordEvent): Promise<Task> {
+/**
+ * RUNNING → SUCCEEDED for a task the caller has locked (not its workflow), readying its
+ * dependants and finishing the workflow when it was the last. The workflow is locked only after
+ * the task's update, for the rest of the transaction: completions of one workflow's tasks run
+ * side by side and queue only for its readying and finishing (`advanceWorkflow`), where each
+ * reads the tasks after taking the lock, so whichever takes it last sees every other task
+ * done — they committed to release it. (Cancelling takes the workflow first, then its running
+ * tasks: should it come in between, PostgreSQL breaks the deadlock and the transaction retries.)
+ */
+export async function completeAttempt(tx: EntityManager, task: Task, done: { attempt?: number | null; output: string | null }, record: RecordEvent): Promise<Task> {
   requireAttempt(task, done.attempt, 'complete');
-  const [row] = await tx.execute(
+  const succeeded = await updateClosingRun(
+    tx,
     `update tasks set status = 'SUCCEEDED', error = null, error_type = null, output = ?::jsonb, lease_expires_at = null,
             finished_at = now(), updated_at = now()
       where id = ? returning *`,
     [done.output, task.id],
+    task.id,
+    'SUCCEEDED',
   );
-  await closeRun(tx, task.id, 'SUCCEEDED');
-  const succeeded = taskFromRow(row);
+  const workflow = await lockWorkflowRow(tx, task.workflowId);
+  if (!workflow) throw notFound('Task');
   record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, succeeded));
   await advanceWorkflow(tx, workflow, record);
   return succeeded;
@@ -245,16 +275,19 @@ export async function failAttempt(tx: EntityManager, workflow: Workflow, task: T
   // A task of a workflow that already finished would wait as READY for a claim that never comes.
   const retry = task.attempts < task.maxAttempts && isActive(workflow) && !nonRetryable;
   const delay = retry ? backoffSeconds(task.retry, task.attempts) : 0;
-  const [row] = await tx.execute(
+  const failed = await updateClosingRun(
+    tx,
     `update tasks set status = ?, error = ?, error_type = ?, lease_expires_at = null, updated_at = now(),
             ready_at = case when ? then now() + ? * interval '1 second' else ready_at end,
             next_attempt_at = case when ? then now() + ? * interval '1 second' end,
             finished_at = case when ? then null else now() end
       where id = ? returning *`,
     [retry ? TaskStatus.READY : TaskStatus.FAILED, failure.error, failure.errorType, retry, delay, retry && delay > 0, delay, retry, task.id],
+    task.id,
+    failure.outcome ?? 'FAILED',
+    failure.error,
+    failure.errorType,
   );
-  await closeRun(tx, task.id, failure.outcome ?? 'FAILED', failure.error, failure.errorType);
-  const failed = taskFromRow(row);
   record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, failed));
   if (!retry && isActive(workflow)) {
     await cancelOpenTasks(tx, workflow, false, record);

@@ -32,6 +32,7 @@ export class RetryPolicy {
 export class TaskRun {
   @Field(() => Int) attempt!: number;
   @Field(() => String, { nullable: true }) workerId!: string | null;
+  @Field(() => Date, { nullable: true, description: 'when the attempt could first be claimed (the task became READY, or its backoff ended); it queued until startedAt' }) readyAt!: Date | null;
   @Field(() => Date) startedAt!: Date;
   @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
   @Field(() => String, { nullable: true, description: 'SUCCEEDED, FAILED, TIMED_OUT, LOST or CANCELLED; null while it runs' }) outcome!: string | null;
@@ -153,4 +154,10 @@ export class TaskDependency {
 
   @PrimaryKey({ type: 'uuid' })
   dependsOnId!: string;
+}
+
+@ObjectType({ description: 'completeAndClaimTask\'s answer: the attempt it completed and the one it claimed next', simpleResolvers: true })
+export class TaskHandoff {
+  @Field(() => Task) completed!: Task;
+  @Field(() => Task, { nullable: true, description: 'null when no task of the queues was READY' }) next!: Task | null;
 }

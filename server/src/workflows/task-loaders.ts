@@ -14,6 +14,7 @@ function runFromRow(row: Record<string, any>): TaskRun {
   return asInstance(TaskRun, {
     attempt: row.attempt,
     workerId: row.worker_id,
+    readyAt: toDate(row.ready_at),
     startedAt: toDate(row.started_at),
     finishedAt: toDate(row.finished_at),
     outcome: row.outcome,
@@ -56,7 +57,7 @@ export function taskFromRow(row: Record<string, any>): Task {
 // Each task row carries the ids it depends on (one index probe per row), so `dependsOn` of a
 // loaded list resolves from the loader cache without another statement.
 // (As text: splitting 'a,b' is cheaper than pg's generic array parser, and uuids hold no commas.)
-const DEPENDS_ON_IDS = "array_to_string(array(select d.depends_on_id from task_dependencies d where d.task_id = t.id), ',')";
+export const DEPENDS_ON_IDS = "array_to_string(array(select d.depends_on_id from task_dependencies d where d.task_id = t.id), ',')";
 
 const TASK_PLAN: ColumnPlan = {
   columns: [
@@ -155,6 +156,11 @@ export function createTaskLoaders(em: Queryable, viewer: Viewer | null, fields: 
 
   return {
     taskById,
+
+    /** A task this request read in full (dependsOnIds included) elsewhere, e.g. the one it just claimed: later lookups answer from it. */
+    primeTask(task: Task): void {
+      taskById.clear(task.id).prime(task.id, remember(task));
+    },
 
     /** All tasks of (visible) workflows, in the order they were declared. */
     tasksByWorkflow: new DataLoader<string, Task[]>(async (ids) => {

@@ -9,7 +9,7 @@ import { MaxItems } from '../graphql/query-limits.js';
 import { WORKFLOW_SCOPED_CACHE } from './cache.js';
 import { Workflow } from './entity.js';
 import { LIMITS } from './validation.js';
-import { Task, TaskRun } from './task-entity.js';
+import { Task, TaskHandoff, TaskRun } from './task-entity.js';
 import { RUNS_SHOWN } from './task-loaders.js';
 import * as tasks from './task-service.js';
 
@@ -80,6 +80,18 @@ export class TaskResolver {
     @Ctx() ctx: Context,
   ): Promise<Task> {
     return tasks.completeTask(ctx, idOf('Task', id), { attempt, output });
+  }
+
+  @Mutation(() => TaskHandoff, { description: 'completeTask then claimTask(queues:, workerId:) in one transaction: a worker\'s one round trip per task; CONFLICT "lease lost" (and no claim) unless that attempt is still running' })
+  completeAndClaimTask(
+    @Arg('id', () => ID) id: string,
+    @Arg('attempt', () => Int) attempt: number,
+    @Arg('output', () => JSONResolver, { nullable: true }) output: unknown,
+    @Arg('queues', () => [String], { nullable: true }) queues: string[] | null,
+    @Arg('workerId', () => String, { nullable: true }) workerId: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<TaskHandoff> {
+    return tasks.completeAndClaimTask(ctx, idOf('Task', id), { attempt, output }, { queues, workerId });
   }
 
   @Mutation(() => Task, { description: 'retried while attempts < maxAttempts; with attempt: CONFLICT "lease lost" unless that attempt is still running' })

@@ -4,13 +4,13 @@
  * changes; the transitions themselves are lifecycle.ts.
  */
 import type { Context } from '../app/context.js';
-import { Role, requireWriter } from '../core/viewer.js';
+import { Role, requireWriter, type Viewer } from '../core/viewer.js';
 import { workflowScope } from './visibility.js';
 import { badInput } from '../core/errors.js';
 import { mutate } from '../live/mutate.js';
 import { truncate } from '../core/text.js';
 import { textArray } from '../db/sql.js';
-import { changeableTask, lockTask } from './access.js';
+import { changeableTask, lockTask, lockTaskAlone } from './access.js';
 import * as lifecycle from './lifecycle.js';
 import { validAttempt, validJson, validLabel, validQueues, WORKER_LIMITS } from './validation.js';
 import type { Task } from './task-entity.js';
@@ -49,19 +49,34 @@ export function claimStatement(queues: readonly string[] | null, ownerId: string
   return { sql, params };
 }
 
+interface ClaimPlan {
+  pick: { sql: string; params: unknown[] };
+  workerId: string | null;
+}
+
+/** The checked claim request of a writer: which statement picks, and who holds the attempt. */
+function claimPlan(viewer: Viewer, request: ClaimRequest): ClaimPlan {
+  const queues = validQueues(request.queue, request.queues);
+  const workerId = validLabel(request.workerId, 'workerId', WORKER_LIMITS.workerIdLength);
+  return { pick: claimStatement(queues, viewer.role === Role.ADMIN ? null : workflowScope(viewer)), workerId };
+}
+
+/** After the commit: what the answer selects of the claimed task (its workflow, its dependencies' ids) is known already. */
+function claimed(ctx: Context, started: lifecycle.StartedAttempt | null): Task | null {
+  if (!started) return null;
+  ctx.loaders.workflowById.clear(started.workflow.id).prime(started.workflow.id, started.workflow);
+  ctx.loaders.primeTask(started.task);
+  return started.task;
+}
+
 /**
  * Hands the next task (claimStatement) of the given queues, if any, of a workflow the viewer
  * may change to the calling worker, with a lease of the task's heartbeatTimeoutSeconds.
  */
 export async function claimTask(ctx: Context, request: ClaimRequest): Promise<Task | null> {
   const viewer = requireWriter(ctx.viewer);
-  const queues = validQueues(request.queue, request.queues);
-  const workerId = validLabel(request.workerId, 'workerId', WORKER_LIMITS.workerIdLength);
-  const { sql, params } = claimStatement(queues, viewer.role === Role.ADMIN ? null : workflowScope(viewer));
-  return mutate(ctx, async (tx, record) => {
-    const [candidate] = await tx.execute(sql, params);
-    return candidate ? lifecycle.startAttempt(tx, candidate.id, workerId, record) : null;
-  });
+  const { pick, workerId } = claimPlan(viewer, request);
+  return claimed(ctx, await mutate(ctx, (tx, record) => lifecycle.startAttempt(tx, pick, workerId, record)));
 }
 
 /** Extends the lease of the running `attempt`; the task says CANCELLED when the worker must stop. */
@@ -77,14 +92,42 @@ export interface Completion {
   output?: unknown;
 }
 
+function validCompletion(completion: Completion): { attempt: number | null | undefined; output: string | null } {
+  return { attempt: validAttempt(completion.attempt), output: validJson(completion.output, 'output', WORKER_LIMITS.outputBytes) };
+}
+
 export async function completeTask(ctx: Context, taskId: string, completion: Completion = {}): Promise<Task> {
   const viewer = requireWriter(ctx.viewer);
-  const attempt = validAttempt(completion.attempt);
-  const output = validJson(completion.output, 'output', WORKER_LIMITS.outputBytes);
+  const done = validCompletion(completion);
   return mutate(ctx, async (tx, record) => {
-    const { task, workflow } = await lockTask(tx, viewer, taskId);
-    return lifecycle.completeAttempt(tx, workflow, task, { attempt, output }, record);
+    return lifecycle.completeAttempt(tx, await lockTaskAlone(tx, viewer, taskId), done, record);
   });
+}
+
+/** What completeAndClaimTask answers: the attempt it completed, and the next one it claimed (null when none was READY). */
+export interface Handoff {
+  completed: Task;
+  next: Task | null;
+}
+
+/**
+ * completeTask, then claimTask, in one transaction: a worker's one round trip per task. The
+ * completion commits with the claim or not at all (a refused completion claims nothing). The
+ * claim comes first, while only the completed task is locked, so that the workflow's lock
+ * (taken by the completion, held to the commit) is held as briefly as alone; when it found
+ * nothing, it looks again after the completion, which may have readied dependants.
+ */
+export async function completeAndClaimTask(ctx: Context, taskId: string, completion: Completion, request: ClaimRequest): Promise<Handoff> {
+  const viewer = requireWriter(ctx.viewer);
+  const done = validCompletion(completion);
+  const { pick, workerId } = claimPlan(viewer, request);
+  const handoff = await mutate(ctx, async (tx, record) => {
+    const task = await lockTaskAlone(tx, viewer, taskId);
+    const next = await lifecycle.startAttempt(tx, pick, workerId, record);
+    const completed = await lifecycle.completeAttempt(tx, task, done, record);
+    return { completed, next: next ?? (await lifecycle.startAttempt(tx, pick, workerId, record)) };
+  });
+  return { completed: handoff.completed, next: claimed(ctx, handoff.next) };
 }
 
 export interface Failure {

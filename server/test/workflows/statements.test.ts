@@ -58,3 +58,26 @@ describe('workflow list statements', () => {
     expect(many.count).toBe(few.count);
   });
 });
+
+describe('worker statements', () => {
+  it('should claim in 4 statements inside its transaction, complete in 6 and do both in 8', async () => {
+    const tasks = Array.from({ length: 3 }, (_, i) => ({ name: `s${i}`, queue: 'statements' }));
+    await newWorkflow(server, server.adminToken, tasks, 'statements').then((w) => server.gqlOk('mutation ($id: ID!) { startWorkflow(id: $id) { id } }', { id: w.id }, server.adminToken));
+    const claim = 'mutation { claimTask(queues: ["statements"], workerId: "w") { id attempts workflow { name } dependsOn { name } } }';
+    const handoff = 'mutation ($id: ID!) { completeAndClaimTask(id: $id, attempt: 1, queues: ["statements"], workerId: "w") { next { id attempts workflow { name } dependsOn { name } } } }';
+    // Outside the transaction: auth, BEGIN and COMMIT; the answer's workflow and dependencies come from the claim.
+    const outside = 3;
+    let task: any;
+    const claimed = await countStatements(server.app, async () => (task = (await server.gqlOk(claim, {}, server.adminToken)).claimTask));
+    expect(task.workflow.name).toBe('statements');
+    const both = await countStatements(server.app, async () => (task = (await server.gqlOk(handoff, { id: task.id }, server.adminToken)).completeAndClaimTask.next));
+    expect(task.dependsOn).toEqual([]);
+    const completed = await countStatements(server.app, () => server.gqlOk('mutation ($id: ID!) { completeTask(id: $id, attempt: 1) { id } }', { id: task.id }, server.adminToken));
+    console.log(`worker statements: claim ${claimed.count}, complete ${completed.count}, complete and claim ${both.count}`);
+    // claim + run, workflow, audit, events
+    expect(claimed.count).toBe(outside + 4);
+    // lock task, complete + close run, lock workflow, advance, audit, events
+    expect(completed.count).toBe(outside + 6);
+    expect(both.count).toBe(outside + 8);
+  });
+});
