@@ -70,6 +70,14 @@ describe('dashboard Reports page', () => {
     expect(rows).toContain('summary,diskPercent,,56,,,');
     expect(rows).toContain('summary,errorRatePercent,,0.5,,,');
     expect(rows.find((row) => row.startsWith('capacity,disk_percent,api,56,90,'))).toMatch(/,0\.6875\d*,$/);
+
+    // each chart's series downloads with the range (GET /api/export/metrics.csv)
+    const disk = page.getByRole('group', { name: 'Export Disk' }).getByRole('link', { name: 'CSV' });
+    expect(await disk.getAttribute('href')).toBe(`/api/export/metrics.csv?name=disk_percent&service=api&from=${encodeURIComponent(new Date(from).toISOString())}&to=${encodeURIComponent(new Date(to).toISOString())}`);
+    const [series] = await Promise.all([page.waitForEvent('download'), disk.click()]);
+    const [seriesHeader, ...points] = (await readFile((await series.path())!, 'utf8')).trim().split('\r\n');
+    expect(seriesHeader).toBe('name,service,instance,time,value');
+    expect(points.map((point) => point.split(',').slice(0, 3).join(','))).toEqual(new Array(8).fill('disk_percent,api,h1'));
   });
 
   it('should keep the page within a 390 px window', async () => {
