@@ -8,6 +8,10 @@ import {
   type AlertRuleInput,
 } from '$lib/graphql/generated/graphql';
 import { reported as report } from '$lib/mutations';
+import { createIncident } from '$lib/status/actions';
+
+/** Status page components an alert can name (others, such as a service's name, stay off the public page). */
+const COMPONENTS = ['api', 'database', 'redis'];
 
 export const acknowledgeAlert = (id: string, name: string) =>
   report(client.mutation(AcknowledgeAlertDocument, { id }).toPromise(), `Acknowledged “${name}”.`);
@@ -17,3 +21,17 @@ export const createAlertRule = (input: AlertRuleInput) =>
   report(client.mutation(CreateAlertRuleDocument, { input }).toPromise(), `Rule “${input.name}” created.`);
 export const updateAlertRule = (id: string, input: AlertRuleInput, done = `Rule “${input.name}” saved.`) =>
   report(client.mutation(UpdateAlertRuleDocument, { id, input }).toPromise(), done);
+
+/**
+ * One click from a CRITICAL alert to an incident: titled by its rule (a rule's name is what the
+ * status page may show; the service is named only when it is a status page component).
+ */
+export function openIncident(alert: { service: string; rule: { name: string; metric: string; comparator: string; threshold: number } }) {
+  const { rule } = alert;
+  return createIncident({
+    title: rule.name,
+    impact: 'CRITICAL',
+    components: rule.metric === 'component_up' && COMPONENTS.includes(alert.service) ? [alert.service] : [],
+    message: `Investigating: the alert “${rule.name}” fired (${rule.metric} ${rule.comparator} ${rule.threshold}).`,
+  });
+}
