@@ -9,7 +9,9 @@ const config: CodegenConfig = {
       documents: ['client/src/lib/graphql/**/*.graphql'],
       preset: 'client',
       // Pages read fragment fields directly; enums as string unions match the JSON on the wire.
-      presetConfig: { fragmentMasking: false },
+      // persisted-documents.json: the trusted documents (sha256 → text) the server accepts by id
+      // (and alone with TRUSTED_DOCUMENTS=only); each document carries its id in __meta__.hash.
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
       config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string' } },
     },
     // The SDK sends plain strings (no graphql runtime to parse documents), and is an ES module
@@ -17,7 +19,8 @@ const config: CodegenConfig = {
     'sdk/src/generated/': {
       documents: ['sdk/src/graphql/**/*.graphql'],
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // Trusted too: workers send these texts, whose sha256 the manifest lists.
+      presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
       config: {
         useTypeImports: true,
         enumsAsTypes: true,

@@ -221,7 +221,7 @@ export const CliViewerDocument = new TypedDocumentString(`
     role
   }
 }
-    `) as unknown as TypedDocumentString<CliViewerQuery, CliViewerQueryVariables>;
+    `, {"hash":"sha256:95a3fa94b82704cc99998e369635f7b516cc8fbf3492cf7182bd7e5b3b245aae"}) as unknown as TypedDocumentString<CliViewerQuery, CliViewerQueryVariables>;
 export const CliLoginDocument = new TypedDocumentString(`
     mutation CliLogin($email: String!, $password: String!) {
   login(email: $email, password: $password) {
@@ -231,12 +231,12 @@ export const CliLoginDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<CliLoginMutation, CliLoginMutationVariables>;
+    `, {"hash":"sha256:9cad74e34efc402f7ccca15a7b10a7fc40be759e71e9498c6e3b8d8e3b28d27b"}) as unknown as TypedDocumentString<CliLoginMutation, CliLoginMutationVariables>;
 export const CliCreateApiTokenDocument = new TypedDocumentString(`
     mutation CliCreateApiToken($name: String!) {
   createApiToken(name: $name)
 }
-    `) as unknown as TypedDocumentString<CliCreateApiTokenMutation, CliCreateApiTokenMutationVariables>;
+    `, {"hash":"sha256:518fdae490c0caf390af162fa070abc76c273de02f09a65e117492320ad4eabe"}) as unknown as TypedDocumentString<CliCreateApiTokenMutation, CliCreateApiTokenMutationVariables>;
 export const CliWorkflowsDocument = new TypedDocumentString(`
     query CliWorkflows($first: Int!, $after: String, $status: [WorkflowStatus!], $search: String) {
   workflows(first: $first, after: $after, status: $status, search: $search) {
@@ -261,7 +261,7 @@ export const CliWorkflowsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<CliWorkflowsQuery, CliWorkflowsQueryVariables>;
+    `, {"hash":"sha256:284f964f022cacf7a63391986c7b8b7b2805196ebaa059c19e8faf6e34f3ba69"}) as unknown as TypedDocumentString<CliWorkflowsQuery, CliWorkflowsQueryVariables>;
 export const CliCreateWorkflowDocument = new TypedDocumentString(`
     mutation CliCreateWorkflow($input: CreateWorkflowInput!) {
   createWorkflow(input: $input) {
@@ -270,7 +270,7 @@ export const CliCreateWorkflowDocument = new TypedDocumentString(`
     status
   }
 }
-    `) as unknown as TypedDocumentString<CliCreateWorkflowMutation, CliCreateWorkflowMutationVariables>;
+    `, {"hash":"sha256:1e58954cbe1f7d3898e71117d3bc27b031d24cd4858f8d2a2947c2658507fca3"}) as unknown as TypedDocumentString<CliCreateWorkflowMutation, CliCreateWorkflowMutationVariables>;
 export const CliStartWorkflowDocument = new TypedDocumentString(`
     mutation CliStartWorkflow($id: ID!) {
   startWorkflow(id: $id) {
@@ -283,7 +283,7 @@ export const CliStartWorkflowDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<CliStartWorkflowMutation, CliStartWorkflowMutationVariables>;
+    `, {"hash":"sha256:064ede242508736755d88ab521bafedb2d30e558a284e58f3435fe5d29500b4d"}) as unknown as TypedDocumentString<CliStartWorkflowMutation, CliStartWorkflowMutationVariables>;
 export const CliWorkflowEventsDocument = new TypedDocumentString(`
     subscription CliWorkflowEvents($after: String, $workflowId: ID) {
   workflowEvents(after: $after, workflowId: $workflowId) {
@@ -304,7 +304,7 @@ export const CliWorkflowEventsDocument = new TypedDocumentString(`
     }
   }
 }
-    `) as unknown as TypedDocumentString<CliWorkflowEventsSubscription, CliWorkflowEventsSubscriptionVariables>;
+    `, {"hash":"sha256:5120871efee74277bc13a4367b7e2451c50923fd158eff7abc040e88a579b3b9"}) as unknown as TypedDocumentString<CliWorkflowEventsSubscription, CliWorkflowEventsSubscriptionVariables>;
 export const WorkerClaimTaskDocument = new TypedDocumentString(`
     mutation WorkerClaimTask($queues: [String!], $workerId: String) {
   claimTask(queues: $queues, workerId: $workerId) {
@@ -329,7 +329,7 @@ export const WorkerClaimTaskDocument = new TypedDocumentString(`
     name
     output
   }
-}`) as unknown as TypedDocumentString<WorkerClaimTaskMutation, WorkerClaimTaskMutationVariables>;
+}`, {"hash":"sha256:c7c5668de7a1a0bfca7f86731fcbeb896b889ac37d90c194f93b4ef53d4a5049"}) as unknown as TypedDocumentString<WorkerClaimTaskMutation, WorkerClaimTaskMutationVariables>;
 export const WorkerHeartbeatTaskDocument = new TypedDocumentString(`
     mutation WorkerHeartbeatTask($id: ID!, $attempt: Int!, $details: JSON) {
   heartbeatTask(id: $id, attempt: $attempt, details: $details) {
@@ -338,7 +338,7 @@ export const WorkerHeartbeatTaskDocument = new TypedDocumentString(`
     leaseExpiresAt
   }
 }
-    `) as unknown as TypedDocumentString<WorkerHeartbeatTaskMutation, WorkerHeartbeatTaskMutationVariables>;
+    `, {"hash":"sha256:14231fc380abbce61a0834cee4ca46e39de9e828c5d3d28535029fecf47f9858"}) as unknown as TypedDocumentString<WorkerHeartbeatTaskMutation, WorkerHeartbeatTaskMutationVariables>;
 export const WorkerCompleteTaskDocument = new TypedDocumentString(`
     mutation WorkerCompleteTask($id: ID!, $attempt: Int!, $output: JSON) {
   completeTask(id: $id, attempt: $attempt, output: $output) {
@@ -346,7 +346,7 @@ export const WorkerCompleteTaskDocument = new TypedDocumentString(`
     status
   }
 }
-    `) as unknown as TypedDocumentString<WorkerCompleteTaskMutation, WorkerCompleteTaskMutationVariables>;
+    `, {"hash":"sha256:b24acb12db13a794d84f2b4b9be85720573f7c15b885f2be22e0fadebfcc8d78"}) as unknown as TypedDocumentString<WorkerCompleteTaskMutation, WorkerCompleteTaskMutationVariables>;
 export const WorkerCompleteAndClaimTaskDocument = new TypedDocumentString(`
     mutation WorkerCompleteAndClaimTask($id: ID!, $attempt: Int!, $output: JSON, $queues: [String!], $workerId: String) {
   completeAndClaimTask(
@@ -383,7 +383,7 @@ export const WorkerCompleteAndClaimTaskDocument = new TypedDocumentString(`
     name
     output
   }
-}`) as unknown as TypedDocumentString<WorkerCompleteAndClaimTaskMutation, WorkerCompleteAndClaimTaskMutationVariables>;
+}`, {"hash":"sha256:6bcfe51b75a50136e5de2e57c2188ce8c3b472980196b23caf885c65de2ae948"}) as unknown as TypedDocumentString<WorkerCompleteAndClaimTaskMutation, WorkerCompleteAndClaimTaskMutationVariables>;
 export const WorkerFailTaskDocument = new TypedDocumentString(`
     mutation WorkerFailTask($id: ID!, $attempt: Int!, $error: String!, $errorType: String) {
   failTask(id: $id, attempt: $attempt, error: $error, errorType: $errorType) {
@@ -392,7 +392,7 @@ export const WorkerFailTaskDocument = new TypedDocumentString(`
     nextAttemptAt
   }
 }
-    `) as unknown as TypedDocumentString<WorkerFailTaskMutation, WorkerFailTaskMutationVariables>;
+    `, {"hash":"sha256:12962bb5f34adcaa3fea755a2144a1757abe8aeabaae1271b02462a00cde987a"}) as unknown as TypedDocumentString<WorkerFailTaskMutation, WorkerFailTaskMutationVariables>;
 export const WorkerTaskQueueChangedDocument = new TypedDocumentString(`
     subscription WorkerTaskQueueChanged($queues: [String!]) {
   taskQueueChanged(queues: $queues) {
@@ -400,4 +400,4 @@ export const WorkerTaskQueueChangedDocument = new TypedDocumentString(`
     ready
   }
 }
-    `) as unknown as TypedDocumentString<WorkerTaskQueueChangedSubscription, WorkerTaskQueueChangedSubscriptionVariables>;
+    `, {"hash":"sha256:949de244bdd14619101084663c54e42177ccd9b7942b3090febe3dfb68f32bc3"}) as unknown as TypedDocumentString<WorkerTaskQueueChangedSubscription, WorkerTaskQueueChangedSubscriptionVariables>;

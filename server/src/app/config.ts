@@ -11,6 +11,7 @@ import type { RequestLimits } from '../core/limits.js';
 import type { LogFormat, LogLevel } from '../core/logger.js';
 import { codePoints } from '../core/text.js';
 import { inRepository } from '../core/paths.js';
+import type { TrustedDocumentsMode } from '../http/trusted-documents.js';
 import { validCron } from '../schedules/cron.js';
 
 export interface Config {
@@ -103,6 +104,8 @@ export interface Config {
   trustProxyHops: number;
   /** who sees `/status` and `/api/status`: anyone, signed-in users, or nobody (404) */
   statusPage: StatusPageMode;
+  /** `only`: just the dashboard's and the SDK's documents run (any for ADMINs); `allow`: any */
+  trustedDocuments: TrustedDocumentsMode;
   limits: RequestLimits;
 }
 
@@ -262,6 +265,9 @@ export function loadConfig(env: Env, terminal = false): Config {
   const statusPage = (text(env, 'STATUS_PAGE') ?? 'private').toLowerCase() as StatusPageMode;
   if (!STATUS_PAGE_MODES.includes(statusPage)) throw new ConfigError('STATUS_PAGE', `expected one of ${STATUS_PAGE_MODES.join(', ')}`);
 
+  const trustedDocuments = (text(env, 'TRUSTED_DOCUMENTS') ?? 'allow').toLowerCase() as TrustedDocumentsMode;
+  if (trustedDocuments !== 'allow' && trustedDocuments !== 'only') throw new ConfigError('TRUSTED_DOCUMENTS', 'expected allow or only');
+
   const clientBuildDir = text(env, 'CLIENT_BUILD_DIR');
   const redis = redisTarget(env);
   const workers = integer(env, 'WORKERS', 1, 1, 64);
@@ -329,6 +335,7 @@ export function loadConfig(env: Env, terminal = false): Config {
     clientBuildDir: clientBuildDir ? path.resolve(clientBuildDir) : DEFAULT_CLIENT_BUILD_DIR,
     trustProxyHops: integer(env, 'TRUST_PROXY_HOPS', 0, 0, 10),
     statusPage,
+    trustedDocuments,
     limits: {
       bodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
       variablesBytes: integer(env, 'MAX_VARIABLES_BYTES', 1024 * 1024, 16, 100 * 1024 * 1024),

@@ -34,6 +34,7 @@ import type { Logger } from '../core/logger.js';
 import { createLiveConnections } from '../live/connections.js';
 import { createReadRouting, mutationsReadPrimary } from '../db/read-routing.js';
 import { createResponseCache } from '../http/response-cache.js';
+import { createTrustedDocuments } from '../http/trusted-documents.js';
 import { selectionPlugin } from '../graphql/selection.js';
 import { createEventBus } from '../live/bus/bus.js';
 import { createRequestStats } from '../metrics/request-stats.js';
@@ -201,11 +202,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     ? createResponseCache({ ttlSeconds: config.cacheTtlSeconds, logger, redis: config.redis, redisPrefix: config.redisPrefix, policies: [workflowCachePolicy(bus)], audienceOf })
     : null;
   if (responseCache) bus.onResync(() => responseCache.retireAll());
+  const trusted = await createTrustedDocuments({ mode: config.trustedDocuments, redis: config.redis, redisPrefix: config.redisPrefix });
   const apollo: ApolloServer<Context> = await startApollo<Context>({
     schema,
     logger,
     maxTokens: config.limits.queryTokens,
-    plugins: [observer.plugin, queryLimitsPlugin<Context>(config.limits), retryAfterPlugin<Context>(), mutationsReadPrimary<Context>(), selectionPlugin<Context>(), ...(responseCache ? [responseCache.plugin<Context>()] : [])],
+    persistedQueries: trusted.persistedQueries,
+    plugins: [observer.plugin, trusted.plugin<Context>(), queryLimitsPlugin<Context>(config.limits), retryAfterPlugin<Context>(), mutationsReadPrimary<Context>(), selectionPlugin<Context>(), ...(responseCache ? [responseCache.plugin<Context>()] : [])],
     onInternalError: (error, context, operationName) => observer.internalError(error, context?.requestId, operationName),
     onUnavailable: (error) => outage.noted(error),
     suggestions: (context) => mayIntrospect(context.viewer, config.limits),
@@ -221,6 +224,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     createContext: (viewer: Viewer | null, requestId: string) => createContext(services, viewer, requestId),
     audienceOf,
     onUnavailable: (error: unknown) => outage.noted(error),
+    refusal: trusted.refusal,
     onEventExecuted: () => serverMetrics.subscriptionEventExecuted.inc(),
     onEventSent: (count: number) => serverMetrics.subscriptionEventSent.inc(count),
   };
@@ -364,6 +368,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     feed.close();
     await bus.close();
     await responseCache?.close();
+    await trusted.close();
     await apollo.stop();
     await limiter.close();
     await reporter.close();

@@ -3,7 +3,7 @@
  * context, and masks every error a client did not cause.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApolloServer, HeaderMap, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServer, HeaderMap, type ApolloServerOptionsWithGateway, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
@@ -31,6 +31,8 @@ export interface ApolloOptions<C extends GraphQLContextBase = GraphQLContextBase
   maxTokens?: number;
   /** whether the caller may be told "Did you mean …?" (it names schema parts): only those who may introspect */
   suggestions(context: C): boolean;
+  /** where document ids (`extensions.persistedQuery`) are looked up and registered; default: Apollo's in-process cache */
+  persistedQueries?: ApolloServerOptionsWithGateway<C>['persistedQueries'];
 }
 
 /** The answer to a subscription sent over HTTP, where there is no stream to send its events on. */
@@ -39,6 +41,7 @@ export const SUBSCRIPTION_OVER_HTTP = 'Subscriptions run over WebSocket (ws(s):/
 export async function startApollo<C extends GraphQLContextBase>(options: ApolloOptions<C>): Promise<ApolloServer<C>> {
   const apollo = new ApolloServer<C>({
     gateway: jitExecutor(options.schema),
+    persistedQueries: options.persistedQueries,
     csrfPrevention: true,
     // Batching multiplies every per-request limit; clients send one operation per request.
     allowBatchedHttpRequests: false,

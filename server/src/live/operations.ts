@@ -66,6 +66,8 @@ export interface LiveOperationsOptions<C> {
   groups: SubscriptionGroups;
   /** every execution, timed (the GraphQL operation histogram and log) */
   onOperation?: (operation: LiveOperation) => void;
+  /** the error that refuses a document this viewer may not run (TRUSTED_DOCUMENTS=only), else null */
+  refusal?: (document: DocumentNode, viewer: Viewer | null) => GraphQLError | null;
   /** counts executions of subscription events, and the messages they were sent in */
   onEventExecuted?: () => void;
   onEventSent?: (count: number) => void;
@@ -180,6 +182,8 @@ export class LiveOperations<C = unknown> {
     if (nul) return [nul];
     const document = this.documentFor(request.query);
     if (!('kind' in document)) return document;
+    const untrusted = options.refusal?.(document, viewer);
+    if (untrusted) return [untrusted];
     const operation = getOperationAST(document, request.operationName);
     if (!operation) return [new GraphQLError('Unable to identify operation')];
     const refused = malformedText(request.variables) ?? checkQueryLimits({ schema: options.schema, document, operation, variables: request.variables ?? undefined, viewer }, options.limits);

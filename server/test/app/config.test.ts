@@ -28,6 +28,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(ConfigError);
   });
 
+  it('should take TRUSTED_DOCUMENTS allow (default) or only', () => {
+    expect(loadConfig({}).trustedDocuments).toBe('allow');
+    expect(loadConfig({ TRUSTED_DOCUMENTS: 'ONLY' }).trustedDocuments).toBe('only');
+    expect(() => loadConfig({ TRUSTED_DOCUMENTS: 'some' })).toThrow('Invalid setting TRUSTED_DOCUMENTS: expected allow or only');
+  });
+
   it('should take one Redis topology: a server, Sentinels or a Cluster', () => {
     expect(loadConfig({ REDIS_URL: 'redis://r:6379' }).redis).toEqual({ kind: 'server', url: 'redis://r:6379' });
     expect(loadConfig({ REDIS_SENTINELS: 's1:26379, [::1]:26380', REDIS_SENTINEL_NAME: 'main', REDIS_PASSWORD: 'pw' }).redis).toEqual({

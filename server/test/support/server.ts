@@ -7,6 +7,7 @@ import { startApp, type App } from '../../src/app/start.js';
 import { loadConfig } from '../../src/app/config.js';
 import { createLogger, type Logger } from '../../src/core/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { CliLoginDocument } from '../../../sdk/src/generated/graphql.js';
 
 export const ADMIN = { email: 'admin@test.local', password: 'admin-password' };
 
@@ -74,8 +75,8 @@ export async function startTestServer(env: Record<string, string> = {}, database
     if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
     return result.data;
   };
-  const login = async (email: string, password: string) =>
-    (await gqlOk('mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { e: email, p: password })).login.token as string;
+  // The wf CLI's sign-in: a trusted document, so it works with TRUSTED_DOCUMENTS=only too.
+  const login = async (email: string, password: string) => (await gqlOk(String(CliLoginDocument), { email, password })).login.token as string;
 
   const adminToken = await login(ADMIN.email, ADMIN.password);
   const newUser = async (role: 'ADMIN' | 'MEMBER' | 'VIEWER', name = `${role.toLowerCase()}-${++userCounter}`) => {

@@ -1,12 +1,15 @@
 /**
  * The dashboard's one urql client: queries and mutations over POST /graphql (Apollo's CSRF
  * prevention refuses urql's GET requests), subscriptions over graphql-ws on the same path.
- * The session travels in the HttpOnly `wf_session` cookie on both.
+ * The session travels in the HttpOnly `wf_session` cookie on both. Queries and mutations go
+ * by id only: each generated document carries its sha256 (codegen's persisted documents),
+ * which the server knows from the same build (TRUSTED_DOCUMENTS).
  */
 import {
   Client,
   cacheExchange,
   fetchExchange,
+  makeOperation,
   mapExchange,
   subscriptionExchange,
   type AnyVariables,
@@ -59,6 +62,13 @@ export const client = new Client({
   requestPolicy: 'cache-and-network',
   exchanges: [
     mapExchange({
+      onOperation(operation) {
+        const id = (operation.query as { __meta__?: { hash?: string } }).__meta__?.hash;
+        if (!id || (operation.kind !== 'query' && operation.kind !== 'mutation')) return operation;
+        // With this extension urql sends no text: Apollo's persisted-query protocol.
+        const persistedQuery = { version: 1 as const, sha256Hash: id.replace(/^sha256:/, '') };
+        return makeOperation(operation.kind, { ...operation, extensions: { ...operation.extensions, persistedQuery } }, operation.context);
+      },
       onError(error) {
         if (errorCodes(error).includes('UNAUTHENTICATED')) onSessionLost();
       },
