@@ -31,7 +31,7 @@ describe('dashboard Alert routing page', () => {
     await page.getByRole('alert').filter({ hasText: 'matchers.0.value is not a valid regular expression' }).waitFor();
 
     await page.getByLabel('Route matchers').fill('severity=CRITICAL');
-    await page.getByLabel('On-call pager').check();
+    await page.getByLabel('On-call pager', { exact: true }).check();
     await page.getByLabel('Group wait (s)').fill('10');
     await page.getByRole('button', { name: 'Add route' }).click();
     await page.locator('[data-route="1"]').getByText('severity=CRITICAL').waitFor();

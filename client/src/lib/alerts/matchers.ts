@@ -30,3 +30,8 @@ export function matchersError(parsed: ReturnType<typeof parseMatchers>, whenEmpt
   if ('error' in parsed) return parsed.error;
   return parsed.matchers.length === 0 ? whenEmpty : undefined;
 }
+
+/** Matchers as the forms take them back (none: empty); a value with a comma or quote-worthy space is quoted. */
+export function matchersText(matchers: readonly { label: string; op: string; value: string }[]): string {
+  return matchers.map((m) => `${m.label}${m.op}${/[,"]|^\s|\s$/.test(m.value) ? `"${m.value}"` : m.value}`).join(', ');
+}
