@@ -39,6 +39,8 @@ export interface Config {
   /** ADMIN_PASSWORD replaces the password of an admin that exists already (else only a new account gets it) */
   adminPasswordReset: boolean;
   sentryDsn?: string;
+  /** the dashboard reports its own errors (release and route, no personal data) to this Sentry DSN */
+  sentryDsnBrowser?: string;
   /** OTLP endpoint traces go to (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT); unset: no tracing at all. The SDK reads the other OTEL_* variables itself */
   otlpEndpoint?: string;
   logLevel: LogLevel;
@@ -291,6 +293,7 @@ export function loadConfig(env: Env, terminal = false): Config {
     adminPassword,
     adminPasswordReset: flag(env, 'ADMIN_PASSWORD_RESET') ?? false,
     sentryDsn: url(env, 'SENTRY_DSN', ['http:', 'https:']),
+    sentryDsnBrowser: url(env, 'SENTRY_DSN_BROWSER', ['http:', 'https:']),
     otlpEndpoint: flag(env, 'OTEL_SDK_DISABLED') ? undefined : url(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', ['http:', 'https:']) ?? url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
     logLevel,
     logFormat,

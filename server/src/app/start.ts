@@ -26,7 +26,7 @@ import { createEventFeed } from '../live/event-feed.js';
 import { schedulePruning } from '../live/retention.js';
 import { EXPLORER_ASSETS, explorerAssets, sendExplorer, wantsExplorer } from '../http/explorer.js';
 import { handleGraphQLRequest, startApollo } from '../http/graphql.js';
-import { dashboardRoute } from '../http/dashboard.js';
+import { dashboardRoute, sendClientSettings } from '../http/dashboard.js';
 import { cookie, requestUrl, sendGraphQLError, sendJson, sendUnavailable } from '../http/replies.js';
 import { sendExport, type ExportFormat } from '../http/export.js';
 import { clientIp, handleCors, servedOverHttps, setSecurityHeaders } from '../http/security.js';
@@ -235,7 +235,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     onOperation: (operation) => observer.liveOperation(operation, 'sse'),
   });
 
-  const dashboard = dashboardRoute(config.clientBuildDir, logger);
+  const dashboard = dashboardRoute(config.clientBuildDir, logger, config.sentryDsnBrowser ? [new URL(config.sentryDsnBrowser).origin] : []);
   const explorerFiles = explorerAssets(path.join(config.dataDir, 'cache'), logger);
   let draining = false;
   // Responses not yet sent: told to close their connection when draining starts.
@@ -280,6 +280,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       if (await explorerFiles(req, res, url.pathname.slice(EXPLORER_ASSETS.length))) return;
     }
     if (url.pathname === '/api/live') return liveRoute(res);
+    if (url.pathname === '/api/client-settings') return sendClientSettings(res, { sentryDsn: config.sentryDsnBrowser ?? null });
     if (url.pathname === '/api/health') return healthRoute(services, healthChecks, res);
     if (url.pathname === '/api/ready') return readyRoute(services, healthChecks, res, draining);
     if (url.pathname === '/api/status') return statusRoute(services, req, res, 'json', () => resolveViewer(services, req));
