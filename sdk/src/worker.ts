@@ -2,7 +2,8 @@
  * createWorker: claims tasks of some queues for a handler, up to `concurrency` at once, keeps
  * their leases alive, and reports how each attempt ended. It wakes on `taskQueueChanged` over
  * one WebSocket (no polling while that is up; a slow poll over HTTP only while it is down), and
- * tells the handler through an AbortSignal when its task was cancelled or its lease lost.
+ * tells the handler through an AbortSignal when its task was cancelled (at once, over
+ * `taskCancelled` on the same WebSocket; a heartbeat answering CANCELLED otherwise) or its lease lost.
  */
 import { hostname } from 'node:os';
 import type { Client } from 'graphql-ws';
@@ -12,6 +13,7 @@ import {
   WorkerCompleteTaskDocument,
   WorkerFailTaskDocument,
   WorkerHeartbeatTaskDocument,
+  WorkerTaskCancelledDocument,
   WorkerTaskQueueChangedDocument,
   type ClaimedTaskFragment,
 } from './generated/graphql.js';
@@ -363,7 +365,17 @@ export function createWorker(options: WorkerOptions): Worker {
       },
     });
     socket = client;
-    unsubscribe = subscribe(client, WorkerTaskQueueChangedDocument, { queues: queues.length ? queues : null }, {
+    // A cancellation reaches the handler's signal as it happens; the heartbeat's CANCELLED stays the fallback.
+    const unsubscribeCancelled = subscribe(client, WorkerTaskCancelledDocument, { workerId }, {
+      next: ({ taskCancelled }) => {
+        const entry = held.get(taskCancelled.taskId);
+        if (entry && entry.task.attempt === taskCancelled.attempt) abort(entry, new TaskAbortedError('cancelled', `task "${entry.task.name}" was cancelled`));
+      },
+      error: (error) => {
+        if (!stopping) emit('error', error);
+      },
+    });
+    const unsubscribeQueues = subscribe(client, WorkerTaskQueueChangedDocument, { queues: queues.length ? queues : null }, {
       next: ({ taskQueueChanged }) => {
         if (taskQueueChanged.ready > 0) fill();
       },
@@ -379,6 +391,7 @@ export function createWorker(options: WorkerOptions): Worker {
         resubscribeTimer = setTimeout(listen, pollIntervalMs);
       },
     });
+    unsubscribe = () => (unsubscribeCancelled(), unsubscribeQueues());
   };
 
   // --- starting and stopping ----------------------------------------------------------------

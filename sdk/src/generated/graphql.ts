@@ -173,6 +173,13 @@ export type WorkerTaskQueueChangedSubscriptionVariables = Exact<{
 
 export type WorkerTaskQueueChangedSubscription = { taskQueueChanged: { name: string, ready: number } };
 
+export type WorkerTaskCancelledSubscriptionVariables = Exact<{
+  workerId: string;
+}>;
+
+
+export type WorkerTaskCancelledSubscription = { taskCancelled: { taskId: string, attempt: number } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -401,3 +408,11 @@ export const WorkerTaskQueueChangedDocument = new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:949de244bdd14619101084663c54e42177ccd9b7942b3090febe3dfb68f32bc3"}) as unknown as TypedDocumentString<WorkerTaskQueueChangedSubscription, WorkerTaskQueueChangedSubscriptionVariables>;
+export const WorkerTaskCancelledDocument = new TypedDocumentString(`
+    subscription WorkerTaskCancelled($workerId: String!) {
+  taskCancelled(workerId: $workerId) {
+    taskId
+    attempt
+  }
+}
+    `, {"hash":"sha256:32df687cf3b35bc3ab6ffa7c85d9de29f7b3317fc33eec5914c59796e2f5a8bf"}) as unknown as TypedDocumentString<WorkerTaskCancelledSubscription, WorkerTaskCancelledSubscriptionVariables>;

@@ -25,11 +25,16 @@ export enum WorkflowEventKind {
   TASK_UPDATED = 'TASK_UPDATED',
 }
 
-/** A task's event names its queue, so queue watches (queues.ts) know which backlog changed. */
+/**
+ * A task's event names its queue, so queue watches (queues.ts) know which backlog changed; a
+ * task cancelled while it ran also names the worker and attempt that held it (`stopped`), so
+ * that worker hears of it at once (cancellations.ts).
+ */
 export function workflowEvent(
   kind: WorkflowEventKind,
   workflow: { id: string; ownerId: string; status?: string },
   task?: { id: string; status: string; queue: string },
+  stopped?: { workerId: string | null; attempt: number },
 ): NewEvent {
   return {
     topic: WORKFLOW_TOPIC,
@@ -37,7 +42,9 @@ export function workflowEvent(
     workflowId: workflow.id,
     ownerId: workflow.ownerId,
     taskId: task?.id ?? null,
-    payload: task ? { taskStatus: task.status, queue: task.queue } : workflow.status ? { status: workflow.status } : {},
+    payload: task
+      ? { taskStatus: task.status, queue: task.queue, ...(stopped && { stoppedWorkerId: stopped.workerId, stoppedAttempt: stopped.attempt }) }
+      : workflow.status ? { status: workflow.status } : {},
   };
 }
 

@@ -130,22 +130,26 @@ async function advanceWorkflow(tx: EntityManager, workflow: Workflow, record: Re
   return setWorkflowStatus(tx, workflow, status, record);
 }
 
-/** Cancels the workflow's PENDING and READY tasks (and RUNNING ones when asked). */
+/**
+ * Cancels the workflow's PENDING and READY tasks (and RUNNING ones when asked: their runs end
+ * CANCELLED, and their events name the worker that held them).
+ */
 async function cancelOpenTasks(tx: EntityManager, workflow: Workflow, includeRunning: boolean, record: RecordEvent): Promise<void> {
   const statuses = includeRunning ? `('PENDING', 'READY', 'RUNNING')` : `('PENDING', 'READY')`;
-  const cancelled = await tx.execute(
-    `update tasks set status = 'CANCELLED', lease_expires_at = null, finished_at = now(), updated_at = now()
-      where workflow_id = ? and status in ${statuses} returning *`,
+  const cancelled: Array<Record<string, unknown>> = await tx.execute(
+    `with open as (select id, status from tasks where workflow_id = ? and status in ${statuses} for update),
+     cancelled as (
+       update tasks t set status = 'CANCELLED', lease_expires_at = null, finished_at = now(), updated_at = now()
+         from open where t.id = open.id returning t.*, open.status = 'RUNNING' as was_running),
+     runs as (update task_runs set finished_at = now(), outcome = 'CANCELLED'
+               where finished_at is null and task_id in (select id from cancelled where was_running))
+     select * from cancelled order by position`,
     [workflow.id],
   );
-  if (includeRunning) {
-    await tx.execute(
-      `update task_runs set finished_at = now(), outcome = 'CANCELLED'
-        where finished_at is null and task_id in (select id from tasks where workflow_id = ? and status = 'CANCELLED')`,
-      [workflow.id],
-    );
+  for (const row of cancelled) {
+    const task = taskFromRow(row);
+    record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, task, row.was_running ? { workerId: task.workerId ?? null, attempt: task.attempts } : undefined));
   }
-  recordTaskChanges(record, workflow, cancelled.map(taskFromRow));
 }
 
 /** DRAFT → PENDING, readying the tasks that wait for nothing (a workflow of no tasks succeeds at once). */

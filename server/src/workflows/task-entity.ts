@@ -161,3 +161,11 @@ export class TaskHandoff {
   @Field(() => Task) completed!: Task;
   @Field(() => Task, { nullable: true, description: 'null when no task of the queues was READY' }) next!: Task | null;
 }
+
+@ObjectType({ description: 'A RUNNING attempt that was cancelled (its workflow was): the worker holding it must stop' })
+export class TaskCancellation {
+  /** database ids; the resolver gives global ones */
+  taskId!: string;
+  workflowId!: string;
+  @Field(() => Int, { description: 'the attempt that was running' }) attempt!: number;
+}

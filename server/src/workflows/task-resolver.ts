@@ -1,5 +1,5 @@
 /** GraphQL surface of tasks and the worker mutations. */
-import { Arg, Ctx, Extensions, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Extensions, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { JSONResolver } from 'graphql-scalars';
 import type { Context } from '../app/context.js';
 import { requireViewer } from '../core/viewer.js';
@@ -9,7 +9,8 @@ import { MaxItems } from '../graphql/query-limits.js';
 import { WORKFLOW_SCOPED_CACHE } from './cache.js';
 import { Workflow } from './entity.js';
 import { LIMITS } from './validation.js';
-import { Task, TaskHandoff, TaskRun } from './task-entity.js';
+import { Task, TaskCancellation, TaskHandoff, TaskRun } from './task-entity.js';
+import { followCancelledTasks } from './cancellations.js';
 import { RUNS_SHOWN } from './task-loaders.js';
 import * as tasks from './task-service.js';
 
@@ -108,5 +109,26 @@ export class TaskResolver {
   @Mutation(() => Task)
   retryTask(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Task> {
     return tasks.retryTask(ctx, idOf('Task', id));
+  }
+}
+
+@Resolver(() => TaskCancellation)
+export class TaskCancellationResolver {
+  @Subscription(() => TaskCancellation, {
+    description: 'each RUNNING attempt held by `workerId` (as claimTask was told) that is cancelled from now on, of the workflows the viewer may see: the worker stops it at once rather than at its next heartbeat',
+    subscribe: ({ args, context }) => followCancelledTasks(context as Context, args.workerId),
+  })
+  taskCancelled(@Root() cancellation: TaskCancellation, @Arg('workerId', () => String) _workerId: string): TaskCancellation {
+    return cancellation;
+  }
+
+  @FieldResolver(() => ID)
+  taskId(@Root() cancellation: TaskCancellation): string {
+    return toGlobalId('Task', cancellation.taskId);
+  }
+
+  @FieldResolver(() => ID)
+  workflowId(@Root() cancellation: TaskCancellation): string {
+    return toGlobalId('Workflow', cancellation.workflowId);
   }
 }

@@ -19,8 +19,8 @@ import { claim, newWorkflow, startedWorkflow } from '../support/workflows.js';
 
 const ROLES = ['ADMIN', 'OWNER', 'VIEWER', 'OTHER', 'ANON'] as const;
 type Role = (typeof ROLES)[number];
-/** 'data': answered without error; 'null': answered with null (hidden); else the error code. */
-type Outcome = 'data' | 'null' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'BAD_USER_INPUT' | 'CLOSED_4401';
+/** 'data': answered without error; 'null': answered with null (hidden); 'silent': a subscription that got nothing for its trigger; else the error code. */
+type Outcome = 'data' | 'null' | 'silent' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'BAD_USER_INPUT' | 'CLOSED_4401';
 
 interface Operation {
   query: string;
@@ -293,6 +293,15 @@ const MATRIX: Record<string, Entry> = {
     check: (role, data) => (role === 'OTHER' ? expect(data.claimTask).toBeNull() : expect(data.claimTask.workflow.name).toBe(SECRET)),
   },
   'Mutation.completeTask': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { completeTask(id: $id) { id status } }', variables: { id: (await ownersWorkflow('running')).task!.id } }) },
+  'Mutation.completeAndClaimTask': {
+    expect: ownerWrite,
+    // the next claim is the dependant its completion readied (its own queue: no other test's task)
+    async operation() {
+      const { task, queue } = await ownersWorkflow('running');
+      return { query: 'mutation ($id: ID!, $q: [String!]) { completeAndClaimTask(id: $id, attempt: 1, queues: $q) { completed { id status } next { id workflow { name } } } }', variables: { id: task!.id, q: [queue] } };
+    },
+    check: (_role, data) => expect(data.completeAndClaimTask.next.workflow.name).toBe(SECRET),
+  },
   'Mutation.heartbeatTask': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { heartbeatTask(id: $id, attempt: 1, details: { at: "matrix" }) { id status } }', variables: { id: (await ownersWorkflow('running')).task!.id } }) },
   'Mutation.failTask': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { failTask(id: $id, error: "e") { id status } }', variables: { id: (await ownersWorkflow('running')).task!.id } }) },
   'Mutation.retryTask': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { retryTask(id: $id) { id status } }', variables: { id: (await ownersWorkflow('failed')).task!.id } }) },
@@ -418,6 +427,18 @@ const MATRIX: Record<string, Entry> = {
     operation: () => ({ query: 'subscription ($q: [String!]) { taskQueueChanged(queues: $q) { name ready running } }', variables: { q: [workflow.tasks[0].queue] } }),
     check: (role, data) => expect(data.taskQueueChanged.ready).toBe(role === 'OTHER' ? 0 : 1),
   },
+  // Hears of the owner's running task cancelled under its worker id; another member hears nothing.
+  'Subscription.taskCancelled': {
+    expect: { ADMIN: 'data', OWNER: 'data', OTHER: 'silent', VIEWER: 'data', ANON: 'CLOSED_4401' },
+    async operation(role) {
+      const { workflow: running, queue } = await ownersWorkflow('started');
+      const workerId = `matrix-${role}-${randomBytes(4).toString('hex')}`;
+      await server.gqlOk('mutation ($q: String!, $w: String!) { claimTask(queue: $q, workerId: $w) { id } }', { q: queue, w: workerId }, tokens.OWNER);
+      cancelOnSubscribe = () => server.gqlOk('mutation ($id: ID!) { cancelWorkflow(id: $id) { id } }', { id: running.id }, tokens.OWNER);
+      return { query: 'subscription ($w: String!) { taskCancelled(workerId: $w) { taskId attempt } }', variables: { w: workerId } };
+    },
+    check: (_role, data) => expect(data.taskCancelled.attempt).toBe(1),
+  },
   'Subscription.metricSampled': {
     expect: { ...signedIn('data'), ANON: 'CLOSED_4401' },
     operation: () => ({ query: 'subscription { metricSampled(names: ["iso_live"]) { name value } }' }),
@@ -436,6 +457,10 @@ async function overHttp(role: Role, operation: Operation, field: string): Promis
   return { outcome: value === null && !field.startsWith('Mutation.claimTask') ? 'null' : 'data', data: result.data, raw };
 }
 
+/** Subscription.taskCancelled's trigger: cancels the workflow its operation made for the role. */
+let cancelOnSubscribe: () => Promise<unknown> = async () => undefined;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** What a role gets over WebSocket: the first value, an error code, or the socket's close code. */
 async function overSocket(role: Role, operation: Operation, field: string): Promise<{ outcome: Outcome; data: any; raw: string }> {
   const client = connect(server.url, { token: role === 'ANON' ? undefined : tokens[role] });
@@ -447,6 +472,16 @@ async function overSocket(role: Role, operation: Operation, field: string): Prom
       await server.gql('mutation { recordMetrics(samples: [{ name: "iso_live", service: "svc", value: 1 }]) }', {}, tokens.ADMIN);
       return subscription.values.length > 0 || subscription.completed;
     }, 10_000, 50).catch(() => undefined);
+  }
+  if (field === 'Subscription.taskCancelled' && role !== 'ANON') {
+    // Cancelled once the subscription follows the events; a role that may not see it hears nothing.
+    await sleep(300);
+    await cancelOnSubscribe();
+    const heard = await waitFor(`${field} for ${role}`, async () => subscription.values.length > 0 || subscription.completed, 3_000, 20).then(() => true, () => false);
+    if (!heard) {
+      subscription.stop();
+      return { outcome: 'silent', data: null, raw: JSON.stringify({ values: subscription.values, errors: subscription.errors }) };
+    }
   }
   await waitFor(`${field} for ${role}`, async () => subscription.values.length > 0 || subscription.completed || client.closed.length > 0, 10_000, 20);
   subscription.stop();

@@ -37,7 +37,8 @@ const tasksOf = async (workflowId: string, on = server, as = token): Promise<Tas
   (await on.gqlOk('query ($id: ID!) { workflow(id: $id) { tasks { id name status attempts output runs { attempt workerId outcome error errorType } } } }', { id: workflowId }, as)).workflow.tasks;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Resolves when `signal` aborts, with its reason. */
-const aborted = (signal: AbortSignal) => new Promise<unknown>((resolve) => signal.addEventListener('abort', () => resolve(signal.reason), { once: true }));
+const aborted = (signal: AbortSignal) =>
+  new Promise<unknown>((resolve) => (signal.aborted ? resolve(signal.reason) : signal.addEventListener('abort', () => resolve(signal.reason), { once: true })));
 
 describe('createWorker', () => {
   it('should complete tasks with the handler output, handing it the outputs of the tasks it depends on, and name itself on each attempt', async () => {
@@ -135,7 +136,7 @@ describe('createWorker', () => {
       on: { aborted: () => aborts++ },
     });
     await w.start();
-    // heartbeats every second (a third of 3 s): the cancellation reaches the handler within one
+    // taskCancelled tells it at once; heartbeats every second (a third of 3 s) would within one
     const workflow = await started([{ name: 'long', queue: 'sdk-cancel', heartbeatTimeoutSeconds: 3 }]);
     await expect.poll(() => signal, { timeout: 5_000 }).toBeDefined();
     await server.gqlOk('mutation ($id: ID!) { cancelWorkflow(id: $id) { status } }', { id: workflow.id }, token);
@@ -270,26 +271,26 @@ describe('createWorker across a server restart', () => {
   });
 });
 
-describe('a worker process on SIGTERM', () => {
-  const FIXTURE = fileURLToPath(new URL('../support/sdk-worker.mjs', import.meta.url));
-  const spawnWorker = (env: Record<string, string>) => {
-    const child = spawn(process.execPath, [FIXTURE], { env: { ...process.env, URL: server.url, TOKEN: token, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines: Record<string, unknown>[] = [];
-    let buffered = '';
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
-        lines.push(JSON.parse(buffered.slice(0, at)));
-        buffered = buffered.slice(at + 1);
-      }
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-    const count = (key: string) => lines.filter((line) => key in line).length;
-    return { child, lines, exited, count, stderr: () => stderr };
-  };
+const FIXTURE = fileURLToPath(new URL('../support/sdk-worker.mjs', import.meta.url));
+const spawnWorker = (env: Record<string, string>) => {
+  const child = spawn(process.execPath, [FIXTURE], { env: { ...process.env, URL: server.url, TOKEN: token, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: Record<string, unknown>[] = [];
+  let buffered = '';
+  child.stdout.on('data', (chunk) => {
+    buffered += chunk;
+    for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
+      lines.push(JSON.parse(buffered.slice(0, at)));
+      buffered = buffered.slice(at + 1);
+    }
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const count = (key: string) => lines.filter((line) => key in line).length;
+  return { child, lines, exited, count, stderr: () => stderr };
+};
 
+describe('a worker process on SIGTERM', () => {
   it('should finish the tasks it holds within the grace period, claim nothing new, then end by the signal', async () => {
     const workflow = await started(['a', 'b', 'c', 'd'].map((name) => ({ name, queue: 'sdk-sigterm' })));
     const proc = spawnWorker({ QUEUE: 'sdk-sigterm', CONCURRENCY: '2', WORK_MS: '1500', GRACE_MS: '10000' });
@@ -323,6 +324,34 @@ describe('a worker process on SIGTERM', () => {
       expect((await tasksOf(workflow.id))[0].status).toBe('RUNNING');
     } finally {
       proc.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('a worker process told of a cancellation', () => {
+  it('should abort the handler at once, over the WebSocket, long before its next heartbeat, and leave other workers’ tasks alone', async () => {
+    // Heartbeats every 100 s (a third of 300 s): only taskCancelled can tell the worker in time.
+    const cancelled = await started([{ name: 'to-cancel', queue: 'sdk-cancel-now', heartbeatTimeoutSeconds: 300 }]);
+    const kept = await started([{ name: 'to-keep', queue: 'sdk-cancel-other', heartbeatTimeoutSeconds: 300 }]);
+    const proc = spawnWorker({ QUEUE: 'sdk-cancel-now', WORK_MS: '60000', GRACE_MS: '0' });
+    const other = spawnWorker({ QUEUE: 'sdk-cancel-other', WORK_MS: '60000', GRACE_MS: '0' });
+    try {
+      await expect.poll(() => proc.count('claimed') + other.count('claimed'), { timeout: 10_000 }).toBe(2);
+      const cancelledAt = Date.now();
+      await server.gqlOk('mutation ($id: ID!) { cancelWorkflow(id: $id) { status } }', { id: cancelled.id }, token);
+      await expect.poll(() => proc.count('aborted'), { timeout: 5_000, interval: 20 }).toBe(1);
+      const latencyMs = Date.now() - cancelledAt;
+      console.log(`cancellation reached the worker process ${latencyMs} ms after cancelWorkflow was sent`);
+      expect(latencyMs).toBeLessThan(3_000);
+      expect(proc.lines.find((line) => 'aborted' in line)).toEqual({ aborted: (await tasksOf(cancelled.id))[0].id, reason: 'cancelled' });
+      await sleep(300);
+      expect(other.count('aborted')).toBe(0);
+      expect((await tasksOf(kept.id))[0].status).toBe('RUNNING');
+      expect((await tasksOf(cancelled.id))[0]).toMatchObject({ status: 'CANCELLED', runs: [{ outcome: 'CANCELLED' }] });
+    } finally {
+      proc.child.kill('SIGKILL');
+      other.child.kill('SIGKILL');
+      await Promise.all([proc.exited, other.exited]);
     }
   });
 });
