@@ -366,6 +366,10 @@ const MATRIX: Record<string, Entry> = {
     expect: writers,
     operation: () => ({ query: `mutation { createSilence(input: ${ISO_SILENCE()}) { id } }` }),
   },
+  'Mutation.updateSilence': {
+    expect: writers,
+    operation: async () => ({ query: `mutation ($id: ID!) { updateSilence(id: $id, input: ${ISO_SILENCE()}) { id } }`, variables: { id: await adminsSilence() } }),
+  },
   'Mutation.expireSilence': {
     expect: writers,
     operation: async () => ({ query: 'mutation ($id: ID!) { expireSilence(id: $id) { id active } }', variables: { id: await adminsSilence() } }),
