@@ -24,6 +24,7 @@ import { Migration20261203153000_setup_steps } from './Migration20261203153000_s
 import { Migration20261203152000_metric_rollups_day } from './Migration20261203152000_metric_rollups_day.js';
 import { Migration20261203152500_report_mails } from './Migration20261203152500_report_mails.js';
 import { Migration20261203154000_run_ready_at } from './Migration20261203154000_run_ready_at.js';
+import { Migration20261203155000_task_traceparent } from './Migration20261203155000_task_traceparent.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -47,4 +48,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203152000_metric_rollups_day', class: Migration20261203152000_metric_rollups_day },
   { name: 'Migration20261203152500_report_mails', class: Migration20261203152500_report_mails },
   { name: 'Migration20261203154000_run_ready_at', class: Migration20261203154000_run_ready_at },
+  { name: 'Migration20261203155000_task_traceparent', class: Migration20261203155000_task_traceparent },
 ];

@@ -4,7 +4,7 @@
  * anywhere, and each of these returns after one look at the active context: tracing off costs
  * nothing measurable.
  */
-import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { context, propagation, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { errorCode, faultOf } from './errors.js';
 
@@ -18,6 +18,14 @@ function recordingSpan(): Span | undefined {
 /** The active trace's id, when a recorded trace is going on (for error responses). */
 export function activeTraceId(): string | undefined {
   return recordingSpan()?.spanContext().traceId;
+}
+
+/** The W3C `traceparent` of the active span (stored on what a later process continues: readied tasks), or null outside a recorded trace. */
+export function activeTraceparent(): string | null {
+  if (!recordingSpan()) return null;
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent ?? null;
 }
 
 /** `trace_id` and `span_id` of the active span, for every log line written inside one. */

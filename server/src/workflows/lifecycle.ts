@@ -24,6 +24,7 @@ import { workflowFromRow } from './loaders.js';
 import { lockWorkflowRow } from './access.js';
 import { Task, TaskStatus, type RetryPolicy } from './task-entity.js';
 import { DEPENDS_ON_IDS, taskFromRow } from './task-loaders.js';
+import { activeTraceparent } from '../core/tracing.js';
 
 const ACTIVE_WORKFLOW = [WorkflowStatus.PENDING, WorkflowStatus.RUNNING];
 
@@ -113,7 +114,7 @@ async function advanceWorkflow(tx: EntityManager, workflow: Workflow, record: Re
   // see its own changes), which counts the same, PENDING and READY being both open and unsuccessful.
   const [left] = await tx.execute(
     `with readied as (
-       update tasks t set status = 'READY', ready_at = now(), updated_at = now()
+       update tasks t set status = 'READY', ready_at = now(), traceparent = ?, updated_at = now()
         where t.workflow_id = ? and t.status = 'PENDING'
           and not exists (select 1 from task_dependencies d join tasks dep on dep.id = d.depends_on_id
                            where d.task_id = t.id and dep.status <> 'SUCCEEDED')
@@ -122,7 +123,7 @@ async function advanceWorkflow(tx: EntityManager, workflow: Workflow, record: Re
             count(*) filter (where status <> 'SUCCEEDED')::int as unsuccessful,
             (select coalesce(json_agg(r), '[]') from readied r) as readied
        from tasks where workflow_id = ?`,
-    [workflow.id, workflow.id],
+    [activeTraceparent(), workflow.id, workflow.id],
   );
   recordTaskChanges(record, workflow, (left.readied as Record<string, unknown>[]).map(taskFromRow));
   if (left.open > 0) return workflow;

@@ -126,6 +126,10 @@ export class Task {
   @Field(() => JSONResolver, { nullable: true, description: 'what completeTask was given' })
   output?: unknown;
 
+  @Property({ type: 'text', nullable: true })
+  @Field(() => String, { nullable: true, description: 'W3C traceparent of the traced request that readied the task (OpenTelemetry on): a worker continues its trace from here' })
+  traceparent?: string | null;
+
   @Property({ type: 'Date', nullable: true })
   readyAt?: Date | null;
 

@@ -45,6 +45,7 @@ export function taskFromRow(row: Record<string, any>): Task {
     error: row.error,
     errorType: row.error_type,
     output: row.output,
+    traceparent: row.traceparent,
     readyAt: toDate(row.ready_at),
     startedAt: toDate(row.started_at),
     finishedAt: toDate(row.finished_at),
@@ -62,7 +63,7 @@ export const DEPENDS_ON_IDS = "array_to_string(array(select d.depends_on_id from
 const TASK_PLAN: ColumnPlan = {
   columns: [
     'id', 'workflow_id', 'name', 'position', 'status', 'queue', 'attempts', 'max_attempts', 'priority', 'timeout_seconds', 'heartbeat_timeout_seconds', 'retry', 'next_attempt_at',
-    'lease_expires_at', 'last_heartbeat_at', 'heartbeat_details', 'worker_id', 'error', 'error_type', 'output', 'ready_at', 'started_at', 'finished_at', 'created_at', 'updated_at',
+    'lease_expires_at', 'last_heartbeat_at', 'heartbeat_details', 'worker_id', 'error', 'error_type', 'output', 'traceparent', 'ready_at', 'started_at', 'finished_at', 'created_at', 'updated_at',
   ],
   // keys, declaration order, and what `Workflow.tasks(status:)` filters by
   always: ['id', 'workflow_id', 'position', 'status'],

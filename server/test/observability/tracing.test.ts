@@ -12,6 +12,7 @@ import { startServerProcess, type ServerProcess } from '../support/process.js';
 import { redisEnv, redisUrl } from '../support/redis.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { waitFor } from '../support/wait.js';
+import { startedWorkflow } from '../support/workflows.js';
 
 const PG_SCOPE = '@opentelemetry/instrumentation-pg';
 const REDIS_SCOPE = '@opentelemetry/instrumentation-ioredis';
@@ -107,6 +108,19 @@ describe('OpenTelemetry traces over OTLP/HTTP', () => {
     expect(line).toMatchObject({ trace_id: traceId, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
   });
 
+  it('should keep the traceparent of the request that readied a task, for the worker that claims it', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const created = await post(server, CREATE, { input: { name: 'traced-run', tasks: [{ name: 'first', queue: 'traced-queue' }] } });
+    await post(server, 'mutation ($id: ID!) { startWorkflow(id: $id) { id } }', { id: created.data.createWorkflow.id }, { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
+    const claimed = await post(server, 'mutation { claimTask(queues: ["traced-queue"]) { name traceparent } }', {});
+    expect(claimed.data.claimTask.name).toBe('first');
+    // The same trace, a span of this server's (the operation that readied it).
+    const [version, trace, span, flags] = claimed.data.claimTask.traceparent.split('-');
+    expect({ version, trace, flags }).toEqual({ version: '00', trace: traceId, flags: '01' });
+    const readying = await waitFor('the readying span', async () => receiver.spans.find((s) => s.spanId === span));
+    expect(readying.name).toBe('mutation');
+  });
+
   it('should leave probes and scrapes untraced', async () => {
     const before = receiver.spans.length;
     for (const path of ['/api/live', '/api/health', '/api/ready']) expect((await fetch(`${server.url}${path}`)).ok).toBe(true);
@@ -150,5 +164,11 @@ describe('without an OTLP endpoint', () => {
     const body = (await response.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };
     expect(body.errors[0].extensions.code).toBeDefined();
     expect(body.errors[0].extensions).not.toHaveProperty('traceId');
+  });
+
+  it('should ready tasks with no traceparent', async () => {
+    await startedWorkflow(server, server.adminToken, [{ name: 'untraced', queue: 'untraced-queue' }]);
+    const task = await server.gqlOk('mutation { claimTask(queues: ["untraced-queue"]) { traceparent } }', {}, server.adminToken);
+    expect(task.claimTask).toEqual({ traceparent: null });
   });
 });
