@@ -1,7 +1,7 @@
 /**
  * Editing on the Alert routing page in Chromium: a contact point is added, tested against a
  * real receiver and edited (its redacted secret sent back unchanged keeps the stored one); a
- * route, a silence, a maintenance window and an inhibition rule are each changed in place
+ * route (with its escalation), a silence, a maintenance window and an inhibition rule are each changed in place
  * through the form their Edit button opens, and a refused edit says why; at 1,440 and 390 px.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,10 @@ describe('dashboard Alert routing page, editing', () => {
     await page.getByRole('alert').filter({ hasText: 'matchers.0.value is not a valid regular expression' }).waitFor();
     await page.getByLabel('Route matchers').fill('severity=~HIGH|CRITICAL, service="pay, ments"');
     await page.getByLabel('Ops webhook', { exact: true }).check();
+    await page.getByLabel('Escalate after (s)').fill('600');
+    await page.getByRole('button', { name: 'Save route' }).click();
+    await page.getByText('Escalation needs whole seconds and a contact point to escalate to.').waitFor();
+    await page.getByLabel('Escalate to Ops webhook').check();
     await page.getByRole('button', { name: 'Save route' }).click();
     await page.getByRole('heading', { name: 'Add a route' }).waitFor();
     await page.locator('[data-route="1"]').getByText('Ops webhook').waitFor();
@@ -89,9 +93,9 @@ describe('dashboard Alert routing page, editing', () => {
     await suite.browser.screenshot('alert-routing-edited-1440');
     expect(await fitsWindow()).toBe(true);
 
-    const data = await gql(`{ notificationRoutes { matchers { label op value } contactPoints { name } }
+    const data = await gql(`{ notificationRoutes { matchers { label op value } contactPoints { name } escalateAfterSeconds escalateTo { name } }
       silences { comment endsAt } maintenanceWindows { name cron } inhibitionRules { equal } contactPoints { name } }`);
-    expect(data.notificationRoutes).toEqual([{ matchers: [{ label: 'severity', op: '=~', value: 'HIGH|CRITICAL' }, { label: 'service', op: '=', value: 'pay, ments' }], contactPoints: [{ name: 'Ops webhook' }] }]);
+    expect(data.notificationRoutes).toEqual([{ matchers: [{ label: 'severity', op: '=~', value: 'HIGH|CRITICAL' }, { label: 'service', op: '=', value: 'pay, ments' }], contactPoints: [{ name: 'Ops webhook' }], escalateAfterSeconds: 600, escalateTo: [{ name: 'Ops webhook' }] }]);
     expect(data.silences).toHaveLength(1);
     expect(data.silences[0].comment).toBe('Billing deploy, extended');
     expect(new Date(data.silences[0].endsAt).getTime()).toBeGreaterThan(Date.now() + 170 * 60_000);
