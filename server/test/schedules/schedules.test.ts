@@ -105,6 +105,17 @@ describe('schedules', () => {
     expect((await sql('select count(*)::int as n from workflows where schedule_id = $1', [uuid(once.id)]))[0].n).toBe(1);
   });
 
+  it('should fire many due schedules in one look, several at once, each slot once', async () => {
+    const templateId = await template();
+    const due = [];
+    for (let i = 0; i < 12; i++) due.push((await schedule({ templateId, cron: '*/5 * * * *', overlapPolicy: 'ALLOW' })).id);
+    for (const id of due) await dueSince(id, '2025-06-01T10:00:00Z');
+    const looks = await Promise.all([fireDueSchedules(server.app.services, new Date('2025-06-01T10:00:05Z')), fireDueSchedules(server.app.services, new Date('2025-06-01T10:00:05Z'))]);
+    expect(looks.reduce((sum, look) => sum + look.fired, 0)).toBe(12);
+    expect(looks.map((look) => look.more)).toEqual([false, false]);
+    for (const id of due) expect(await slotsOf(id)).toEqual(['2025-06-01T10:00:00.000Z']);
+  });
+
   it('should fire across the spring-forward gap in Europe/Berlin at 03:00 CEST, once', async () => {
     const nightly = await schedule({ cron: '30 2 * * *', timezone: 'Europe/Berlin', overlapPolicy: 'ALLOW', catchupWindowSeconds: 600 });
     await dueSince(nightly.id, '2026-03-28T01:30:00Z');
