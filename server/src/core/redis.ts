@@ -10,7 +10,7 @@
  * - pub/sub with PUBLISH / SUBSCRIBE: a cluster forwards every published message to every
  *   node, so a subscriber on any node hears it.
  */
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { type Callback, Cluster, Redis, type RedisOptions } from 'ioredis';
 
 export interface RedisNode {
   host: string;
@@ -41,7 +41,7 @@ export const reconnectDelay = (attempt: number): number => Math.min(attempt * 10
 /**
  * ioredis 5.11 ends a Sentinel connection for good when the sentinels' +switch-master arrives
  * while that connection is already reconnecting (the announcement aborts the attempt under
- * way, and an aborted attempt means `end`). Unless the server closed it itself, it starts
+ * way, and an aborted attempt means `end`). Unless the server closed it itself (disconnect or quit), it starts
  * again: after a failover every connection reaches the promoted replica.
  */
 class SentinelRedis extends Redis {
@@ -64,6 +64,11 @@ class SentinelRedis extends Redis {
   override disconnect(reconnect = false): void {
     if (!reconnect) this.#closing = true;
     super.disconnect(reconnect);
+  }
+
+  override quit(callback?: Callback<'OK'>): Promise<'OK'> {
+    this.#closing = true;
+    return super.quit(callback);
   }
 }
 
