@@ -10,7 +10,7 @@
  * LOADTEST_REPLICAS ("1,2,3"), REDIS_URL (redis://127.0.0.1:6379).
  */
 import { randomBytes } from 'node:crypto';
-import { startNginx } from '../server/test/support/nginx.js';
+import { startNginx, type Nginx } from '../server/test/support/nginx.js';
 import { DASHBOARD_BODY } from './dashboard-query.js';
 import { fixed, machine, measure, type Figures, type Load } from './measure.js';
 import { startRealServer, type Target } from './processes.js';
@@ -47,6 +47,7 @@ try {
           if (count === 1) single = f;
           const factor = single ? fixed(f.requestsPerSecond / single.requestsPerSecond, 2) : '–';
           console.log(`| ${name} | ${connections} | ${count} | ${fixed(f.requestsPerSecond)} | ${factor} | ${fixed(f.p50)} | ${fixed(f.p95)} | ${fixed(f.errorRate * 100, 2)} % |`);
+          if (f.errorRate > 0) console.error(failureSummary(nginx));
         } finally {
           await nginx.stop();
         }
@@ -55,4 +56,16 @@ try {
   }
 } finally {
   await Promise.all(replicas.map((r) => r.stop()));
+}
+
+/** What the failed requests of a step were: nginx's statuses with what each replica answered, and its error log. */
+function failureSummary(nginx: Nginx): string {
+  const failed = new Map<string, number>();
+  for (const r of nginx.requests()) {
+    if (r.status >= 200 && r.status < 300) continue;
+    const key = `${r.status} (replicas answered ${r.upstreamStatuses.join(', ')})`;
+    failed.set(key, (failed.get(key) ?? 0) + 1);
+  }
+  const statuses = [...failed].map(([key, n]) => `${n} × ${key}`).join('; ') || 'none logged by nginx (the client side failed)';
+  return `  failed requests: ${statuses}\n  nginx error log: ${nginx.errors().trim().split('\n').slice(0, 5).join(' | ') || '(empty)'}`;
 }
