@@ -41,6 +41,7 @@ const starters: Record<string, (databaseUrl: string) => Promise<Target>> = {
       name: 'server-workers',
       env: { ...serverEnv, WORKERS: '2', REDIS_URL: env.REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_PREFIX: `wf-bench-${process.pid}:` },
     }),
+  'server-jit': (databaseUrl) => startRealServer({ databaseUrl, name: 'server-jit', env: { ...serverEnv, QUERY_PLANS: '0' } }),
   baseline: (databaseUrl) => startRealServer({ databaseUrl, env: serverEnv, root: env.BENCH_BASELINE, name: 'baseline' }),
   'limit-node': (databaseUrl) => startLimitServer({ databaseUrl }, 'node'),
   'limit-postgres': (databaseUrl) => startLimitServer({ databaseUrl }, 'postgres'),

@@ -65,6 +65,8 @@ export interface Config {
   rateLimitPerMinute: number;
   loginAttemptsPer15Min: number;
   cacheTtlSeconds: number;
+  /** QUERY_PLANS: queries run by their plan where one covers them (graphql/planned.ts); off: always graphql-jit */
+  queryPlans: boolean;
   metricsToken?: string;
   slackWebhookUrl?: string;
   alertWebhookUrl?: string;
@@ -312,6 +314,7 @@ export function loadConfig(env: Env, terminal = false): Config {
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
     loginAttemptsPer15Min: integer(env, 'LOGIN_ATTEMPTS_PER_15_MIN', 10, 1),
     cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 30, 0, 86400),
+    queryPlans: flag(env, 'QUERY_PLANS') ?? true,
     metricsToken: text(env, 'METRICS_TOKEN'),
     slackWebhookUrl: url(env, 'SLACK_WEBHOOK_URL', ['http:', 'https:']),
     alertWebhookUrl,

@@ -208,6 +208,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     logger,
     maxTokens: config.limits.queryTokens,
     persistedQueries: trusted.persistedQueries,
+    queryPlans: config.queryPlans,
     plugins: [observer.plugin, trusted.plugin<Context>(), queryLimitsPlugin<Context>(config.limits), retryAfterPlugin<Context>(), mutationsReadPrimary<Context>(), selectionPlugin<Context>(), ...(responseCache ? [responseCache.plugin<Context>()] : [])],
     onInternalError: (error, context, operationName) => observer.internalError(error, context?.requestId, operationName),
     onUnavailable: (error) => outage.noted(error),

@@ -33,6 +33,8 @@ export interface ApolloOptions<C extends GraphQLContextBase = GraphQLContextBase
   suggestions(context: C): boolean;
   /** where document ids (`extensions.persistedQuery`) are looked up and registered; default: Apollo's in-process cache */
   persistedQueries?: ApolloServerOptionsWithGateway<C>['persistedQueries'];
+  /** queries run by their plan where one covers them (graphql/planned.ts); default true */
+  queryPlans?: boolean;
 }
 
 /** The answer to a subscription sent over HTTP, where there is no stream to send its events on. */
@@ -40,7 +42,7 @@ export const SUBSCRIPTION_OVER_HTTP = 'Subscriptions run over WebSocket (ws(s):/
 
 export async function startApollo<C extends GraphQLContextBase>(options: ApolloOptions<C>): Promise<ApolloServer<C>> {
   const apollo = new ApolloServer<C>({
-    gateway: jitExecutor(options.schema),
+    gateway: jitExecutor(options.schema, { plans: options.queryPlans }),
     persistedQueries: options.persistedQueries,
     csrfPrevention: true,
     // Batching multiplies every per-request limit; clients send one operation per request.
