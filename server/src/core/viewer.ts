@@ -44,6 +44,15 @@ export function requireWriter(viewer: Viewer | null): Viewer {
 }
 
 /**
+ * Whether the viewer may change an object owned by `ownerId`: an ADMIN any, anyone else only
+ * its own. Services answer NOT_FOUND when not, as if the object did not exist; `requireWriter`
+ * has already turned VIEWERs away.
+ */
+export function mayChange(viewer: Viewer, ownerId: string): boolean {
+  return viewer.role === Role.ADMIN || ownerId === viewer.id;
+}
+
+/**
  * Who sees the same data as a viewer: viewers of one audience get the same answers to the same
  * operation. Shared answers (the response cache, multiplexed subscriptions) are keyed by it, so
  * a field whose answer depends on more than this about the viewer must change it. Domains give

@@ -87,12 +87,12 @@ export async function inTransaction<T>(em: EntityManager, work: (tx: EntityManag
   }
 }
 
-/** Connections in use and the pool's maximum, for the DB pool metric and readiness. */
 /** A unique constraint refused the row (SQLSTATE 23505): the caller answers CONFLICT. */
 export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string } | null)?.code === '23505';
 }
 
+/** Connections in use and the pool's maximum, for the DB pool metric and readiness. */
 export function poolUsage(orm: MikroORM): { used: number; max: number } {
   const pool = orm.em.getConnection().getKnex().client.pool;
   return { used: pool?.numUsed?.() ?? 0, max: pool?.max ?? 0 };

@@ -118,6 +118,66 @@ function closedPath(graph: ImportGraph, component: Set<string>): string {
 
 const roomOf = (file: string): string => (file.includes(path.sep) ? file.split(path.sep)[0] : file);
 
+/** Methods of the ORM's entity manager and connection that send SQL (or queue it for a flush). */
+const SQL_METHODS = new Set(['execute', 'findOne', 'findOneOrFail', 'findAll', 'persist', 'persistAndFlush', 'flush', 'nativeInsert', 'nativeUpdate', 'nativeDelete', 'upsert', 'createQueryBuilder', 'getKnex']);
+/** db/ helpers that run a statement of their own. */
+const SQL_HELPERS = new Set(['keysetPage', 'newestPerParent']);
+
+/** Lines of `text` that issue SQL: a call of an entity manager method that sends it, `em.find(Entity, …)`/`em.count(Entity, …)`, or a db/ helper that runs one. */
+function sqlCalls(file: string, text: string): number[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  const lines: number[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isCallExpression(node)) {
+      const callee = node.expression;
+      const name = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isIdentifier(callee) ? callee.text : null;
+      const entityFirst = node.arguments[0] && ts.isIdentifier(node.arguments[0]) && /^[A-Z]/.test(node.arguments[0].text);
+      const issues = ts.isPropertyAccessExpression(callee)
+        ? SQL_METHODS.has(name!) || ((name === 'find' || name === 'count') && entityFirst)
+        : ts.isIdentifier(callee) && SQL_HELPERS.has(name!);
+      if (issues) lines.push(source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return [...new Set(lines)];
+}
+
+/**
+ * Files of a domain room (not a shared room, not app/, not an entry file) that issue SQL
+ * outside the domain's data-access module `rows.ts`.
+ */
+async function sqlOutsideRows(root: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const full of await sourceFiles(root)) {
+    const file = path.relative(root, full);
+    const room = roomOf(file);
+    if (SHARED_ROOMS.includes(room) || room === 'app' || room === file || path.basename(file) === 'rows.ts') continue;
+    if (sqlCalls(file, await readFile(full, 'utf8')).length) found.push(file.split(path.sep).join('/'));
+  }
+  return found.sort();
+}
+
+/**
+ * Files that still issue their own SQL, each to move its statements into its domain's rows.ts
+ * (ARCHITECTURE.md, "Data access"). The list may only shrink: a file converted must leave it,
+ * and no file may join it.
+ */
+const NOT_YET_IN_ROWS: string[] = [
+  'alerts/evaluator.ts', 'alerts/fallback/pager.ts', 'alerts/fallback/snapshot.ts', 'alerts/loaders.ts', 'alerts/notifications/contact-points.ts', 'alerts/notifications/outbox.ts', 'alerts/routing/defaults.ts', 'alerts/routing/dispatch.ts', 'alerts/routing/muting.ts', 'alerts/routing/routes.ts', 'alerts/routing/silences.ts', 'alerts/rules.ts', 'alerts/service.ts', 'alerts/state.ts',
+  'audit/recorder.ts', 'audit/service.ts',
+  'demo/seed.ts', 'demo/worker.ts',
+  'health/service.ts',
+  'metrics/ingest.ts', 'metrics/retention.ts', 'metrics/rollups.ts', 'metrics/sampler.ts', 'metrics/series.ts',
+  'observability/slow-queries.ts',
+  'reports/mail.ts', 'reports/service.ts',
+  'schedules/firing.ts', 'schedules/loaders.ts', 'schedules/runs.ts', 'schedules/service.ts',
+  'status/loaders.ts', 'status/maintenance.ts', 'status/service.ts',
+  'templates/loaders.ts', 'templates/service.ts',
+  'users/api-tokens.ts', 'users/loaders.ts', 'users/service.ts',
+  'workflows/access.ts', 'workflows/bulk.ts', 'workflows/delayed-start.ts', 'workflows/events.ts', 'workflows/expiry.ts', 'workflows/lifecycle.ts', 'workflows/loaders.ts', 'workflows/queues.ts', 'workflows/service.ts', 'workflows/task-loaders.ts',
+];
+
 /** Imports from a shared room into anything else under src: a domain folder, app/, or an entry file. */
 function layerViolations(graph: ImportGraph): string[] {
   const violations: string[] = [];
@@ -151,7 +211,45 @@ describe('server/src layout', () => {
     expect(imports('lifecycle.ts').filter((target) => /service\.ts$/.test(target))).toEqual([]);
   });
 
+  it('should issue SQL in domain rooms only from their rows.ts (apart from the files not converted yet)', async () => {
+    expect(await sqlOutsideRows(SRC)).toEqual(NOT_YET_IN_ROWS);
+  });
+
+  it('should keep resolvers free of SQL', async () => {
+    expect((await sqlOutsideRows(SRC)).filter((file) => /resolver\.ts$/.test(file))).toEqual([]);
+  });
+
+  it('should keep rows.ts free of rules: no mutate, events or services', async () => {
+    const graph = await importGraph(SRC);
+    const ruled = [...graph].filter(([file]) => path.basename(file) === 'rows.ts')
+      .flatMap(([file, targets]) => targets.filter((target) => roomOf(target) === 'live' || /service\.ts$/.test(target)).map((target) => `${file} imports ${target}`));
+    expect(ruled).toEqual([]);
+  });
+
   describe('on a tree that breaks the rules', () => {
+    it('should name each domain file issuing SQL outside rows.ts, and only those', async () => {
+      const root = await mkdtemp(path.join(os.tmpdir(), 'layout-sql-'));
+      try {
+        const files: Record<string, string> = {
+          'db/pagination.ts': `export const keysetPage = (db: any) => db.execute('select 1');`,
+          'app/start.ts': `export const start = (em: any) => em.execute('select 1');`,
+          'things/rows.ts': `export const thingById = (db: any, id: string) => db.execute('select * from things where id = ?', [id]);`,
+          'things/service.ts': `import { thingById } from './rows.js';\nexport const thing = (ctx: any, id: string) => thingById(ctx.read, id);`,
+          'things/loaders.ts': `export const load = (em: any, ids: string[]) => em.getConnection().execute('select * from things');`,
+          'things/resolver.ts': `import { keysetPage } from '../db/pagination.js';\nexport const list = (ctx: any) => keysetPage(ctx.read, {});`,
+          'things/orm.ts': `export const one = (em: any, Thing: any) => em.find(Thing, {});\nexport const names = (list: string[]) => list.find((n) => n);`,
+        };
+        for (const [name, text] of Object.entries(files)) {
+          await mkdir(path.dirname(path.join(root, name)), { recursive: true });
+          await writeFile(path.join(root, name), text);
+        }
+        expect(await sqlOutsideRows(root)).toEqual(['things/loaders.ts', 'things/orm.ts', 'things/resolver.ts']);
+        expect(sqlCalls('x.ts', files['things/orm.ts'])).toEqual([1]);
+      } finally {
+        await rm(root, { recursive: true, force: true });
+      }
+    });
+
     it('should name each cycle (type-only imports included) and each shared room importing a domain or app/', async () => {
       const root = await mkdtemp(path.join(os.tmpdir(), 'layout-'));
       try {
