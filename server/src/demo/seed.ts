@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createContext, type AppServices, type Context } from '../app/context.js';
 import { Role, type Viewer } from '../core/viewer.js';
 import type { EntityManager } from '../db/orm.js';
-import { User } from '../users/entity.js';
+import { userWithPassword } from '../users/rows.js';
 import { insertUser } from '../users/service.js';
 import type { TaskInput } from '../workflows/inputs.js';
 import { createWorkflow, startWorkflow } from '../workflows/service.js';
@@ -79,7 +79,7 @@ const TEMPLATES: Template[] = [
 /** The demo account, made on first use; nobody signs in as it (its password is thrown away). */
 export async function demoViewer(em: EntityManager): Promise<Viewer> {
   const user =
-    (await em.findOne(User, { email: DEMO_EMAIL })) ??
+    (await userWithPassword(em, DEMO_EMAIL))?.user ??
     (await insertUser(em, { email: DEMO_EMAIL, name: 'Demo worker', password: randomBytes(24).toString('base64url'), role: Role.MEMBER }));
   return { id: user.id, email: user.email, name: user.name, role: user.role, credentialId: 'demo', credentialKind: 'api-token', credentialName: 'demo' };
 }

@@ -4,7 +4,7 @@ import type { Context } from '../app/context.js';
 import { idOf, toGlobalId } from '../core/ids.js';
 import { MaxItems } from '../graphql/query-limits.js';
 import * as tokens from './api-tokens.js';
-import { ApiTokenInfo } from './api-tokens.js';
+import { ApiTokenInfo } from './entity.js';
 
 @Resolver(() => ApiTokenInfo)
 export class ApiTokenResolver {

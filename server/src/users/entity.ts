@@ -1,4 +1,4 @@
-/** Users, their sign-in sessions and API tokens. Tokens are only ever stored hashed. */
+/** Users, their sign-in sessions and API tokens (tokens are only ever stored hashed), and the API token as the API shows it. */
 import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { Field, ObjectType } from 'type-graphql';
 import { Role } from '../core/viewer.js';
@@ -69,4 +69,14 @@ export class ApiToken extends Credential {
 
   @Property({ type: 'Date', nullable: true })
   expiresAt?: Date;
+}
+
+@ObjectType('ApiToken', { description: "One of the viewer's API tokens; the secret itself is never shown again" })
+export class ApiTokenInfo {
+  /** the database id; the resolver shows it as a global id */
+  id!: string;
+  @Field() name!: string;
+  @Field() createdAt!: Date;
+  @Field(() => Date, { nullable: true, description: 'null: it never expires' }) expiresAt!: Date | null;
+  @Field(() => Date, { nullable: true, description: 'recorded at most once a minute' }) lastUsedAt!: Date | null;
 }

@@ -1,19 +1,12 @@
 /** Per-request batch loaders for users. */
 import DataLoader from 'dataloader';
 import type { Queryable } from '../db/read-routing.js';
-import { asInstance, indexBy, toDate, uuidArray } from '../db/sql.js';
-import { User, type Role } from './entity.js';
-
-export function userFromRow(row: Record<string, any>): User {
-  return asInstance<User, 'passwordHash'>(User, { id: row.id, email: row.email, name: row.name, role: row.role as Role, createdAt: toDate(row.created_at) });
-}
+import type { User } from './entity.js';
+import { usersByIds } from './rows.js';
 
 export function createUserLoaders(em: Queryable) {
   return {
-    userById: new DataLoader<string, User | null>(async (ids) => {
-      const rows = await em.execute('select id, email, name, role, created_at from users where id = any(?::uuid[])', [uuidArray(ids)]);
-      return indexBy(ids, rows.map(userFromRow), (u) => u.id);
-    }),
+    userById: new DataLoader<string, User | null>((ids) => usersByIds(em, ids)),
   };
 }
 

@@ -3,12 +3,13 @@ import { randomBytes } from 'node:crypto';
 import type { Context } from '../app/context.js';
 import { Role, requireRole, requireViewer, type Viewer } from '../core/viewer.js';
 import { isUniqueViolation, type EntityManager } from '../db/orm.js';
+import type { Queryable } from '../db/read-routing.js';
 import { badInput, conflict, unauthenticated } from '../core/errors.js';
 import { codePoints } from '../core/text.js';
 import { mutate } from '../live/mutate.js';
-import { Session, User } from './entity.js';
+import type { User } from './entity.js';
 import { countLoginAttempt } from './login-throttle.js';
-import { userFromRow } from './loaders.js';
+import * as rows from './rows.js';
 import { DECOY_HASH, hashPassword, hashToken, newToken, verifyPassword } from './passwords.js';
 
 const EMAIL = /^[^@\s]{1,200}@[^@\s]{1,200}$/;
@@ -18,21 +19,9 @@ const lastUsedWrites = new Map<string, number>();
 /** The viewer a session or API token belongs to, or null when it is unknown, expired or revoked. */
 export async function authenticate(em: EntityManager, token: string): Promise<Viewer | null> {
   if (token.length > 200) return null;
-  const hash = hashToken(token);
-  const rows = await em.execute(
-    `select u.id, u.email, u.name, u.role, c.id as credential_id, c.kind, c.name as credential_name from (
-       select id, user_id, 'session' as kind, null as name from sessions
-        where token_hash = ? and revoked_at is null and expires_at > now()
-       union all
-       select id, user_id, 'api-token' as kind, name from api_tokens
-        where token_hash = ? and revoked_at is null and (expires_at is null or expires_at > now())
-     ) c join users u on u.id = c.user_id`,
-    [hash, hash],
-  );
-  const row = rows[0];
-  if (!row) return null;
-  recordLastUsed(em, row.kind, row.credential_id);
-  return { id: row.id, email: row.email, name: row.name, role: row.role, credentialId: row.credential_id, credentialKind: row.kind, credentialName: row.credential_name };
+  const viewer = await rows.viewerOfToken(em, hashToken(token));
+  if (viewer) recordLastUsed(em, viewer.credentialKind, viewer.credentialId);
+  return viewer;
 }
 
 // Written at most once a minute per credential, off the request's path.
@@ -41,33 +30,26 @@ function recordLastUsed(em: EntityManager, kind: Viewer['credentialKind'], id: s
   if ((lastUsedWrites.get(id) ?? 0) > now - LAST_USED_WRITE_INTERVAL_MS) return;
   lastUsedWrites.set(id, now);
   if (lastUsedWrites.size > 10_000) lastUsedWrites.clear();
-  const table = kind === 'session' ? 'sessions' : 'api_tokens';
-  em.execute(`update ${table} set last_used_at = now() where id = ?`, [id]).catch(() => lastUsedWrites.delete(id));
+  rows.touchCredential(em, kind, id).catch(() => lastUsedWrites.delete(id));
 }
 
 export async function login(ctx: Context, email: string, password: string): Promise<{ token: string; user: User }> {
   const succeeded = await countLoginAttempt(ctx, email);
-  const rows = await ctx.em.execute('select * from users where email = ?', [email.trim().toLowerCase()]);
-  const row = rows[0];
-  const valid = await verifyPassword(password, row?.password_hash ?? DECOY_HASH);
-  if (!row || !valid) throw unauthenticated('Invalid email or password');
+  const found = await rows.userWithPassword(ctx.em, email.trim().toLowerCase());
+  const valid = await verifyPassword(password, found?.passwordHash ?? DECOY_HASH);
+  if (!found || !valid) throw unauthenticated('Invalid email or password');
   await succeeded();
   const token = newToken('session');
   return mutate(ctx, async (tx) => {
-    const session = tx.create(Session, {
-      userId: row.id,
-      tokenHash: hashToken(token),
-      expiresAt: new Date(Date.now() + ctx.app.config.sessionTtlHours * 3_600_000),
-    });
-    await tx.persistAndFlush(session);
-    return { token, user: userFromRow(row) };
+    const expiresAt = new Date(Date.now() + ctx.app.config.sessionTtlHours * 3_600_000);
+    await rows.insertSession(tx, { userId: found.user.id, tokenHash: hashToken(token), expiresAt });
+    return { token, user: found.user };
   });
 }
 
 export async function signOut(ctx: Context): Promise<boolean> {
   const viewer = requireViewer(ctx.viewer);
-  const table = viewer.credentialKind === 'session' ? 'sessions' : 'api_tokens';
-  await mutate(ctx, (tx) => tx.execute(`update ${table} set revoked_at = now() where id = ? and revoked_at is null`, [viewer.credentialId]));
+  await mutate(ctx, (tx) => rows.revokeCredential(tx, viewer.credentialKind, viewer.credentialId));
   ctx.app.bus.publish('credential', { kind: viewer.credentialKind, id: viewer.credentialId });
   return true;
 }
@@ -88,15 +70,8 @@ function validateNewUser(input: NewUser): void {
   }
 }
 
-export async function insertUser(em: EntityManager, input: NewUser): Promise<User> {
-  const user = em.create(User, {
-    email: input.email.trim().toLowerCase(),
-    name: input.name.trim(),
-    role: input.role,
-    passwordHash: await hashPassword(input.password),
-  });
-  await em.persistAndFlush(user);
-  return user;
+export async function insertUser(db: Queryable, input: NewUser): Promise<User> {
+  return rows.insertUser(db, { email: input.email.trim().toLowerCase(), name: input.name.trim(), role: input.role, passwordHash: await hashPassword(input.password) });
 }
 
 export async function createUser(ctx: Context, input: NewUser): Promise<User> {
@@ -132,7 +107,7 @@ export interface BootstrapResult {
  */
 export async function ensureAdmin(em: EntityManager, email?: string, password?: string, resetPassword = false): Promise<BootstrapResult | null> {
   if (email && password) {
-    const existing = await em.findOne(User, { email });
+    const existing = await rows.userWithPassword(em, email);
     if (!existing) {
       try {
         await insertUser(em, { email, name: 'Administrator', password, role: Role.ADMIN });
@@ -143,18 +118,18 @@ export async function ensureAdmin(em: EntityManager, email?: string, password?: 
         return ensureAdmin(em.fork(), email, password, resetPassword);
       }
     }
-    const promoted = existing.role !== Role.ADMIN;
-    existing.role = Role.ADMIN;
+    const promoted = existing.user.role !== Role.ADMIN;
     let outcome: BootstrapResult['password'] = 'matches';
+    let passwordHash: string | undefined;
     if (!(await verifyPassword(password, existing.passwordHash))) {
       outcome = resetPassword ? 'reset' : 'kept';
-      if (resetPassword) existing.passwordHash = await hashPassword(password);
+      if (resetPassword) passwordHash = await hashPassword(password);
     }
-    await em.flush();
-    if (outcome === 'reset') await em.execute('update sessions set revoked_at = now() where user_id = ? and revoked_at is null', [existing.id]);
+    if (promoted || passwordHash !== undefined) await rows.updateUser(em, existing.user.id, { role: Role.ADMIN, passwordHash });
+    if (outcome === 'reset') await rows.revokeSessionsOf(em, existing.user.id);
     return { email, password: outcome, promoted };
   }
-  if (await em.count(User, { role: Role.ADMIN })) return null;
+  if (await rows.hasUserWithRole(em, Role.ADMIN)) return null;
   const generatedPassword = randomBytes(12).toString('base64url');
   await insertUser(em, { email: 'admin@localhost', name: 'Administrator', password: generatedPassword, role: Role.ADMIN });
   return { email: 'admin@localhost', generatedPassword };

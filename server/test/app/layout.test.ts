@@ -174,7 +174,6 @@ const NOT_YET_IN_ROWS: string[] = [
   'schedules/firing.ts', 'schedules/loaders.ts', 'schedules/runs.ts', 'schedules/service.ts',
   'status/loaders.ts', 'status/maintenance.ts', 'status/service.ts',
   'templates/loaders.ts', 'templates/service.ts',
-  'users/api-tokens.ts', 'users/loaders.ts', 'users/service.ts',
   'workflows/access.ts', 'workflows/bulk.ts', 'workflows/delayed-start.ts', 'workflows/events.ts', 'workflows/expiry.ts', 'workflows/lifecycle.ts', 'workflows/loaders.ts', 'workflows/queues.ts', 'workflows/service.ts', 'workflows/task-loaders.ts',
 ];
 
