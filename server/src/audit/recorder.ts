@@ -10,6 +10,7 @@ import type { Viewer } from '../core/viewer.js';
 import type { EntityManager } from '../db/orm.js';
 import type { MutationHook } from '../live/mutate.js';
 import { codePoints, truncate } from '../core/text.js';
+import * as rows from './rows.js';
 
 /** Mutations with no audit row, and why. */
 export const UNAUDITED: ReadonlyMap<string, string> = new Map([
@@ -63,12 +64,10 @@ export function auditOf(ctx: Context, action: string, args: Record<string, unkno
   };
 }
 
-async function insertEntry(
+function insertEntry(
   tx: EntityManager, ctx: Pick<Context, 'clientIp'>, entry: { actorId: string | null; credential: string | null; action: string; targetId: string | null; details: Record<string, unknown> },
 ): Promise<void> {
-  await tx.execute('insert into audit_log (actor_id, credential, action, target_id, ip, details) values (?, ?, ?, ?, ?, ?::jsonb)', [
-    entry.actorId, entry.credential, entry.action, entry.targetId, ctx.clientIp === 'unknown' ? null : ctx.clientIp, JSON.stringify(detailsOf(entry.details)),
-  ]);
+  return rows.insertEntry(tx, { ...entry, ip: ctx.clientIp === 'unknown' ? null : ctx.clientIp, details: detailsOf(entry.details) });
 }
 
 /**
