@@ -12,8 +12,8 @@ import { repeat } from '../core/repeat.js';
 import type { EntityManager } from '../db/orm.js';
 import { mutate } from '../live/mutate.js';
 import { lastSlotAtOrBefore, nextSlot } from './cron.js';
-import { scheduleFromRow } from './loaders.js';
-import { claimSlot, runSchedule, settleSlot } from './runs.js';
+import * as rows from './rows.js';
+import { runSchedule, settleSlot } from './runs.js';
 import type { Schedule } from './types.js';
 
 /** Schedules fired per look at most; more due ones are taken at once by the next look. */
@@ -34,21 +34,16 @@ type Fired = 'none' | 'fired' | 'skipped' | 'missed' | 'already';
 /** Fires the first due schedule nobody else is firing ('none' when there is none); `picked` learns which it took. */
 async function fireOne(app: FiringServices, em: EntityManager, now: Date, picked: { id?: string }): Promise<Fired> {
   return mutate({ em: em.fork() as EntityManager, app }, async (tx, record) => {
-    const [row] = await tx.execute(
-      'select * from schedules where not paused and next_run_at <= ? order by next_run_at limit 1 for update skip locked',
-      [now],
-    );
-    if (!row) return 'none';
-    const schedule = scheduleFromRow(row);
+    const schedule = await rows.lockDueSchedule(tx, now);
+    if (!schedule) return 'none';
     picked.id = schedule.id;
     const { slot, next } = slotsOf(app, schedule, now);
-    const advance = (lastRun: Date | null) =>
-      tx.execute('update schedules set next_run_at = ?, last_run_at = coalesce(?, last_run_at) where id = ?', [next, lastRun, schedule.id]);
+    const advance = (lastRun: Date | null) => rows.advanceSchedule(tx, schedule.id, next, lastRun);
     if (now.getTime() - slot.getTime() > schedule.catchupWindowSeconds * 1000) {
       await advance(null);
       return 'missed';
     }
-    if (!(await claimSlot(tx, schedule.id, slot))) {
+    if (!(await rows.claimSlot(tx, schedule.id, slot))) {
       await advance(null);
       return 'already';
     }
@@ -65,16 +60,12 @@ async function fireOne(app: FiringServices, em: EntityManager, now: Date, picked
  */
 async function passOver(app: FiringServices, em: EntityManager, scheduleId: string, now: Date, error: unknown): Promise<void> {
   await mutate({ em: em.fork() as EntityManager, app }, async (tx) => {
-    const [row] = await tx.execute('select * from schedules where id = ? and not paused and next_run_at <= ? for update skip locked', [scheduleId, now]);
-    if (!row) return;
-    const schedule = scheduleFromRow(row);
+    const schedule = await rows.lockDueSchedule(tx, now, scheduleId);
+    if (!schedule) return;
     const { slot, next } = slotsOf(app, schedule, now);
     const message = error instanceof Error ? error.message : String(error);
-    await tx.execute(
-      `insert into schedule_runs (schedule_id, scheduled_for, outcome, error) values (?, ?, 'FAILED', ?) on conflict do nothing`,
-      [schedule.id, slot, message.slice(0, 1000)],
-    );
-    await tx.execute('update schedules set next_run_at = ?, last_run_at = ? where id = ?', [next, slot, schedule.id]);
+    await rows.insertFailedSlot(tx, schedule.id, slot, message.slice(0, 1000));
+    await rows.advanceSchedule(tx, schedule.id, next, slot);
     app.logger.warn({ scheduleId: schedule.id, slot, err: error }, 'a schedule slot failed to run');
   });
 }

@@ -9,8 +9,9 @@ import type { RecordEvent } from '../live/mutate.js';
 import type { Workflow } from '../workflows/entity.js';
 import * as lifecycle from '../workflows/lifecycle.js';
 import { workflowFromRow } from '../workflows/loaders.js';
-import { templateFromRow } from '../templates/loaders.js';
+import { lockTemplateRow } from '../templates/rows.js';
 import { runVersion, templateVersion } from '../templates/service.js';
+import * as rows from './rows.js';
 import { OverlapPolicy, type Schedule } from './types.js';
 
 export type RunOutcome = { outcome: 'STARTED'; workflow: Workflow } | { outcome: 'SKIPPED'; workflow: null };
@@ -24,24 +25,13 @@ export async function runSchedule(tx: EntityManager, schedule: Schedule, schedul
     if (unfinished.length && policy === OverlapPolicy.SKIP) return { outcome: 'SKIPPED', workflow: null };
     for (const row of unfinished) await lifecycle.cancelWorkflow(tx, workflowFromRow(row), record);
   }
-  const [template] = await tx.execute('select * from workflow_templates where id = ? for share', [schedule.templateId]);
-  const version = await templateVersion(tx, templateFromRow(template), schedule.templateVersion, 'templateVersion');
+  const template = await lockTemplateRow(tx, schedule.templateId, 'share');
+  const version = await templateVersion(tx, template!, schedule.templateVersion, 'templateVersion');
   const workflow = await runVersion(tx, schedule.ownerId, version, { scheduleId: schedule.id, scheduledFor }, null, record);
   return { outcome: 'STARTED', workflow };
 }
 
-/** Claims a slot (the unique row per schedule and slot); false when it already ran. */
-export async function claimSlot(tx: EntityManager, scheduleId: string, scheduledFor: Date): Promise<boolean> {
-  const claimed = await tx.execute(
-    `insert into schedule_runs (schedule_id, scheduled_for, outcome) values (?, ?, 'STARTED') on conflict do nothing returning 1`,
-    [scheduleId, scheduledFor],
-  );
-  return claimed.length > 0;
-}
-
 /** Records what the claimed slot did. */
-export async function settleSlot(tx: EntityManager, scheduleId: string, scheduledFor: Date, run: RunOutcome): Promise<void> {
-  await tx.execute('update schedule_runs set outcome = ?, workflow_id = ? where schedule_id = ? and scheduled_for = ?', [
-    run.outcome, run.workflow?.id ?? null, scheduleId, scheduledFor,
-  ]);
+export function settleSlot(tx: EntityManager, scheduleId: string, scheduledFor: Date, run: RunOutcome): Promise<void> {
+  return rows.settleSlot(tx, scheduleId, scheduledFor, run.outcome, run.workflow?.id ?? null);
 }

@@ -7,17 +7,17 @@
 import type { Context } from '../app/context.js';
 import { badInput, conflict, notFound } from '../core/errors.js';
 import { idOf } from '../core/ids.js';
-import { Role, requireViewer, requireWriter, type Viewer } from '../core/viewer.js';
+import { mayChange, requireViewer, requireWriter, type Viewer } from '../core/viewer.js';
 import type { EntityManager } from '../db/orm.js';
-import { connectionOf, decodeCursor, keysetPage, pageSize } from '../db/pagination.js';
+import { connectionOf, decodeCursor, pageSize } from '../db/pagination.js';
 import { mayRead } from '../graphql/selection.js';
 import { mutate } from '../live/mutate.js';
 import { lockTemplate, templateVersion } from '../templates/service.js';
 import type { Workflow } from '../workflows/entity.js';
 import { workflowScope } from '../workflows/visibility.js';
 import { nextSlot, slotsBetween, validCron, validTimezone, type CronSpec } from './cron.js';
-import { scheduleFromRow } from './loaders.js';
-import { claimSlot, runSchedule, settleSlot } from './runs.js';
+import * as rows from './rows.js';
+import { runSchedule, settleSlot } from './runs.js';
 import {
   DEFAULT_CATCHUP_WINDOW_SECONDS, MAX_BACKFILL_RUNS, MAX_CATCHUP_WINDOW_SECONDS, OverlapPolicy,
   type Schedule, type ScheduleConnection, type ScheduleInput, type SchedulesArgs,
@@ -34,23 +34,13 @@ export async function listSchedules(ctx: Context, args: SchedulesArgs): Promise<
   const after = args.after ? decodeCursor('schedules', args.after) : null;
   const scope = workflowScope(viewer);
   const count = mayRead(ctx.operation.selected, 'ScheduleConnection', 'totalCount');
-  const page = await keysetPage(ctx.read, {
-    table: 'schedules', timeColumn: 'created_at', filters: scope ? ['owner_id = ?'] : [], params: scope ? [scope] : [], first, after, count,
-  });
-  const schedules = page.rows.map(scheduleFromRow);
+  const page = await rows.schedulesPage(ctx.read, scope, { first, after, count });
+  const schedules = page.rows;
   for (const schedule of schedules) ctx.loaders.scheduleById.prime(schedule.id, schedule);
   return connectionOf('schedules', schedules, (schedule) => schedule.createdAt, page, after);
 }
 
-interface ValidSchedule {
-  templateId: string;
-  templateVersion: number | null;
-  cron: string;
-  timezone: string;
-  overlapPolicy: OverlapPolicy;
-  catchupWindowSeconds: number;
-  paused: boolean;
-}
+type ValidSchedule = rows.ScheduleFields;
 
 /** The input checked, in the transaction that will store it (the template locked, its version known). */
 async function validSchedule(ctx: Context, tx: EntityManager, viewer: Viewer, input: ScheduleInput): Promise<ValidSchedule> {
@@ -77,20 +67,15 @@ export async function createSchedule(ctx: Context, input: ScheduleInput): Promis
   const viewer = requireWriter(ctx.viewer);
   return mutate(ctx, async (tx) => {
     const valid = await validSchedule(ctx, tx, viewer, input);
-    const [row] = await tx.execute(
-      `insert into schedules (owner_id, template_id, template_version, cron, timezone, overlap_policy, catchup_window_seconds, paused, next_run_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
-      [viewer.id, valid.templateId, valid.templateVersion, valid.cron, valid.timezone, valid.overlapPolicy, valid.catchupWindowSeconds, valid.paused, nextRunAt(ctx, valid)],
-    );
-    return scheduleFromRow(row);
+    return rows.insertSchedule(tx, viewer.id, valid, nextRunAt(ctx, valid));
   });
 }
 
 /** Locks a schedule the viewer may change (ADMIN any, a MEMBER its own), or NOT_FOUND as if it did not exist. */
 async function lockSchedule(tx: EntityManager, viewer: Viewer, id: string): Promise<Schedule> {
-  const [row] = await tx.execute('select * from schedules where id = ? for update', [id]);
-  if (!row || (viewer.role !== Role.ADMIN && row.owner_id !== viewer.id)) throw notFound('Schedule');
-  return scheduleFromRow(row);
+  const schedule = await rows.lockScheduleRow(tx, id);
+  if (!schedule || !mayChange(viewer, schedule.ownerId)) throw notFound('Schedule');
+  return schedule;
 }
 
 /** Replaces everything the input names; the next slot is counted from now (slots that already ran never run again). */
@@ -99,12 +84,7 @@ export async function updateSchedule(ctx: Context, id: string, input: ScheduleIn
   return mutate(ctx, async (tx) => {
     const current = await lockSchedule(tx, viewer, id);
     const valid = await validSchedule(ctx, tx, viewer, { ...input, paused: input.paused ?? current.paused });
-    const [row] = await tx.execute(
-      `update schedules set template_id = ?, template_version = ?, cron = ?, timezone = ?, overlap_policy = ?, catchup_window_seconds = ?,
-              paused = ?, next_run_at = ?, updated_at = now() where id = ? returning *`,
-      [valid.templateId, valid.templateVersion, valid.cron, valid.timezone, valid.overlapPolicy, valid.catchupWindowSeconds, valid.paused, nextRunAt(ctx, valid), id],
-    );
-    return scheduleFromRow(row);
+    return rows.updateScheduleRow(tx, id, valid, nextRunAt(ctx, valid));
   });
 }
 
@@ -114,10 +94,7 @@ export async function setPaused(ctx: Context, id: string, paused: boolean): Prom
   return mutate(ctx, async (tx) => {
     const current = await lockSchedule(tx, viewer, id);
     if (current.paused === paused) return current;
-    const [row] = await tx.execute('update schedules set paused = ?, next_run_at = ?, updated_at = now() where id = ? returning *', [
-      paused, nextRunAt(ctx, { ...current, paused }), id,
-    ]);
-    return scheduleFromRow(row);
+    return rows.setPausedRow(tx, id, paused, nextRunAt(ctx, { ...current, paused }));
   });
 }
 
@@ -126,7 +103,7 @@ export async function deleteSchedule(ctx: Context, id: string): Promise<void> {
   const viewer = requireWriter(ctx.viewer);
   await mutate(ctx, async (tx) => {
     await lockSchedule(tx, viewer, id);
-    await tx.execute('delete from schedules where id = ?', [id]);
+    await rows.deleteScheduleRow(tx, id);
   });
 }
 
@@ -158,7 +135,7 @@ export async function backfillSchedule(ctx: Context, id: string, from: Date, to:
     }
     let created = 0;
     for (const slot of slots) {
-      if (!(await claimSlot(tx, schedule.id, slot))) continue;
+      if (!(await rows.claimSlot(tx, schedule.id, slot))) continue;
       const run = await runSchedule(tx, schedule, slot, OverlapPolicy.ALLOW, record);
       await settleSlot(tx, schedule.id, slot, run);
       created++;

@@ -6,9 +6,9 @@
  */
 import type { Context } from '../app/context.js';
 import { badInput, conflict, notFound } from '../core/errors.js';
-import { Role, requireViewer, requireWriter, type Viewer } from '../core/viewer.js';
+import { mayChange, requireViewer, requireWriter, type Viewer } from '../core/viewer.js';
 import type { EntityManager } from '../db/orm.js';
-import { connectionOf, decodeCursor, keysetPage, pageSize } from '../db/pagination.js';
+import { connectionOf, decodeCursor, pageSize } from '../db/pagination.js';
 import { mayRead } from '../graphql/selection.js';
 import { mutate, type RecordEvent } from '../live/mutate.js';
 import type { Workflow } from '../workflows/entity.js';
@@ -16,7 +16,8 @@ import * as lifecycle from '../workflows/lifecycle.js';
 import { insertWorkflow, type WorkflowOrigin } from '../workflows/service.js';
 import { validateWorkflow, type ValidWorkflow } from '../workflows/validation.js';
 import { workflowScope } from '../workflows/visibility.js';
-import { templateFromRow, versionFromRow } from './loaders.js';
+import { schedulesOfTemplate } from '../schedules/rows.js';
+import * as rows from './rows.js';
 import type { TemplateInput, TemplatesArgs, TemplateVersion, WorkflowTemplate, WorkflowTemplateConnection } from './types.js';
 
 /** Newest first; `totalCount` counts every template the viewer may see. */
@@ -26,10 +27,8 @@ export async function listTemplates(ctx: Context, args: TemplatesArgs): Promise<
   const after = args.after ? decodeCursor('templates', args.after) : null;
   const scope = workflowScope(viewer);
   const count = mayRead(ctx.operation.selected, 'WorkflowTemplateConnection', 'totalCount');
-  const page = await keysetPage(ctx.read, {
-    table: 'workflow_templates', timeColumn: 'created_at', filters: scope ? ['owner_id = ?'] : [], params: scope ? [scope] : [], first, after, count,
-  });
-  const templates = page.rows.map(templateFromRow);
+  const page = await rows.templatesPage(ctx.read, scope, { first, after, count });
+  const templates = page.rows;
   for (const template of templates) ctx.loaders.templateById.prime(template.id, template);
   return connectionOf('templates', templates, (template) => template.createdAt, page, after);
 }
@@ -39,31 +38,21 @@ function validTemplate(input: TemplateInput): ValidWorkflow {
   return validateWorkflow({ name: input.name, description: input.description, tasks: input.tasks });
 }
 
-async function insertVersion(tx: EntityManager, templateId: string, version: number, valid: ValidWorkflow, viewer: Viewer): Promise<void> {
-  await tx.execute(
-    'insert into template_versions (template_id, version, name, description, tasks, created_by) values (?, ?, ?, ?, ?::jsonb, ?)',
-    [templateId, version, valid.name, valid.description, JSON.stringify(valid.tasks), viewer.id],
-  );
-}
-
 export async function createTemplate(ctx: Context, input: TemplateInput): Promise<WorkflowTemplate> {
   const viewer = requireWriter(ctx.viewer);
   const valid = validTemplate(input);
   return mutate(ctx, async (tx) => {
-    const [row] = await tx.execute(
-      'insert into workflow_templates (owner_id, name, description) values (?, ?, ?) returning *',
-      [viewer.id, valid.name, valid.description],
-    );
-    await insertVersion(tx, row.id, 1, valid, viewer);
-    return templateFromRow(row);
+    const template = await rows.insertTemplate(tx, viewer.id, valid);
+    await rows.insertVersion(tx, template.id, 1, valid, viewer.id);
+    return template;
   });
 }
 
 /** Locks a template the viewer may change (ADMIN any, a MEMBER its own), or NOT_FOUND as if it did not exist. */
-export async function lockTemplate(tx: EntityManager, viewer: Viewer, id: string): Promise<WorkflowTemplate> {
-  const [row] = await tx.execute('select * from workflow_templates where id = ? for update', [id]);
-  if (!row || (viewer.role !== Role.ADMIN && row.owner_id !== viewer.id)) throw notFound('WorkflowTemplate');
-  return templateFromRow(row);
+export async function lockTemplate(tx: EntityManager, viewer: Viewer, id: string, mode: 'update' | 'share' = 'update'): Promise<WorkflowTemplate> {
+  const template = await rows.lockTemplateRow(tx, id, mode);
+  if (!template || !mayChange(viewer, template.ownerId)) throw notFound('WorkflowTemplate');
+  return template;
 }
 
 /** Adds the next version; earlier versions, and the workflows pinned to them, stay as they were. */
@@ -73,12 +62,8 @@ export async function updateTemplate(ctx: Context, id: string, input: TemplateIn
   return mutate(ctx, async (tx) => {
     const template = await lockTemplate(tx, viewer, id);
     const version = template.latestVersion + 1;
-    await insertVersion(tx, id, version, valid, viewer);
-    const [row] = await tx.execute(
-      'update workflow_templates set name = ?, description = ?, latest_version = ?, updated_at = now() where id = ? returning *',
-      [valid.name, valid.description, version, id],
-    );
-    return templateFromRow(row);
+    await rows.insertVersion(tx, id, version, valid, viewer.id);
+    return rows.updateTemplateRow(tx, id, valid, version);
   });
 }
 
@@ -87,9 +72,9 @@ export async function deleteTemplate(ctx: Context, id: string): Promise<void> {
   const viewer = requireWriter(ctx.viewer);
   await mutate(ctx, async (tx) => {
     await lockTemplate(tx, viewer, id);
-    const [{ schedules }] = await tx.execute('select count(*)::int as schedules from schedules where template_id = ?', [id]);
+    const schedules = await schedulesOfTemplate(tx, id);
     if (schedules > 0) throw conflict(`${schedules} schedule(s) run this template: delete them first`);
-    await tx.execute('delete from workflow_templates where id = ?', [id]);
+    await rows.deleteTemplateRow(tx, id);
   });
 }
 
@@ -99,9 +84,9 @@ export async function templateVersion(tx: EntityManager, template: WorkflowTempl
   if (!Number.isInteger(wanted) || wanted < 1 || wanted > template.latestVersion) {
     throw badInput(`${field} must be 1 to ${template.latestVersion} (the template's latest version)`, { field });
   }
-  const [row] = await tx.execute('select * from template_versions where template_id = ? and version = ?', [template.id, wanted]);
-  if (!row) throw badInput(`The template has no version ${wanted}`, { field });
-  return versionFromRow(row);
+  const found = await rows.versionOf(tx, template.id, wanted);
+  if (!found) throw badInput(`The template has no version ${wanted}`, { field });
+  return found;
 }
 
 /**
@@ -122,9 +107,7 @@ export async function runTemplate(ctx: Context, id: string, version: number | nu
   const viewer = requireWriter(ctx.viewer);
   return mutate(ctx, async (tx, record) => {
     // A share lock: an update may not add a version between reading the template and its version.
-    const [row] = await tx.execute('select * from workflow_templates where id = ? for share', [id]);
-    if (!row || (viewer.role !== Role.ADMIN && row.owner_id !== viewer.id)) throw notFound('WorkflowTemplate');
-    const pinned = await templateVersion(tx, templateFromRow(row), version);
+    const pinned = await templateVersion(tx, await lockTemplate(tx, viewer, id, 'share'), version);
     return runVersion(tx, viewer.id, pinned, {}, name, record);
   });
 }

@@ -170,9 +170,8 @@ const NOT_YET_IN_ROWS: string[] = [
   'metrics/ingest.ts', 'metrics/retention.ts', 'metrics/rollups.ts', 'metrics/sampler.ts', 'metrics/series.ts',
   'observability/slow-queries.ts',
   'reports/mail.ts', 'reports/service.ts',
-  'schedules/firing.ts', 'schedules/loaders.ts', 'schedules/runs.ts', 'schedules/service.ts',
+  'schedules/runs.ts',
   'status/loaders.ts', 'status/maintenance.ts', 'status/service.ts',
-  'templates/loaders.ts', 'templates/service.ts',
   'workflows/access.ts', 'workflows/bulk.ts', 'workflows/delayed-start.ts', 'workflows/events.ts', 'workflows/expiry.ts', 'workflows/lifecycle.ts', 'workflows/loaders.ts', 'workflows/queues.ts', 'workflows/service.ts', 'workflows/task-loaders.ts',
 ];
 
