@@ -9,14 +9,13 @@ import { badInput, conflict, notFound } from '../core/errors.js';
 import { codePoints } from '../core/text.js';
 import { requireRole, requireViewer, Role, type Viewer } from '../core/viewer.js';
 import type { EntityManager } from '../db/orm.js';
-import { connectionOf, decodeCursor, keysetPage, pageSize } from '../db/pagination.js';
+import { connectionOf, decodeCursor, pageSize } from '../db/pagination.js';
 import type { Queryable } from '../db/read-routing.js';
-import { textArray } from '../db/sql.js';
 import { mayRead } from '../graphql/selection.js';
 import { mutate } from '../live/mutate.js';
 import { currentComponents, knownComponents } from './components.js';
-import { incidentFromRow } from './loaders.js';
 import { publicWindow, upcomingMaintenance } from './maintenance.js';
+import * as rows from './rows.js';
 import {
   INCIDENT_STATUSES, MAX_INCIDENT_COMPONENTS, MAX_INCIDENT_UPDATES, MAX_OPEN_ON_PAGE, MAX_RESOLVED_ON_PAGE, RECENT_DAYS,
   type Incident, type IncidentConnection, type IncidentInput, type IncidentsArgs, type IncidentStatus, type StatusPage,
@@ -54,8 +53,8 @@ export async function listIncidents(ctx: Context, args: IncidentsArgs): Promise<
   const first = pageSize(args.first);
   const after = args.after ? decodeCursor('incidents', args.after) : null;
   const count = mayRead(ctx.operation.selected, 'IncidentConnection', 'totalCount');
-  const page = await keysetPage(ctx.read, { table: 'incidents', timeColumn: 'started_at', filters: [], params: [], first, after, count });
-  const incidents = page.rows.map(incidentFromRow);
+  const page = await rows.incidentsPage(ctx.read, { first, after, count });
+  const incidents = page.rows;
   for (const incident of incidents) ctx.loaders.incidentById.prime(incident.id, incident);
   return connectionOf('incidents', incidents, (incident) => incident.startedAt, page, after);
 }
@@ -67,19 +66,15 @@ export async function createIncident(ctx: Context, input: IncidentInput): Promis
   const message = validText(input.message, 'input.message', MAX_MESSAGE);
   const components = validComponents(ctx, input.components);
   return mutate(ctx, async (tx) => {
-    const [row] = await tx.execute(
-      `insert into incidents (title, status, impact, components) values (?, 'INVESTIGATING', ?, ?::text[]) returning *`,
-      [title, input.impact, textArray(components)],
-    );
-    await tx.execute(`insert into incident_updates (incident_id, status, message, author_id) values (?, 'INVESTIGATING', ?, ?)`, [row.id, message, viewer.id]);
-    return incidentFromRow(row);
+    const incident = await rows.insertIncident(tx, { title, impact: input.impact, components });
+    await rows.insertUpdate(tx, incident.id, 'INVESTIGATING', message, viewer.id);
+    return incident;
   });
 }
 
 async function lockOpenIncident(tx: EntityManager, id: string): Promise<Incident> {
-  const [row] = await tx.execute('select * from incidents where id = ? for update', [id]);
-  if (!row) throw notFound('Incident');
-  const incident = incidentFromRow(row);
+  const incident = await rows.lockIncident(tx, id);
+  if (!incident) throw notFound('Incident');
   if (incident.status === 'RESOLVED') throw conflict('The incident is already RESOLVED; open a new one');
   return incident;
 }
@@ -91,14 +86,9 @@ export async function postIncidentUpdate(ctx: Context, id: string, status: strin
   const text = validText(message, 'message', MAX_MESSAGE);
   return mutate(ctx, async (tx) => {
     await lockOpenIncident(tx, id);
-    const [{ updates }] = await tx.execute('select count(*)::int as updates from incident_updates where incident_id = ?', [id]);
-    if (updates >= MAX_INCIDENT_UPDATES) throw conflict(`An incident holds at most ${MAX_INCIDENT_UPDATES} updates; resolve it and open a new one`);
-    await tx.execute('insert into incident_updates (incident_id, status, message, author_id) values (?, ?, ?, ?)', [id, next, text, viewer.id]);
-    const [row] = await tx.execute(
-      `update incidents set status = ?, resolved_at = case when ? = 'RESOLVED' then now() end where id = ? returning *`,
-      [next, next, id],
-    );
-    return incidentFromRow(row);
+    if ((await rows.updateCount(tx, id)) >= MAX_INCIDENT_UPDATES) throw conflict(`An incident holds at most ${MAX_INCIDENT_UPDATES} updates; resolve it and open a new one`);
+    await rows.insertUpdate(tx, id, next, text, viewer.id);
+    return rows.setIncidentStatus(tx, id, next);
   });
 }
 
@@ -108,11 +98,7 @@ export function resolveIncident(ctx: Context, id: string, message: string | null
 
 /** Open incidents newest first, then those resolved in the last `RECENT_DAYS` days, newest first. */
 export async function pageIncidents(db: Queryable): Promise<Incident[]> {
-  const [open, resolved] = await Promise.all([
-    db.execute('select * from incidents where resolved_at is null order by started_at desc limit ?', [MAX_OPEN_ON_PAGE]),
-    db.execute(`select * from incidents where resolved_at > now() - make_interval(days => ?) order by resolved_at desc limit ?`, [RECENT_DAYS, MAX_RESOLVED_ON_PAGE]),
-  ]);
-  return [...open, ...resolved].map(incidentFromRow);
+  return rows.openAndRecentIncidents(db, MAX_OPEN_ON_PAGE, RECENT_DAYS, MAX_RESOLVED_ON_PAGE);
 }
 
 /** Whether `viewer` may see the status page: anyone when public, else signed-in users (GraphQL: also when the pages are off). */

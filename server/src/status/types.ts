@@ -27,6 +27,7 @@ const MAX_PAGE_COMPONENTS = 10;
 @ObjectType({ description: 'One message on an incident, with the status it moved the incident to' })
 export class IncidentUpdate {
   id!: string;
+  incidentId!: string;
   @Field() at!: Date;
   @Field({ description: 'INVESTIGATING, IDENTIFIED, MONITORING or RESOLVED' }) status!: string;
   @Field() message!: string;
