@@ -17,6 +17,7 @@ import { demoWanted } from '../demo/seed.js';
 import { startDemo, type DemoWorker } from '../demo/worker.js';
 import { healthRoute, liveRoute, readyRoute } from '../health/routes.js';
 import type { HealthChecks } from '../health/types.js';
+import { deleteOtherHeartbeats } from '../health/rows.js';
 import { statusRoute } from '../status/routes.js';
 import { bearerToken, type Viewer } from '../core/viewer.js';
 import { watchDatabaseOutage } from '../db/outage.js';
@@ -325,8 +326,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   if (embedded) {
     // Only one server runs on an embedded database: any other heartbeat is a replica that was
     // killed rather than stopped, and will not come back.
-    const forgotten: Array<{ instance: string }> = await orm.em.getConnection().execute('delete from heartbeats where instance <> ? returning instance', [config.instanceId]);
-    if (forgotten.length) logger.warn({ replicas: forgotten.map((row) => row.instance) }, 'forgot the heartbeats of earlier servers on this DATA_DIR that did not stop cleanly');
+    const forgotten = await deleteOtherHeartbeats(orm.em.getConnection(), config.instanceId);
+    if (forgotten.length) logger.warn({ replicas: forgotten }, 'forgot the heartbeats of earlier servers on this DATA_DIR that did not stop cleanly');
   }
   const monitoring = startMonitoring(services, requestStats, directUrl);
   const subscriptions = startSubscriptionServer({

@@ -4,6 +4,7 @@
  * heartbeats), make the report degraded when down, not unhealthy.
  */
 import type { AppServices } from '../app/context.js';
+import { heartbeatAges, ping } from './rows.js';
 import { ComponentHealth, Health, MAX_LISTED_REPLICAS, type ComponentCheck, type HealthChecks } from './types.js';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -36,10 +37,7 @@ export function heartbeatDeadlineSeconds(sampleIntervalSeconds: number): number 
 }
 
 async function replicaComponents(app: AppServices): Promise<ComponentHealth[]> {
-  const rows: Array<{ instance: string; age: number }> = await app.orm.em.getConnection().execute(
-    'select instance, extract(epoch from now() - last_seen_at)::float8 as age from heartbeats order by instance limit ?',
-    [MAX_LISTED_REPLICAS],
-  );
+  const rows = await heartbeatAges(app.orm.em.getConnection(), MAX_LISTED_REPLICAS);
   const deadline = heartbeatDeadlineSeconds(app.config.sampleIntervalSeconds);
   return rows.map((row) => ({
     name: `${REPLICA_PREFIX}${row.instance}`,
@@ -53,7 +51,7 @@ export async function checkHealth(app: AppServices, checks: HealthChecks): Promi
   const [database, ...optional] = await Promise.all([
     timed('database', async () => {
       // A health probe may be the first to see an outage.
-      await app.orm.em.getConnection().execute('select 1').catch((error) => {
+      await ping(app.orm.em.getConnection()).catch((error) => {
         app.outage.noted(error);
         throw error;
       });
