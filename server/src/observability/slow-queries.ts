@@ -15,9 +15,10 @@ import { badInput, conflict } from '../core/errors.js';
 import type { EntityManager } from '../db/orm.js';
 import { leadership } from '../db/leader.js';
 import { repeat } from '../core/repeat.js';
-import { toDate } from '../db/sql.js';
+import { asInstance } from '../db/sql.js';
 import { mutate } from '../live/mutate.js';
 import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
+import * as rows from './rows.js';
 
 @ObjectType({ description: 'What one statement did since a snapshot of pg_stat_statements' })
 export class SlowQueryTrend {
@@ -57,8 +58,7 @@ const SNAPSHOT_PERIOD_MS = 3_600_000;
 
 /** Throws CONFLICT with the hint unless pg_stat_statements can be read here. */
 async function withStatements<T>(em: EntityManager, read: () => Promise<T>): Promise<T> {
-  const [{ installed }] = await em.execute(`select exists (select 1 from pg_extension where extname = 'pg_stat_statements') as installed`);
-  if (!installed) throw conflict(ENABLE_HINT);
+  if (!(await rows.statementsInstalled(em))) throw conflict(ENABLE_HINT);
   try {
     return await read();
   } catch (error) {
@@ -68,28 +68,16 @@ async function withStatements<T>(em: EntityManager, read: () => Promise<T>): Pro
   }
 }
 
-/** One row per statement of this database (pg_stat_statements splits them by user and nesting). */
-const STATEMENTS = `select queryid, min(query) as query, sum(calls) as calls, sum(total_exec_time) as total_ms,
-                           max(max_exec_time) as max_ms, sum(rows) as rows
-                      from pg_stat_statements
-                     where dbid = (select oid from pg_database where datname = current_database()) and queryid is not null
-                     group by queryid`;
-
-async function snapshotAt(em: EntityManager, since: Date): Promise<Date | null> {
-  const [row] = await em.execute('select max(taken_at) as taken_at from slow_query_snapshots where taken_at <= ?', [since]);
-  return row?.taken_at ? toDate(row.taken_at as string) : null;
-}
-
-function trendOf(since: Date, now: { calls: number; totalMs: number }, before?: { calls: number; total_ms: number }): SlowQueryTrend | null {
-  const previousCalls = before ? Number(before.calls) : 0;
-  const previousTotal = before ? Number(before.total_ms) : 0;
+function trendOf(since: Date, now: { calls: number; totalMs: number }, before?: { calls: number; totalMs: number }): SlowQueryTrend | null {
+  const previousCalls = before ? before.calls : 0;
+  const previousTotal = before ? before.totalMs : 0;
   const calls = now.calls - previousCalls;
   // Fewer calls than in the snapshot: the statistics were reset since; nothing to compare.
   if (calls < 0) return null;
   const meanMs = calls > 0 ? (now.totalMs - previousTotal) / calls : null;
   const previousMeanMs = previousCalls > 0 ? previousTotal / previousCalls : null;
   const changePercent = meanMs !== null && previousMeanMs ? ((meanMs - previousMeanMs) / previousMeanMs) * 100 : null;
-  return { since, calls, meanMs, previousMeanMs, changePercent };
+  return asInstance(SlowQueryTrend, { since, calls, meanMs, previousMeanMs, changePercent });
 }
 
 export async function slowQueries(ctx: Context, limit: number, since?: Date | null): Promise<SlowQuery[]> {
@@ -101,44 +89,19 @@ export async function slowQueries(ctx: Context, limit: number, since?: Date | nu
 /** The `limit` slowest statements by mean, with their trend since `since`; no access check (the report, the weekly mail). */
 export async function readSlowQueries(em: EntityManager, limit: number, since?: Date | null): Promise<SlowQuery[]> {
   return withStatements(em, async () => {
-    const rows = await em.execute(`select * from (${STATEMENTS}) s order by total_ms / nullif(calls, 0) desc nulls last limit ?`, [limit]);
-    const snapshot = since ? await snapshotAt(em, since) : null;
-    const before = new Map<string, { calls: number; total_ms: number }>();
-    if (snapshot && rows.length) {
-      const ids = `{${rows.map((r: Record<string, any>) => String(r.queryid)).join(',')}}`;
-      for (const row of await em.execute('select query_id, calls, total_ms from slow_query_snapshots where taken_at = ? and query_id = any(?::bigint[])', [snapshot, ids])) {
-        before.set(String(row.query_id), row as { calls: number; total_ms: number });
-      }
-    }
-    return rows.map((r: Record<string, any>) => {
-      const calls = Number(r.calls);
-      const totalMs = Number(r.total_ms);
-      return {
-        queryId: String(r.queryid),
-        query: r.query,
-        calls,
-        meanMs: calls > 0 ? totalMs / calls : 0,
-        maxMs: Number(r.max_ms),
-        totalMs,
-        rows: Number(r.rows),
-        trend: snapshot ? trendOf(snapshot, { calls, totalMs }, before.get(String(r.queryid))) : null,
-      };
-    });
+    const statements = await rows.slowestStatements(em, limit);
+    const snapshot = since ? await rows.snapshotAt(em, since) : null;
+    const before = snapshot ? await rows.snapshotFigures(em, snapshot, statements.map((s) => s.queryId)) : new Map<string, { calls: number; totalMs: number }>();
+    return statements.map((s) => asInstance(SlowQuery, {
+      queryId: s.queryId, query: s.query, calls: s.calls, meanMs: s.calls > 0 ? s.totalMs / s.calls : 0, maxMs: s.maxMs, totalMs: s.totalMs, rows: s.rows,
+      trend: snapshot ? trendOf(snapshot, s, before.get(s.queryId)) : null,
+    }));
   });
 }
 
 /** Stores a snapshot of the statements with the most total time, and forgets old ones; returns its time. */
 export async function takeSnapshot(em: EntityManager, keepDays = SNAPSHOT_KEEP_DAYS): Promise<Date> {
-  return withStatements(em, async () => {
-    const [{ now }] = await em.execute('select now() as now');
-    await em.execute(
-      `insert into slow_query_snapshots (taken_at, query_id, query, calls, total_ms, rows)
-       select ?, queryid, query, calls, total_ms, rows from (${STATEMENTS}) s order by total_ms desc limit ?`,
-      [toDate(now as string), SNAPSHOT_STATEMENTS],
-    );
-    await em.execute('delete from slow_query_snapshots where taken_at < now() - make_interval(days => ?)', [keepDays]);
-    return toDate(now as string);
-  });
+  return withStatements(em, () => rows.insertSnapshot(em, SNAPSHOT_STATEMENTS, keepDays));
 }
 
 /** `snapshotSlowQueries`: an admin takes a snapshot now. */
@@ -151,8 +114,7 @@ export async function snapshotSlowQueries(ctx: Context): Promise<Date> {
 export async function slowQuerySnapshots(ctx: Context, first: number): Promise<Date[]> {
   requireRole(ctx.viewer, Role.ADMIN);
   if (!Number.isInteger(first) || first < 1 || first > MAX_SNAPSHOTS) throw badInput(`first must be 1 to ${MAX_SNAPSHOTS}`, { field: 'first' });
-  const rows = await ctx.em.execute('select distinct taken_at from slow_query_snapshots order by taken_at desc limit ?', [first]);
-  return rows.map((row: Record<string, any>) => toDate(row.taken_at as string));
+  return rows.snapshotTimes(ctx.em, first);
 }
 
 /** The hourly snapshot, by one replica; nothing (and no noise) where pg_stat_statements is missing. */

@@ -167,7 +167,6 @@ const NOT_YET_IN_ROWS: string[] = [
   'alerts/evaluator.ts', 'alerts/fallback/pager.ts', 'alerts/fallback/snapshot.ts', 'alerts/loaders.ts', 'alerts/notifications/contact-points.ts', 'alerts/notifications/outbox.ts', 'alerts/routing/defaults.ts', 'alerts/routing/dispatch.ts', 'alerts/routing/muting.ts', 'alerts/routing/routes.ts', 'alerts/routing/silences.ts', 'alerts/rules.ts', 'alerts/service.ts', 'alerts/state.ts',
   'demo/seed.ts', 'demo/worker.ts',
   'metrics/ingest.ts', 'metrics/retention.ts', 'metrics/rollups.ts', 'metrics/sampler.ts', 'metrics/series.ts',
-  'observability/slow-queries.ts',
   'reports/mail.ts', 'reports/service.ts',
   'schedules/runs.ts',
   'status/maintenance.ts',
