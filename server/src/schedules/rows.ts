@@ -1,11 +1,12 @@
 /** Data access for schedules and their slots (ARCHITECTURE.md, "Data access"): their SQL and row mappers. */
 import { newestPerParent } from '../db/newest-per-parent.js';
-import { keysetPage, type CursorPosition } from '../db/pagination.js';
+import { ownedByIds, ownedPage } from '../db/owned.js';
+import type { CursorPosition } from '../db/pagination.js';
 import type { Queryable } from '../db/read-routing.js';
-import { asInstance, indexBy, toDate, uuidArray } from '../db/sql.js';
+import { asInstance, toDate } from '../db/sql.js';
 import { Schedule, ScheduleRun, type OverlapPolicy, type ScheduleRunOutcome } from './types.js';
 
-function scheduleFromRow(row: Record<string, any>): Schedule {
+export function scheduleFromRow(row: Record<string, any>): Schedule {
   return asInstance(Schedule, {
     id: row.id, ownerId: row.owner_id, templateId: row.template_id, templateVersion: row.template_version, cron: row.cron, timezone: row.timezone,
     overlapPolicy: row.overlap_policy as OverlapPolicy, catchupWindowSeconds: row.catchup_window_seconds, paused: row.paused,
@@ -13,7 +14,7 @@ function scheduleFromRow(row: Record<string, any>): Schedule {
   });
 }
 
-function scheduleRunFromRow(row: Record<string, any>): ScheduleRun {
+export function scheduleRunFromRow(row: Record<string, any>): ScheduleRun {
   return asInstance(ScheduleRun, {
     scheduleId: row.schedule_id, scheduledFor: toDate(row.scheduled_for), outcome: row.outcome as ScheduleRunOutcome,
     error: row.error, workflowId: row.workflow_id, createdAt: toDate(row.created_at),
@@ -32,18 +33,10 @@ export interface ScheduleFields {
 }
 
 /** `scope`: only this owner's (a MEMBER's view), null for all. */
-export async function schedulesPage(db: Queryable, scope: string | null, window: { first: number; after: CursorPosition | null; count: boolean }) {
-  const page = await keysetPage(db, { table: 'schedules', timeColumn: 'created_at', filters: scope ? ['owner_id = ?'] : [], params: scope ? [scope] : [], ...window });
-  return { ...page, rows: page.rows.map(scheduleFromRow) };
-}
+export const schedulesPage = (db: Queryable, scope: string | null, window: { first: number; after: CursorPosition | null; count: boolean }) =>
+  ownedPage(db, 'schedules', scope, window, scheduleFromRow);
 
-export async function schedulesByIds(db: Queryable, ids: readonly string[], scope: string | null): Promise<(Schedule | null)[]> {
-  const rows = await db.execute(
-    `select * from schedules where id = any(?::uuid[]) ${scope ? 'and owner_id = ?' : ''}`,
-    scope ? [uuidArray(ids), scope] : [uuidArray(ids)],
-  );
-  return indexBy(ids, rows.map(scheduleFromRow), (s) => s.id);
-}
+export const schedulesByIds = (db: Queryable, ids: readonly string[], scope: string | null): Promise<(Schedule | null)[]> => ownedByIds(db, 'schedules', ids, scope, scheduleFromRow);
 
 /** A DataLoader of a schedule's newest `first` slots, newest first. */
 export const newestRuns = (db: Queryable) =>

@@ -1,19 +1,20 @@
 /** Data access for templates and their versions (ARCHITECTURE.md, "Data access"): their SQL and row mappers. */
 import { newestPerParent } from '../db/newest-per-parent.js';
-import { keysetPage, type CursorPosition } from '../db/pagination.js';
+import { ownedByIds, ownedPage } from '../db/owned.js';
+import type { CursorPosition } from '../db/pagination.js';
 import type { Queryable } from '../db/read-routing.js';
-import { asInstance, indexBy, toDate, uuidArray } from '../db/sql.js';
+import { asInstance, toDate } from '../db/sql.js';
 import type { ValidWorkflow } from '../workflows/validation.js';
 import { TemplateVersion, WorkflowTemplate } from './types.js';
 
-function templateFromRow(row: Record<string, any>): WorkflowTemplate {
+export function templateFromRow(row: Record<string, any>): WorkflowTemplate {
   return asInstance(WorkflowTemplate, {
     id: row.id, ownerId: row.owner_id, name: row.name, description: row.description, latestVersion: row.latest_version,
     createdAt: toDate(row.created_at), updatedAt: toDate(row.updated_at),
   });
 }
 
-function versionFromRow(row: Record<string, any>): TemplateVersion {
+export function versionFromRow(row: Record<string, any>): TemplateVersion {
   return asInstance(TemplateVersion, {
     templateId: row.template_id, version: row.version, name: row.name, description: row.description, tasks: row.tasks,
     createdAt: toDate(row.created_at), createdById: row.created_by,
@@ -21,18 +22,10 @@ function versionFromRow(row: Record<string, any>): TemplateVersion {
 }
 
 /** `scope`: only this owner's (a MEMBER's view), null for all. */
-export async function templatesPage(db: Queryable, scope: string | null, window: { first: number; after: CursorPosition | null; count: boolean }) {
-  const page = await keysetPage(db, { table: 'workflow_templates', timeColumn: 'created_at', filters: scope ? ['owner_id = ?'] : [], params: scope ? [scope] : [], ...window });
-  return { ...page, rows: page.rows.map(templateFromRow) };
-}
+export const templatesPage = (db: Queryable, scope: string | null, window: { first: number; after: CursorPosition | null; count: boolean }) =>
+  ownedPage(db, 'workflow_templates', scope, window, templateFromRow);
 
-export async function templatesByIds(db: Queryable, ids: readonly string[], scope: string | null): Promise<(WorkflowTemplate | null)[]> {
-  const rows = await db.execute(
-    `select * from workflow_templates where id = any(?::uuid[]) ${scope ? 'and owner_id = ?' : ''}`,
-    scope ? [uuidArray(ids), scope] : [uuidArray(ids)],
-  );
-  return indexBy(ids, rows.map(templateFromRow), (t) => t.id);
-}
+export const templatesByIds = (db: Queryable, ids: readonly string[], scope: string | null): Promise<(WorkflowTemplate | null)[]> => ownedByIds(db, 'workflow_templates', ids, scope, templateFromRow);
 
 /** A DataLoader of a template's newest `first` versions, newest first. */
 export const newestVersions = (db: Queryable) =>
