@@ -60,6 +60,8 @@ export async function request<TResult, TVariables>(
   operation: Operation<TResult, TVariables>,
   variables: TVariables,
   signal?: AbortSignal,
+  /** sent as they are (the worker's `traceparent`) */
+  headers?: Record<string, string>,
 ): Promise<TResult> {
   let response: Response;
   try {
@@ -69,6 +71,7 @@ export async function request<TResult, TVariables>(
         'content-type': 'application/json',
         accept: 'application/graphql-response+json, application/json',
         ...(connection.token ? { authorization: `Bearer ${connection.token}` } : {}),
+        ...headers,
       },
       body: JSON.stringify({ query: operation.toString(), variables }),
       signal,

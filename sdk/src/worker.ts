@@ -18,6 +18,7 @@ import {
   type ClaimedTaskFragment,
 } from './generated/graphql.js';
 import { refusedCredential, request, subscribe, webSocketClient, webSocketUrl, WorkflowFactoryError, type Connection, } from './transport.js';
+import { attemptSpan, loadOpenTelemetry, type AttemptSpan } from './tracing.js';
 
 /** A claimed attempt, as the handler gets it. */
 export interface Task {
@@ -34,6 +35,8 @@ export interface Task {
   workflow: { id: string; name: string };
   /** the outputs of the tasks this one depends on, by task name */
   input: Record<string, unknown>;
+  /** the W3C traceparent of the server operation that readied the task (null when it was not traced) */
+  traceparent: string | null;
 }
 
 export interface TaskContext {
@@ -41,6 +44,12 @@ export interface TaskContext {
   signal: AbortSignal;
   /** Sends a heartbeat now, recording `details` (kept for the next heartbeats too); never throws. */
   heartbeat(details?: unknown): Promise<void>;
+  /**
+   * The trace the handler continues: with OpenTelemetry registered, the attempt's span (the
+   * handler runs inside it, so instrumented calls continue it on their own); else the task's
+   * `traceparent`; null when untraced. For a `traceparent` header sent by hand.
+   */
+  traceparent: string | null;
 }
 
 /** Returns the task's output (any JSON value), or throws: the error's message and name become failTask's error and errorType. */
@@ -108,6 +117,8 @@ interface Held {
   /** the heartbeat in flight, if any */
   beat: Promise<void> | null;
   settled: Promise<void>;
+  /** the attempt's span: the handler runs in it, the worker's reports name it */
+  span: AttemptSpan;
 }
 
 let workers = 0;
@@ -221,13 +232,15 @@ export function createWorker(options: WorkerOptions): Worker {
     leaseExpiresAt: claimed.leaseExpiresAt,
     workflow: claimed.workflow,
     input: Object.fromEntries(claimed.dependsOn.map((dependency) => [dependency.name, dependency.output])),
+    traceparent: claimed.traceparent ?? null,
   });
 
   // --- one held task --------------------------------------------------------------------------
 
   const begin = (task: Task) => {
     const controller = new AbortController();
-    const entry = { task, controller, details: null, beat: null } as unknown as Held;
+    const span = attemptSpan(task, workerId);
+    const entry = { task, controller, details: null, beat: null, span } as unknown as Held;
     // A third of the timeout: two heartbeats may go missing before the lease lapses.
     entry.timer = setInterval(() => void heartbeat(entry), Math.max(100, (task.heartbeatTimeoutSeconds * 1000) / 3));
     held.set(task.id, entry);
@@ -239,28 +252,38 @@ export function createWorker(options: WorkerOptions): Worker {
         await entry.beat;
         await heartbeat(entry);
       },
+      traceparent: span.traceparent,
     };
+    let failure: Error | undefined;
     entry.settled = Promise.resolve()
-      .then(() => handler(task, context))
+      .then(() => span.run(() => handler(task, context)))
       .then(
         (output) => report(entry, { output }),
-        (error) => report(entry, { error: error instanceof Error ? error : new Error(String(error)) }),
+        (error) => report(entry, { error: (failure = error instanceof Error ? error : new Error(String(error))) }),
       )
       .catch((error) => (emit('error', error), null))
-      .then((next) => release(entry, next));
+      .then((next) => {
+        span.end(failure ?? (controller.signal.aborted ? (controller.signal.reason as Error) : undefined));
+        release(entry, next);
+      });
   };
+
+  /** The attempt's requests continue its trace: the server's spans of them are children of the worker's. */
+  const traceHeaders = (entry: Held) => (entry.span.traceparent ? { traceparent: entry.span.traceparent } : undefined);
 
   const abort = (entry: Held, reason: TaskAbortedError) => {
     if (entry.controller.signal.aborted) return;
     clearInterval(entry.timer);
     entry.controller.abort(reason);
+    // Over for this worker (a handler past its grace period may never return).
+    entry.span.end(reason);
     emit('aborted', entry.task, reason);
   };
 
   const heartbeat = (entry: Held): Promise<void> => {
     if (entry.beat || entry.controller.signal.aborted) return entry.beat ?? Promise.resolve();
     const { task } = entry;
-    entry.beat = request(connection, WorkerHeartbeatTaskDocument, { id: task.id, attempt: task.attempt, details: entry.details ?? null }, halt.signal)
+    entry.beat = request(connection, WorkerHeartbeatTaskDocument, { id: task.id, attempt: task.attempt, details: entry.details ?? null }, halt.signal, traceHeaders(entry))
       .then(({ heartbeatTask }) => {
         if (heartbeatTask.status === 'CANCELLED') abort(entry, new TaskAbortedError('cancelled', `task "${task.name}" was cancelled`));
         if (heartbeatTask.leaseExpiresAt) task.leaseExpiresAt = heartbeatTask.leaseExpiresAt;
@@ -296,13 +319,13 @@ export function createWorker(options: WorkerOptions): Worker {
         let next: ClaimedTaskFragment | null = null;
         if (error) {
           const message = error.message || error.name || 'failed';
-          await request(connection, WorkerFailTaskDocument, { id: task.id, attempt: task.attempt, error: message, errorType: error.name }, halt.signal);
+          await request(connection, WorkerFailTaskDocument, { id: task.id, attempt: task.attempt, error: message, errorType: error.name }, halt.signal, traceHeaders(entry));
           emit('failed', task, error);
         } else if (stopping) {
-          await request(connection, WorkerCompleteTaskDocument, { id: task.id, attempt: task.attempt, output }, halt.signal);
+          await request(connection, WorkerCompleteTaskDocument, { id: task.id, attempt: task.attempt, output }, halt.signal, traceHeaders(entry));
           emit('completed', task, output);
         } else {
-          const handoff = await request(connection, WorkerCompleteAndClaimTaskDocument, { id: task.id, attempt: task.attempt, output, ...claimArgs }, halt.signal);
+          const handoff = await request(connection, WorkerCompleteAndClaimTaskDocument, { id: task.id, attempt: task.attempt, output, ...claimArgs }, halt.signal, traceHeaders(entry));
           emit('completed', task, output);
           next = handoff.completeAndClaimTask.next ?? null;
         }
@@ -406,6 +429,8 @@ export function createWorker(options: WorkerOptions): Worker {
   const start = async () => {
     if (started) return;
     started = true;
+    // Before the first claim: each attempt's span needs to know whether OpenTelemetry is there.
+    await loadOpenTelemetry();
     if (handleSignals) {
       process.once('SIGTERM', onSignal);
       process.once('SIGINT', onSignal);

@@ -19,7 +19,7 @@ try {
 // WORKERS > 1: this process only supervises the workers, each of which runs what follows.
 const supervisor = config.workers > 1 && cluster.isPrimary;
 // Before the app is loaded, so the instrumentations patch what it imports.
-const tracing = config.otlpEndpoint && !supervisor ? (await import('./observability/tracing.js')).startTracing(config.instanceId) : null;
+const tracing = config.otlpEndpoint && !supervisor ? (await import('./observability/tracing.js')).startTracing(config.instanceId, config.otlpProtocol) : null;
 const logger = createLogger(config.logLevel, undefined, config.logFormat, tracing?.logFields);
 
 if (supervisor) await superviseWorkers(config.workers, logger, process.env.INSTANCE_ID?.trim() || undefined);

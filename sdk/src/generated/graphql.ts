@@ -117,7 +117,7 @@ export type CliWorkflowEventsSubscriptionVariables = Exact<{
 
 export type CliWorkflowEventsSubscription = { workflowEvents: { cursor: string, kind: string, workflowId: string, workflow: { id: string, name: string, status: WorkflowStatus } | null, task: { id: string, name: string, status: TaskStatus, attempts: number, error: string | null } | null } };
 
-export type ClaimedTaskFragment = { id: string, name: string, queue: string, attempts: number, maxAttempts: number, priority: number, timeoutSeconds: number | null, heartbeatTimeoutSeconds: number, leaseExpiresAt: string | null, workflow: { id: string, name: string }, dependsOn: Array<{ name: string, output: unknown }> };
+export type ClaimedTaskFragment = { id: string, name: string, queue: string, attempts: number, maxAttempts: number, priority: number, timeoutSeconds: number | null, heartbeatTimeoutSeconds: number, leaseExpiresAt: string | null, traceparent: string | null, workflow: { id: string, name: string }, dependsOn: Array<{ name: string, output: unknown }> };
 
 export type WorkerClaimTaskMutationVariables = Exact<{
   queues?: Array<string> | string | null | undefined;
@@ -125,7 +125,7 @@ export type WorkerClaimTaskMutationVariables = Exact<{
 }>;
 
 
-export type WorkerClaimTaskMutation = { claimTask: { id: string, name: string, queue: string, attempts: number, maxAttempts: number, priority: number, timeoutSeconds: number | null, heartbeatTimeoutSeconds: number, leaseExpiresAt: string | null, workflow: { id: string, name: string }, dependsOn: Array<{ name: string, output: unknown }> } | null };
+export type WorkerClaimTaskMutation = { claimTask: { id: string, name: string, queue: string, attempts: number, maxAttempts: number, priority: number, timeoutSeconds: number | null, heartbeatTimeoutSeconds: number, leaseExpiresAt: string | null, traceparent: string | null, workflow: { id: string, name: string }, dependsOn: Array<{ name: string, output: unknown }> } | null };
 
 export type WorkerHeartbeatTaskMutationVariables = Exact<{
   id: string | number;
@@ -154,7 +154,7 @@ export type WorkerCompleteAndClaimTaskMutationVariables = Exact<{
 }>;
 
 
-export type WorkerCompleteAndClaimTaskMutation = { completeAndClaimTask: { completed: { id: string, status: TaskStatus }, next: { id: string, name: string, queue: string, attempts: number, maxAttempts: number, priority: number, timeoutSeconds: number | null, heartbeatTimeoutSeconds: number, leaseExpiresAt: string | null, workflow: { id: string, name: string }, dependsOn: Array<{ name: string, output: unknown }> } | null } };
+export type WorkerCompleteAndClaimTaskMutation = { completeAndClaimTask: { completed: { id: string, status: TaskStatus }, next: { id: string, name: string, queue: string, attempts: number, maxAttempts: number, priority: number, timeoutSeconds: number | null, heartbeatTimeoutSeconds: number, leaseExpiresAt: string | null, traceparent: string | null, workflow: { id: string, name: string }, dependsOn: Array<{ name: string, output: unknown }> } | null } };
 
 export type WorkerFailTaskMutationVariables = Exact<{
   id: string | number;
@@ -217,6 +217,7 @@ export const ClaimedTaskFragmentDoc = new TypedDocumentString(`
     name
     output
   }
+  traceparent
 }
     `, {"fragmentName":"ClaimedTask"}) as unknown as TypedDocumentString<ClaimedTaskFragment, unknown>;
 export const CliViewerDocument = new TypedDocumentString(`
@@ -336,7 +337,8 @@ export const WorkerClaimTaskDocument = new TypedDocumentString(`
     name
     output
   }
-}`, {"hash":"sha256:c7c5668de7a1a0bfca7f86731fcbeb896b889ac37d90c194f93b4ef53d4a5049"}) as unknown as TypedDocumentString<WorkerClaimTaskMutation, WorkerClaimTaskMutationVariables>;
+  traceparent
+}`, {"hash":"sha256:a8d148538f8093f6262baaa861bbc367bf977b7e9bf746e127a8fe3d77ebfd55"}) as unknown as TypedDocumentString<WorkerClaimTaskMutation, WorkerClaimTaskMutationVariables>;
 export const WorkerHeartbeatTaskDocument = new TypedDocumentString(`
     mutation WorkerHeartbeatTask($id: ID!, $attempt: Int!, $details: JSON) {
   heartbeatTask(id: $id, attempt: $attempt, details: $details) {
@@ -390,7 +392,8 @@ export const WorkerCompleteAndClaimTaskDocument = new TypedDocumentString(`
     name
     output
   }
-}`, {"hash":"sha256:6bcfe51b75a50136e5de2e57c2188ce8c3b472980196b23caf885c65de2ae948"}) as unknown as TypedDocumentString<WorkerCompleteAndClaimTaskMutation, WorkerCompleteAndClaimTaskMutationVariables>;
+  traceparent
+}`, {"hash":"sha256:37a12092ae371b61ff6cb3a11983dc16d07dbbe1eacf85549758eddff81ca1ef"}) as unknown as TypedDocumentString<WorkerCompleteAndClaimTaskMutation, WorkerCompleteAndClaimTaskMutationVariables>;
 export const WorkerFailTaskDocument = new TypedDocumentString(`
     mutation WorkerFailTask($id: ID!, $attempt: Int!, $error: String!, $errorType: String) {
   failTask(id: $id, attempt: $attempt, error: $error, errorType: $errorType) {

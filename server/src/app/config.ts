@@ -43,6 +43,8 @@ export interface Config {
   sentryDsnBrowser?: string;
   /** OTLP endpoint traces go to (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT); unset: no tracing at all. The SDK reads the other OTEL_* variables itself */
   otlpEndpoint?: string;
+  /** how spans are sent (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL): protobuf (the default) or JSON over HTTP; gRPC is not shipped */
+  otlpProtocol: OtlpProtocol;
   logLevel: LogLevel;
   logFormat: LogFormat;
   dbPoolMin: number;
@@ -229,12 +231,25 @@ function cronSetting(env: Env, name: string, fallback: string, seconds: boolean)
   }
 }
 
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+function otlpProtocol(env: Env): OtlpProtocol {
+  const name = text(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = (text(env, name) ?? 'http/protobuf').toLowerCase();
+  if (protocol === 'grpc') throw new ConfigError(name, 'gRPC is not supported: use http/protobuf (port 4318) or http/json');
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol)) throw new ConfigError(name, `expected one of ${OTLP_PROTOCOLS.join(', ')}`);
+  return protocol as OtlpProtocol;
+}
+
 /** `terminal`: whether stdout is one (logs are then pretty unless LOG_FORMAT says otherwise). */
 export function loadConfig(env: Env, terminal = false): Config {
   const logLevel = (text(env, 'LOG_LEVEL') ?? 'info').toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
   const logFormat = (text(env, 'LOG_FORMAT') ?? (terminal ? 'pretty' : 'json')).toLowerCase() as LogFormat;
   if (!LOG_FORMATS.includes(logFormat)) throw new ConfigError('LOG_FORMAT', `expected one of ${LOG_FORMATS.join(', ')}`);
+
+  const otlpEndpoint = flag(env, 'OTEL_SDK_DISABLED') ? undefined : url(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', ['http:', 'https:']) ?? url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']);
 
   const adminEmail = text(env, 'ADMIN_EMAIL');
   if (adminEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) {
@@ -296,7 +311,8 @@ export function loadConfig(env: Env, terminal = false): Config {
     adminPasswordReset: flag(env, 'ADMIN_PASSWORD_RESET') ?? false,
     sentryDsn: url(env, 'SENTRY_DSN', ['http:', 'https:']),
     sentryDsnBrowser: url(env, 'SENTRY_DSN_BROWSER', ['http:', 'https:']),
-    otlpEndpoint: flag(env, 'OTEL_SDK_DISABLED') ? undefined : url(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', ['http:', 'https:']) ?? url(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', ['http:', 'https:']),
+    otlpEndpoint,
+    otlpProtocol: otlpEndpoint ? otlpProtocol(env) : 'http/protobuf',
     logLevel,
     logFormat,
     dbPoolMin,

@@ -21,6 +21,7 @@
  */
 import { AsyncQueue } from '../core/async-queue.js';
 import { badInput } from '../core/errors.js';
+import { untraced } from '../core/tracing.js';
 import { rowToStoredEvent, type StoredEvent } from './event-log.js';
 import type { Logger } from '../core/logger.js';
 import type { EventBus, LogTopic } from './bus/bus.js';
@@ -308,7 +309,8 @@ export function createEventFeed(feedOptions: EventFeedOptions): EventFeed {
   const tailOf = (topic: LogTopic): Tail => {
     const existing = tails.get(topic);
     if (existing) return existing.tail;
-    const tail = new Tail(topic, options);
+    // Made by the first stream's request, but polls for every stream after it: in no request's trace.
+    const tail = untraced(() => new Tail(topic, options));
     const off = feedOptions.bus.on(topic, (news) => tail.poke(news));
     tails.set(topic, { tail, off });
     // A tail that could not find the table's end is dropped, so the next stream tries afresh.

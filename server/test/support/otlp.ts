@@ -25,6 +25,8 @@ export interface ReceivedSpan {
   resource: Record<string, AttributeValue>;
   /** the instrumentation scope's name */
   scope: string;
+  /** the spans this one links to (not its parent) */
+  links: Array<{ traceId: string; spanId: string }>;
 }
 
 export interface OtlpReceiver {
@@ -100,7 +102,7 @@ function decodeProtobuf(body: Buffer): ReceivedSpan[] {
       for (const { field, value } of fields(scoped)) {
         if (field === 1) for (const part of fields(bytes(value))) if (part.field === 1) scope = bytes(part.value).toString('utf8');
         if (field !== 2) continue;
-        const span: ReceivedSpan = { traceId: '', spanId: '', parentSpanId: '', name: '', kind: 0, attributes: {}, statusCode: 0, resource, scope };
+        const span: ReceivedSpan = { traceId: '', spanId: '', parentSpanId: '', name: '', kind: 0, attributes: {}, statusCode: 0, resource, scope, links: [] };
         for (const part of fields(bytes(value))) {
           if (part.field === 1) span.traceId = bytes(part.value).toString('hex');
           if (part.field === 2) span.spanId = bytes(part.value).toString('hex');
@@ -108,6 +110,14 @@ function decodeProtobuf(body: Buffer): ReceivedSpan[] {
           if (part.field === 5) span.name = bytes(part.value).toString('utf8');
           if (part.field === 6) span.kind = Number(part.value);
           if (part.field === 9) keyValue(bytes(part.value), span.attributes);
+          if (part.field === 13) {
+            const link = { traceId: '', spanId: '' };
+            for (const linked of fields(bytes(part.value))) {
+              if (linked.field === 1) link.traceId = bytes(linked.value).toString('hex');
+              if (linked.field === 2) link.spanId = bytes(linked.value).toString('hex');
+            }
+            span.links.push(link);
+          }
           if (part.field === 15) for (const status of fields(bytes(part.value))) if (status.field === 3) span.statusCode = Number(status.value);
         }
         spans.push(span);
@@ -132,7 +142,7 @@ function decodeJson(body: Buffer): ReceivedSpan[] {
   const request = JSON.parse(body.toString('utf8')) as {
     resourceSpans: Array<{
       resource?: { attributes?: JsonAttribute[] };
-      scopeSpans: Array<{ scope?: { name?: string }; spans: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: JsonAttribute[]; status?: { code?: number } }> }>;
+      scopeSpans: Array<{ scope?: { name?: string }; spans: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string; kind: number; attributes?: JsonAttribute[]; status?: { code?: number }; links?: Array<{ traceId: string; spanId: string }> }> }>;
     }>;
   };
   return request.resourceSpans.flatMap((resourceSpans) => {
@@ -140,6 +150,7 @@ function decodeJson(body: Buffer): ReceivedSpan[] {
     return resourceSpans.scopeSpans.flatMap((scoped) => scoped.spans.map((span) => ({
       traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId ?? '', name: span.name, kind: span.kind,
       attributes: jsonAttributes(span.attributes), statusCode: span.status?.code ?? 0, resource, scope: scoped.scope?.name ?? '',
+      links: (span.links ?? []).map(({ traceId, spanId }) => ({ traceId, spanId })),
     })));
   });
 }

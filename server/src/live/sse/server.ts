@@ -40,6 +40,7 @@ import { BodyTooLargeError, readBody, sendJson } from '../../http/replies.js';
 import type { RevokedCredential } from '../bus/bus.js';
 import type { LiveConnections } from '../connections.js';
 import { credentialKey, watchCredentials } from '../credentials.js';
+import { nameRequestSpan } from '../../core/tracing.js';
 import { endRunning, LiveOperations, type LiveOperationsOptions, type OperationLimits, type OperationRequest, type Running } from '../operations.js';
 
 export const STREAM_PATH = '/graphql/stream';
@@ -141,7 +142,7 @@ async function requestOf(req: IncomingMessage, limits: EventStreamLimits): Promi
 
 export function createEventStreams<C>(options: EventStreamOptions<C>): EventStreams {
   const { limits, logger } = options;
-  const operations = new LiveOperations(options);
+  const operations = new LiveOperations(options, 'sse');
   const credentials = watchCredentials({ intervalMs: limits.wsCredentialRecheckMs, authenticate: options.authenticate, logger });
   const streams = new Set<Stream>();
   /** open streams per token on this replica */
@@ -177,6 +178,8 @@ export function createEventStreams<C>(options: EventStreamOptions<C>): EventStre
   };
 
   const serve = async (req: IncomingMessage, res: ServerResponse, viewer: Viewer, token: string): Promise<void> => {
+    // The stream's HTTP span (the operation's span is its child) is named after the route.
+    nameRequestSpan(STREAM_PATH, req.method ?? 'GET');
     if (stopped) return refuse(res, refusal(503, 'SERVICE_UNAVAILABLE', 'Server restarting: reconnect', { 'retry-after': '1' }));
     if (req.method === 'PUT' || req.method === 'DELETE') {
       return refuse(res, refusal(405, 'BAD_REQUEST', "graphql-sse's single connection mode is not supported: use distinct connections (POST with Accept: text/event-stream)", { allow: 'GET, POST' }));

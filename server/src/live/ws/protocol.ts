@@ -273,7 +273,7 @@ class Connection implements ProtocolConnection {
 export function createProtocol<C>(options: ProtocolOptions<C>): Protocol {
   const shared: Shared = {
     options: options as ProtocolOptions<unknown>,
-    operations: new LiveOperations(options as ProtocolOptions<unknown>),
+    operations: new LiveOperations(options as ProtocolOptions<unknown>, 'websocket'),
     credentials: watchCredentials({ intervalMs: options.limits.wsCredentialRecheckMs, authenticate: options.authenticate, logger: options.logger }),
   };
   return {
