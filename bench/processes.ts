@@ -27,6 +27,8 @@ export interface Target {
   /** the PostgreSQL backends serving this target (found by application_name), for CPU accounting */
   backendPids(): Promise<number[]>;
   stop(): Promise<void>;
+  /** ms from spawning the process to its first healthy /api/health */
+  startMs?: number;
 }
 
 function backendPidsOf(databaseUrl: string, name: string): () => Promise<number[]> {
@@ -68,7 +70,7 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 60_00
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`${url} did not become healthy in ${timeoutMs} ms`);
 }
@@ -87,6 +89,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
 async function startProcess(name: string, args: string[], env: Record<string, string>, cwd: string, nodeArgs: string[]) {
   const port = await freePort();
   const register = args[0].endsWith('.ts') ? REGISTER : [];
+  const spawnedAt = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, ...register, ...args], {
     cwd,
     env: { ...process.env, NODE_ENV: 'production', ...env, PORT: String(port) },
@@ -99,7 +102,7 @@ async function startProcess(name: string, args: string[], env: Record<string, st
     await stop();
     throw error;
   });
-  return { name, url, child, stop };
+  return { name, url, child, stop, startMs: performance.now() - spawnedAt };
 }
 
 export interface ServerOptions {
@@ -110,6 +113,8 @@ export interface ServerOptions {
   /** the real server only: another checkout to run it from (an A/B against a baseline), and the target's name */
   root?: string;
   name?: string;
+  /** the real server only: `source` runs src/main.ts through swc, as `npm start` did before there was a build; default compiled */
+  entry?: 'compiled' | 'source';
 }
 
 /** The bench admin's session token. */
@@ -131,11 +136,12 @@ async function login(url: string): Promise<string> {
 export async function startRealServer(options: ServerOptions): Promise<Target> {
   const name = options.name ?? 'server';
   const root = options.root ?? ROOT;
-  const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'ensure-built.mjs'), 'sdk', 'server'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  const source = options.entry === 'source';
+  const built = spawnSync(process.execPath, [path.join(root, 'scripts', 'ensure-built.mjs'), 'sdk', ...(source ? [] : ['server'])], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (built.status !== 0) throw new Error(`could not build the server in ${root}`);
   const started = await startProcess(
     name,
-    ['dist/server/src/main.js'],
+    [source ? 'src/main.ts' : 'dist/server/src/main.js'],
     {
       DATABASE_URL: options.databaseUrl,
       // node-pg reads PGAPPNAME: it tags the target's backends for CPU accounting.
@@ -158,7 +164,7 @@ export async function startRealServer(options: ServerOptions): Promise<Target> {
     throw error;
   });
   return {
-    name: started.name, url: started.url, pid: started.child.pid!, stop: started.stop,
+    name: started.name, url: started.url, pid: started.child.pid!, stop: started.stop, startMs: started.startMs,
     backendPids: backendPidsOf(options.databaseUrl, name),
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
   };
