@@ -235,8 +235,9 @@ const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
 export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
 function otlpProtocol(env: Env): OtlpProtocol {
-  const name = text(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
-  const protocol = (text(env, name) ?? 'http/protobuf').toLowerCase();
+  const traces = text(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
+  const name = traces !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = (traces ?? text(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf').toLowerCase();
   if (protocol === 'grpc') throw new ConfigError(name, 'gRPC is not supported: use http/protobuf (port 4318) or http/json');
   if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol)) throw new ConfigError(name, `expected one of ${OTLP_PROTOCOLS.join(', ')}`);
   return protocol as OtlpProtocol;
