@@ -12,7 +12,7 @@ import type { LogFormat, LogLevel } from '../core/logger.js';
 import { codePoints } from '../core/text.js';
 import { inRepository } from '../core/paths.js';
 import type { TrustedDocumentsMode } from '../http/trusted-documents.js';
-import { validCron } from '../schedules/cron.js';
+import { validCron, validTimezone } from '../schedules/cron.js';
 
 export interface Config {
   port: number;
@@ -79,8 +79,12 @@ export interface Config {
   alertEmailFrom: string;
   /** the weekly operations report goes here (comma-separated addresses); none: no report mail */
   reportEmailTo?: string;
-  /** when the report goes out, a cron expression in UTC (default Monday 08:00) */
+  /** when the report goes out, a cron expression read in `reportTimezone` (default Monday 08:00) */
   reportCron: string;
+  /** the IANA time zone REPORT_CRON is read in (default UTC) */
+  reportTimezone: string;
+  /** a failed report send is tried again after this many seconds (at most 5 attempts) */
+  reportRetrySeconds: number;
   /** PagerDuty routing key: makes a PagerDuty contact point on first start */
   pagerdutyRoutingKey?: string;
   /** where PagerDuty events go (Events API v2) */
@@ -217,15 +221,26 @@ function secretsKey(env: Env): Buffer | undefined {
   return key;
 }
 
-/** Monday 08:00 (UTC) */
+/** Monday 08:00 (in REPORT_TIMEZONE) */
 const DEFAULT_REPORT_CRON = '0 8 * * 1';
 
-/** A cron expression in UTC (six fields with SCHEDULE_SECONDS), or the default. */
-function cronSetting(env: Env, name: string, fallback: string, seconds: boolean): string {
+/** An IANA time zone (canonical spelling), or the default. */
+function timezoneSetting(env: Env, name: string, fallback: string): string {
   const value = text(env, name);
   if (value === undefined) return fallback;
   try {
-    return validCron(value, 'UTC', seconds, name);
+    return validTimezone(value, name);
+  } catch {
+    throw new ConfigError(name, 'expected an IANA time zone such as Europe/Berlin or UTC');
+  }
+}
+
+/** A cron expression in `timezone` (six fields with SCHEDULE_SECONDS), or the default. */
+function cronSetting(env: Env, name: string, fallback: string, seconds: boolean, timezone = 'UTC'): string {
+  const value = text(env, name);
+  if (value === undefined) return fallback;
+  try {
+    return validCron(value, timezone, seconds, name);
   } catch (error) {
     throw new ConfigError(name, (error as Error).message.replace(`${name} `, ''));
   }
@@ -275,7 +290,8 @@ export function loadConfig(env: Env, terminal = false): Config {
   const reportEmailTo = text(env, 'REPORT_EMAIL_TO');
   if (reportEmailTo && !smtpUrl) throw new ConfigError('REPORT_EMAIL_TO', 'needs SMTP_URL');
   const scheduleSeconds = flag(env, 'SCHEDULE_SECONDS') ?? false;
-  const reportCron = cronSetting(env, 'REPORT_CRON', DEFAULT_REPORT_CRON, scheduleSeconds);
+  const reportTimezone = timezoneSetting(env, 'REPORT_TIMEZONE', 'UTC');
+  const reportCron = cronSetting(env, 'REPORT_CRON', DEFAULT_REPORT_CRON, scheduleSeconds, reportTimezone);
 
   const databaseUrl = url(env, 'DATABASE_URL', POSTGRES);
   const databaseDirectUrl = url(env, 'DATABASE_DIRECT_URL', POSTGRES);
@@ -341,6 +357,8 @@ export function loadConfig(env: Env, terminal = false): Config {
     alertEmailFrom: text(env, 'ALERT_EMAIL_FROM') ?? 'Workflow Factory <alerts@workflow-factory.localhost>',
     reportEmailTo,
     reportCron,
+    reportTimezone,
+    reportRetrySeconds: integer(env, 'REPORT_RETRY_SECONDS', 300, 1, 86_400),
     pagerdutyRoutingKey: text(env, 'PAGERDUTY_ROUTING_KEY'),
     pagerdutyEventsUrl: url(env, 'PAGERDUTY_EVENTS_URL', ['http:', 'https:']) ?? 'https://events.pagerduty.com/v2/enqueue',
     secretsKey: secretsKey(env),

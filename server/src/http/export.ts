@@ -9,6 +9,8 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { AppError, badInput, HTTP_STATUS_OF, nulRefusal } from '../core/errors.js';
+import { idOf, type NodeType } from '../core/ids.js';
+import type { Queryable } from '../db/read-routing.js';
 import { sendJson } from './replies.js';
 
 type Value = unknown;
@@ -17,6 +19,8 @@ type Value = unknown;
 export interface ExportList {
   columns: string[];
   pages(params: URLSearchParams): AsyncIterable<object[]>;
+  /** the download's name without its extension, once the first page is read; default: the list's name */
+  filename?(params: URLSearchParams): string;
 }
 
 export type ExportFormat = 'csv' | 'json';
@@ -43,6 +47,62 @@ export function connectionExport<T>(columns: string[], page: ConnectionPage<T>, 
       for await (const nodes of connectionPages(page)) yield nodes.map(row);
     },
   };
+}
+
+/**
+ * Rows read by keyset, a page of `size` at a time: `page(last)` returns the rows after `last`
+ * (the previous page's last row; null: from the start), in the list's order, at most `size`.
+ */
+export async function* keysetPages<R>(page: (last: R | null) => Promise<R[]>, size: number): AsyncIterable<R[]> {
+  let last: R | null = null;
+  for (;;) {
+    const rows = await page(last);
+    if (rows.length) yield rows;
+    if (rows.length < size) return;
+    last = rows[rows.length - 1];
+  }
+}
+
+/** A parent's child rows, newest first by `key` (a column unique per parent), a page of `size` at a time. */
+export function newestChildren<T>(db: Queryable, child: { table: string; parentColumn: string; key: string; keyOf: (row: T) => unknown; fromRow: (row: Record<string, any>) => T }, parentId: string, size: number): AsyncIterable<T[]> {
+  const { table, parentColumn, key, keyOf, fromRow } = child;
+  return keysetPages(async (last: T | null) => {
+    const rows = await db.execute(
+      `select * from ${table} where ${parentColumn} = ? ${last ? `and ${key} < ?` : ''} order by ${key} desc limit ?`,
+      last ? [parentId, keyOf(last), size] : [parentId, size],
+    );
+    return rows.map(fromRow);
+  }, size);
+}
+
+/** A bounded list (a field answering at most a few hundred items) as one page, each item made a row. */
+export function listExport<T>(columns: string[], list: (params: URLSearchParams) => Promise<T[]>, row: (item: T) => object = (item) => item as object): ExportList {
+  return {
+    columns,
+    async *pages(params) {
+      yield (await list(params)).map(row);
+    },
+  };
+}
+
+/** The global id parameter `name` of a `type` (the parent of a child list): required, decoded. */
+export function parentId(params: URLSearchParams, name: string, type: NodeType): string {
+  const id = params.get(name);
+  if (!id) throw badInput(`${name}: which ${type} to export`, { field: name });
+  try {
+    return idOf(type, id);
+  } catch (error) {
+    throw badInput(`${name}: ${(error as Error).message}`, { field: name });
+  }
+}
+
+/** The date-time parameter `name` (ISO 8601); null when not given. */
+export function dateParam(params: URLSearchParams, name: string): Date | null {
+  const given = params.get(name);
+  if (given === null || given === '') return null;
+  const value = new Date(given);
+  if (Number.isNaN(value.getTime())) throw badInput(`${name}: not a date-time (ISO 8601, e.g. 2026-12-01T00:00:00Z)`, { field: name });
+  return value;
 }
 
 /** A comma-separated list parameter whose values must be among `allowed` (an enum's). */
@@ -84,7 +144,7 @@ export async function sendExport(res: ServerResponse, name: string, list: Export
   }
   res.writeHead(200, {
     'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
-    'content-disposition': `attachment; filename="${name}.${format}"`,
+    'content-disposition': `attachment; filename="${list.filename?.(params) ?? name}.${format}"`,
     'cache-control': 'no-store',
   });
   let left = false;

@@ -4,17 +4,9 @@
  */
 import type { Context } from '../app/context.js';
 import { badInput } from '../core/errors.js';
-import { enumList, type ExportList } from '../http/export.js';
+import { dateParam as date, enumList, type ExportList } from '../http/export.js';
 import { metricSeries } from './series.js';
 import { MetricAggregate } from './types.js';
-
-function date(params: URLSearchParams, name: string): Date | null {
-  const given = params.get(name);
-  if (given === null || given === '') return null;
-  const value = new Date(given);
-  if (Number.isNaN(value.getTime())) throw badInput(`${name}: not a date-time (ISO 8601, e.g. 2026-12-01T00:00:00Z)`, { field: name });
-  return value;
-}
 
 export function metricExport(ctx: Context): ExportList {
   return {

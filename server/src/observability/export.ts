@@ -3,17 +3,14 @@
  * `slowQueries(limit, since)` field (at most 100 statements, one page), with the trend columns.
  */
 import type { Context } from '../app/context.js';
-import { badInput } from '../core/errors.js';
-import type { ExportList } from '../http/export.js';
+import { dateParam, type ExportList } from '../http/export.js';
 import { MAX_SLOW_QUERIES, slowQueries } from './slow-queries.js';
 
 export function slowQueryExport(ctx: Context): ExportList {
   return {
     columns: ['queryId', 'query', 'calls', 'meanMs', 'maxMs', 'totalMs', 'rows', 'callsSince', 'meanMsSince', 'previousMeanMs', 'changePercent'],
     async *pages(params) {
-      const given = params.get('since');
-      const since = given ? new Date(given) : null;
-      if (since && Number.isNaN(since.getTime())) throw badInput('since: not a date-time (ISO 8601, e.g. 2026-12-01T00:00:00Z)', { field: 'since' });
+      const since = dateParam(params, 'since');
       const limit = params.get('limit') ? Number(params.get('limit')) : MAX_SLOW_QUERIES;
       const rows = await slowQueries(ctx, limit, since);
       yield rows.map(({ trend, ...q }) => ({ ...q, callsSince: trend?.calls, meanMsSince: trend?.meanMs, previousMeanMs: trend?.previousMeanMs, changePercent: trend?.changePercent }));

@@ -1,11 +1,11 @@
 /**
- * The weekly report mail: at each REPORT_CRON slot (UTC) the operations report of the period
- * since the slot before goes to REPORT_EMAIL_TO. Every replica looks every
+ * The weekly report mail: at each REPORT_CRON slot (read in REPORT_TIMEZONE) the operations
+ * report of the period since the slot before goes to REPORT_EMAIL_TO. Every replica looks every
  * SCHEDULER_INTERVAL_MS; the one whose insert of the slot's `report_mails` row wins sends it, so
- * a slot is mailed once across replicas. A send that failed, or whose replica died mid-way, is
- * claimed again after `LEASE_MS` (at most `MAX_ATTEMPTS` times); a replica asks about a slot it
- * has tried once a lease, not every look. A slot more than `CATCH_UP_MS` old (every replica was
- * down) is not mailed.
+ * a slot is mailed once across replicas. A send that failed is claimed again (by any replica)
+ * REPORT_RETRY_SECONDS later, one whose replica died mid-way after `LEASE_MS`, at most
+ * `MAX_ATTEMPTS` times in all; a replica asks about a slot it has tried once per wait, not every
+ * look. A slot more than `CATCH_UP_MS` old (every replica was down) is not mailed.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { AppServices } from '../app/context.js';
@@ -60,9 +60,9 @@ async function claim(em: EntityManager, slot: Date, from: Date): Promise<boolean
 
 /** Starts the mail job when REPORT_EMAIL_TO (and so SMTP_URL) is set. */
 export function startReportMail(app: AppServices) {
-  const { reportEmailTo, smtpUrl, reportCron, scheduleSeconds } = app.config;
+  const { reportEmailTo, smtpUrl, reportCron, reportTimezone, reportRetrySeconds, scheduleSeconds } = app.config;
   if (!reportEmailTo || !smtpUrl) return { async stop() {} };
-  const spec = { cron: reportCron, timezone: 'UTC', seconds: scheduleSeconds };
+  const spec = { cron: reportCron, timezone: reportTimezone, seconds: scheduleSeconds };
   let mailer: Transporter | undefined;
   // A slot this replica already tried to claim is asked about again only once a lease has passed.
   let tried = { slot: 0, at: 0 };
@@ -82,7 +82,12 @@ export function startReportMail(app: AppServices) {
       await mailer.sendMail({ from: app.config.alertEmailFrom, to: reportEmailTo, subject, text, headers: { 'X-Report-Slot': slot.toISOString() } });
       await em.execute('update report_mails set sent_at = now(), last_error = null where slot = ?', [slot]);
     } catch (error) {
-      await em.execute('update report_mails set last_error = ? where slot = ?', [truncate((error as Error).message, 500), slot]);
+      // The lease is moved back so the slot can be claimed again in REPORT_RETRY_SECONDS, here or elsewhere.
+      const retryMs = Math.min(reportRetrySeconds * 1000, LEASE_MS);
+      await em.execute('update report_mails set last_error = ?, claimed_at = now() - make_interval(secs => ?) where slot = ?', [
+        truncate((error as Error).message, 500), (LEASE_MS - retryMs) / 1000, slot,
+      ]);
+      tried = { slot: slot.getTime(), at: Date.now() - LEASE_MS + retryMs };
       throw error;
     }
   }, app);

@@ -61,12 +61,14 @@ describe('dashboard Reports page', () => {
     expect(await fitsWindow()).toBe(true);
   });
 
-  it('should download the report as CSV', async () => {
+  it('should download the report as CSV from the server (GET /api/export/report.csv)', async () => {
     const { page } = suite.browser;
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+    const link = page.getByRole('group', { name: 'Export the report' }).getByRole('link', { name: 'CSV' });
+    expect(await link.getAttribute('href')).toBe(`/api/export/report.csv?from=${encodeURIComponent(new Date(from).toISOString())}&to=${encodeURIComponent(new Date(to).toISOString())}`);
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
     expect(download.suggestedFilename()).toBe(`operations-report-${new Date(from).toISOString().slice(0, 10)}-to-${new Date(to).toISOString().slice(0, 10)}.csv`);
     const [header, ...rows] = (await readFile((await download.path())!, 'utf8')).trim().split('\r\n');
-    expect(header).toBe('section,name,service,value,threshold,days_until_threshold,calls');
+    expect(header).toBe('section,name,service,value,threshold,daysUntilThreshold,calls');
     expect(rows).toContain('summary,diskPercent,,56,,,');
     expect(rows).toContain('summary,errorRatePercent,,0.5,,,');
     expect(rows.find((row) => row.startsWith('capacity,disk_percent,api,56,90,'))).toMatch(/,0\.6875\d*,$/);

@@ -1,22 +1,13 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded-postgres.js';
 import { createLogger } from '../../src/core/logger.js';
+import { freePort } from '../support/ports.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const QUERY = '{ slowQueries(limit: 3) { query calls meanMs maxMs totalMs rows } }';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('slowQueries without pg_stat_statements', () => {
   let server: TestServer;

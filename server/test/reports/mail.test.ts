@@ -1,6 +1,8 @@
 /**
  * The report mail across two replicas on one database, into a real SMTP server: every
- * REPORT_CRON slot is mailed exactly once, whichever replica claims it.
+ * REPORT_CRON slot is mailed exactly once, whichever replica claims it; a send the server
+ * refuses is tried again after REPORT_RETRY_SECONDS and then mailed once; REPORT_CRON is read
+ * in REPORT_TIMEZONE.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/app/config.js';
@@ -72,5 +74,48 @@ describe('the report mail', () => {
     expect(() => loadConfig({ REPORT_CRON: '61 8 * * 1' })).toThrow(/^Invalid setting REPORT_CRON: is not a valid cron expression/);
     expect(() => loadConfig({ REPORT_CRON: '*/2 * * * * *' })).toThrow(/^Invalid setting REPORT_CRON/);
     expect(loadConfig({}).reportCron).toBe('0 8 * * 1');
+    expect(() => loadConfig({ REPORT_TIMEZONE: 'Mars/Olympus' })).toThrow('Invalid setting REPORT_TIMEZONE: expected an IANA time zone such as Europe/Berlin or UTC');
+    expect(() => loadConfig({ REPORT_RETRY_SECONDS: '0' })).toThrow(/^Invalid setting REPORT_RETRY_SECONDS/);
+    expect(loadConfig({ REPORT_TIMEZONE: 'europe/berlin' }).reportTimezone).toBe('Europe/Berlin');
+    expect([loadConfig({}).reportTimezone, loadConfig({}).reportRetrySeconds]).toEqual(['UTC', 300]);
+  });
+});
+
+describe('a refused report mail', () => {
+  let retryDatabase: TestDatabase;
+  let refusing: SmtpReceiver;
+  const replicas: TestServer[] = [];
+  // Asia/Kolkata is UTC+05:30 all year: its midnight is 18:30 UTC, never a whole UTC hour.
+  const OFFSET_MS = 5.5 * 3_600_000;
+
+  beforeAll(async () => {
+    retryDatabase = await createTestDatabase();
+    refusing = await startSmtpReceiver({ refuseFirst: 1 });
+    const settings = (instance: string) => ({
+      INSTANCE_ID: instance, SMTP_URL: refusing.url, ALERT_EMAIL_TO: 'oncall@test.local', REPORT_EMAIL_TO: 'reports@test.local',
+      // daily at local midnight: the newest slot (under a day old) is due at once
+      REPORT_CRON: '0 0 * * *', REPORT_TIMEZONE: 'Asia/Kolkata', REPORT_RETRY_SECONDS: '1', SCHEDULER_INTERVAL_MS: '50',
+    });
+    replicas.push(await startTestServer(settings('retry-a'), retryDatabase), await startTestServer(settings('retry-b'), retryDatabase));
+  });
+  afterAll(async () => {
+    for (const replica of replicas) await replica.app.stop().catch(() => undefined);
+    await refusing?.close();
+    await retryDatabase?.drop();
+  });
+
+  it('should try again after REPORT_RETRY_SECONDS and mail it once, at REPORT_CRON in REPORT_TIMEZONE', async () => {
+    const rows = () => sqlOn(retryDatabase.url, 'select slot, attempts, sent_at, last_error from report_mails');
+    await waitFor('the slot mailed', async () => (await rows()).some((row: any) => row.sent_at), 30_000);
+    // the lease of a refused send is 1 s, not the 10 minutes a replica that died mid-send gets: both replicas had 2 s more to send it again
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const [row, ...others] = await rows();
+    expect(others).toEqual([]);
+    const midnight = Math.floor((Date.now() + OFFSET_MS) / 86_400_000) * 86_400_000 - OFFSET_MS;
+    expect(new Date(row.slot).toISOString()).toBe(new Date(midnight).toISOString());
+    expect(new Date(row.slot).toISOString()).toMatch(/T18:30:00\.000Z$/);
+    expect([row.attempts, row.last_error]).toEqual([2, null]);
+    expect(refusing.refused).toBe(1);
+    expect(refusing.mails.map((mail) => header(mail.raw, 'X-Report-Slot'))).toEqual([new Date(midnight).toISOString()]);
   });
 });

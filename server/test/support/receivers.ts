@@ -70,12 +70,17 @@ export interface ReceivedMail {
 
 export interface SmtpReceiver {
   url: string;
+  /** the mails accepted */
   mails: ReceivedMail[];
+  /** how many were refused (see `refuseFirst`) */
+  refused: number;
   close(): Promise<void>;
 }
 
-export async function startSmtpReceiver(): Promise<SmtpReceiver> {
+/** `refuseFirst`: the first so many messages get a temporary failure (451) after their data, as a full or busy relay answers. */
+export async function startSmtpReceiver({ refuseFirst = 0 } = {}): Promise<SmtpReceiver> {
   const mails: ReceivedMail[] = [];
+  let refused = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -84,6 +89,10 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
+        if (refused < refuseFirst) {
+          refused++;
+          return callback(Object.assign(new Error('Requested action aborted: local error in processing'), { responseCode: 451 }));
+        }
         mails.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
@@ -95,7 +104,14 @@ export async function startSmtpReceiver(): Promise<SmtpReceiver> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.server.address() as AddressInfo;
-  return { url: `smtp://127.0.0.1:${port}`, mails, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    mails,
+    get refused() {
+      return refused;
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 const PAGERDUTY_ACTIONS = ['trigger', 'acknowledge', 'resolve'];
