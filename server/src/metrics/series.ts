@@ -1,15 +1,16 @@
 /** Reading metrics back: the names in use, and series bucketed in the database. */
 import type { Context } from '../app/context.js';
 import { requireViewer } from '../core/viewer.js';
-import type { EntityManager } from '../db/orm.js';
+import { inTransaction, type EntityManager } from '../db/orm.js';
 import { badInput } from '../core/errors.js';
-import { toDate } from '../db/sql.js';
 import { MetricAggregate, type MetricPoint, type MetricSeriesArgs } from './types.js';
 import { rollupTable, TIER_SECONDS, TIERS, watermarks, type Tier, type Watermarks } from './rollups.js';
 
 const DEFAULT_BUCKETS = 1_000;
 const MAX_BUCKETS = 10_000;
 export const MAX_POINTS = 100_000;
+/** work_mem of a series read (its own transaction): room to hash and sort MAX_POINTS groups in memory */
+const SERIES_WORK_MEM = '64MB';
 /** metricNames lists this many at most (names are client-chosen, so unbounded otherwise) */
 export const MAX_METRIC_NAMES = 1_000;
 
@@ -140,20 +141,35 @@ export async function readSeries(em: EntityManager, args: MetricSeriesArgs, rawR
   const params: unknown[] = [width];
   const sources = segments.map((segment) => segmentSql(segment, args, params)).join('\n union all\n');
   params.push(MAX_POINTS + 1);
-  const rows: Array<Record<string, any>> = await em.execute(
-    // date_bin, not to_timestamp(floor(extract(epoch …))): extract returns numeric, ~3× slower over a year of rollups
-    `select date_bin(make_interval(secs => ?), time, timestamptz 'epoch') as bucket, service, ${mergeInstances ? 'null::text' : 'instance'} as instance,
-            ${AGGREGATES[aggregate]} as value, sum(samples) as samples
-       from (${sources}) as source (time, service, instance, samples, sum, min, max, p95)
-      group by 1, service${mergeInstances ? '' : ', instance'}
-      order by service, instance nulls first, bucket
-      limit ?`,
-    params,
-  );
+  // Up to MAX_POINTS groups are sorted for the answer: with the default 4 MB of work_mem a year
+  // of 50 series at 9 h (48,700 groups from 438,000 hour rows) spilled its sort to disk.
+  const rows: Array<{ ms: number; service: string; instance: string | null; value: number; samples: number }> = await inTransaction(em, async (tx) => {
+    await tx.execute(`select set_config('work_mem', '${SERIES_WORK_MEM}', true)`);
+    return tx.execute(
+      // date_bin, not to_timestamp(floor(extract(epoch …))): extract returns numeric, ~3× slower over a year of rollups.
+      // The bucket goes out as epoch ms in a float8 and the count as float8: parsed as plain numbers, not as a
+      // timestamp text (pg's parser allocates a Date and matches regexes per row) or a numeric text.
+      `select extract(epoch from bucket)::float8 * 1000 as ms, service, instance, value, samples from (
+       select date_bin(make_interval(secs => ?), time, timestamptz 'epoch') as bucket, service, ${mergeInstances ? 'null::text' : 'instance'} as instance,
+              (${AGGREGATES[aggregate]})::float8 as value, sum(samples)::float8 as samples
+         from (${sources}) as source (time, service, instance, samples, sum, min, max, p95)
+        group by 1, service${mergeInstances ? '' : ', instance'}
+        order by service, instance nulls first, bucket
+        limit ?) as points`,
+      params,
+    );
+  });
   if (rows.length > MAX_POINTS) throw badInput(`more than ${MAX_POINTS} points; narrow the range or widen bucketSeconds`);
-  return rows.map((row) => ({
-    name: args.name, service: row.service, instance: row.instance, time: toDate(row.bucket), value: Number(row.value), samples: Number(row.samples),
-  }));
+  // The series of one answer share their bucket times: one Date per time, not one per point.
+  const times = new Map<number, Date>();
+  const points: CountedPoint[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    let time = times.get(row.ms);
+    if (!time) times.set(row.ms, (time = new Date(row.ms)));
+    points[i] = { name: args.name, service: row.service, instance: row.instance, time, value: row.value, samples: row.samples };
+  }
+  return points;
 }
 
 /** `readSeries` for a signed-in viewer. */

@@ -1,7 +1,9 @@
 /** GraphQL types of metrics: points, samples pushed by integrations, series arguments. */
 import { ArgsType, Field, Float, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 
-@ObjectType({ description: 'One sample, or one bucket of a series' })
+// simpleResolvers: a year of 50 series is 18,250 points; graphql-jit reads their fields inline
+// instead of through type-graphql's per-field wrapper (five calls a point).
+@ObjectType({ description: 'One sample, or one bucket of a series', simpleResolvers: true })
 export class MetricPoint {
   @Field() name!: string;
   @Field() service!: string;
