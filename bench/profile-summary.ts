@@ -45,6 +45,7 @@ const PHASES: Array<[string, (frame: ProfileNode['callFrame']) => boolean]> = [
   ['resolvers: type-graphql wrappers', (f) => f.url.includes('node_modules/type-graphql/')],
   ['resolvers: the app (ids, access, services)', (f) => /\/server\/src\/(\w+\/([\w-]+-)?(resolver|service|access)|core\/(ids|viewer)|db\/pagination)\.[jt]s/.test(f.url)],
   ['execution limits (graphql/execution-limits.ts guards)', (f) => /\/server\/src\/graphql\/execution-limits\.[jt]s/.test(f.url)],
+  ['execution: query plans (graphql/planned.ts)', (f) => /\/server\/src\/graphql\/planned\.[jt]s/.test(f.url) || (f.functionName === 'make' && f.url === '')],
   ['execution: graphql-jit (compiled code, runtime)', (f) => f.url.includes('node_modules/graphql-jit/') || (f.url === '' && f.lineNumber > 0)],
   ['parse / validate / plan (graphql-js, limits, selection)', (f) => f.url.includes('node_modules/graphql/') || /graphql\/(query-limits|selection)\.[jt]s/.test(f.url)],
   ['Apollo request pipeline and plugins', (f) => f.url.includes('node_modules/@apollo/') || /\/server\/src\/(observability|http\/(graphql|rate-limit|response-cache)|graphql\/executor|db\/read-routing)/.test(f.url)],
@@ -59,6 +60,10 @@ export function summarise(profile: Profile, top = 25, skipSeconds = 0, cpuMsPerR
   const parentOf = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
   const phaseOf = (id: number): string => {
+    // A socket write made by pg (a statement sent) is SQL, though its frames nearest the leaf are node:net's.
+    for (let at: number | undefined = id, depth = 0; at !== undefined && depth < 12; at = parentOf.get(at), depth++) {
+      if (byId.get(at)!.callFrame.url.includes('node_modules/pg/lib/connection.js')) return 'SQL: statements sent (pg socket writes)';
+    }
     for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
       const phase = PHASES.find(([, matches]) => matches(byId.get(at)!.callFrame));
       if (phase) return phase[0];
