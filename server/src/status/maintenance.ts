@@ -4,7 +4,7 @@
  * Only a window's name and times leave here for the public: its matchers name labels such as
  * instances and services, which may be internal host names.
  */
-import { schedule, windowFromRow } from '../alerts/routing/rows.js';
+import { schedule, windowsAt } from '../alerts/routing/rows.js';
 import type { MaintenanceWindow } from '../alerts/routing/types.js';
 import type { Queryable } from '../db/read-routing.js';
 
@@ -20,12 +20,10 @@ export interface UpcomingWindow {
 }
 
 export async function upcomingMaintenance(db: Queryable, now = new Date()): Promise<UpcomingWindow[]> {
-  const rows: Array<Record<string, any>> = await db.execute('select * from maintenance_windows order by created_at, id');
   const horizon = now.getTime() + UPCOMING_DAYS * 86_400_000;
   const upcoming: UpcomingWindow[] = [];
-  for (const row of rows) {
-    const window = windowFromRow(row, now);
-    const startsAt = window.activeNow ? schedule(row.cron, row.timezone).previousRuns(1, now)[0] : window.nextStartsAt;
+  for (const window of await windowsAt(db, now)) {
+    const startsAt = window.activeNow ? schedule(window.cron, window.timezone).previousRuns(1, now)[0] : window.nextStartsAt;
     if (!startsAt || startsAt.getTime() > horizon) continue;
     upcoming.push({ window, startsAt, endsAt: new Date(startsAt.getTime() + window.durationMinutes * 60_000) });
   }

@@ -169,7 +169,6 @@ const NOT_YET_IN_ROWS: string[] = [
   'metrics/ingest.ts', 'metrics/retention.ts', 'metrics/rollups.ts', 'metrics/sampler.ts', 'metrics/series.ts',
   'reports/mail.ts', 'reports/service.ts',
   'schedules/runs.ts',
-  'status/maintenance.ts',
   'workflows/access.ts', 'workflows/bulk.ts', 'workflows/delayed-start.ts', 'workflows/events.ts', 'workflows/expiry.ts', 'workflows/lifecycle.ts', 'workflows/loaders.ts', 'workflows/queues.ts', 'workflows/service.ts', 'workflows/task-loaders.ts',
 ];
 

@@ -1,5 +1,6 @@
 /** Rows of routes, silences, maintenance windows and inhibition rules as the API shows them. */
 import { Cron } from 'croner';
+import type { Queryable } from '../../db/read-routing.js';
 import { toDate } from '../../db/sql.js';
 import { matchersFromRow } from './matchers.js';
 import { InhibitionRule, MaintenanceWindow, NotificationRoute, Silence } from './types.js';
@@ -74,4 +75,10 @@ export function inhibitionFromRow(row: Record<string, any>): InhibitionRule {
     target: matchersFromRow(row.target),
     equal: row.equal ?? [],
   });
+}
+
+/** Every maintenance window, oldest first, as it stands at `now`. */
+export async function windowsAt(db: Queryable, now: Date): Promise<MaintenanceWindow[]> {
+  const rows: Array<Record<string, any>> = await db.execute('select * from maintenance_windows order by created_at, id');
+  return rows.map((row) => windowFromRow(row, now));
 }
