@@ -7,6 +7,7 @@
 import type { AppServices } from '../app/context.js';
 import { inTransaction, type EntityManager } from '../db/orm.js';
 import { repeat } from '../core/repeat.js';
+import { deleteHeartbeatsOlderThan } from '../health/rows.js';
 import { pruneRollups, type Tier } from './rollups.js';
 import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
 
@@ -20,7 +21,7 @@ export async function pruneMetrics(em: EntityManager, retentionDays: number, rol
     if (!locked) return null;
     const deleted = await tx.execute(`delete from metrics where time < now() - make_interval(days => ?)`, [retentionDays], 'run');
     if (rollupDays) await pruneRollups(tx, rollupDays);
-    await tx.execute(`delete from heartbeats where last_seen_at < now() - make_interval(hours => ?)`, [HEARTBEAT_FORGET_HOURS]);
+    await deleteHeartbeatsOlderThan(tx, HEARTBEAT_FORGET_HOURS);
     return (deleted as unknown as { affectedRows: number }).affectedRows;
   });
 }

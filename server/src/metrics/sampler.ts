@@ -10,6 +10,7 @@ import type { AppServices } from '../app/context.js';
 import type { EntityManager } from '../db/orm.js';
 import { poolUsage } from '../db/orm.js';
 import { repeat } from '../core/repeat.js';
+import { deleteHeartbeat, writeHeartbeat } from '../health/rows.js';
 import { diskBusy } from './disk-io.js';
 import { storeSamples, type Sample } from './ingest.js';
 import type { RequestStats } from './request-stats.js';
@@ -38,13 +39,6 @@ const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part /
 async function diskPercent(dataDir: string): Promise<number> {
   const stats = await statfs(dataDir).catch(() => statfs(process.cwd()));
   return percent(stats.blocks - stats.bavail, stats.blocks);
-}
-
-export async function writeHeartbeat(em: EntityManager, instance: string): Promise<void> {
-  await em.execute(
-    'insert into heartbeats (instance) values (?) on conflict (instance) do update set last_seen_at = now()',
-    [instance],
-  );
 }
 
 export function startSampler(app: AppServices, requests: RequestStats) {
@@ -99,7 +93,7 @@ export function startSampler(app: AppServices, requests: RequestStats) {
       await job.stop();
       loopDelay.disable();
       // A replica that stops cleanly is gone, not down.
-      await app.orm.em.fork().execute('delete from heartbeats where instance = ?', [config.instanceId]).catch((error) => {
+      await deleteHeartbeat(app.orm.em.fork(), config.instanceId).catch((error) => {
         app.logger.warn({ err: error }, 'could not remove this replica\'s heartbeat: other replicas will report it down until it is forgotten');
       });
     },
