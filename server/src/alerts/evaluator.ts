@@ -14,7 +14,7 @@ import { mutate } from '../live/mutate.js';
 import { repeat } from '../core/repeat.js';
 import { textArray } from '../db/sql.js';
 import { storeSamples } from '../metrics/ingest.js';
-import { alertFromRow, ruleFromRow } from './loaders.js';
+import * as rows from './rows.js';
 import { breaches } from './rules.js';
 import { fireAlert, openAlert, resolveAlert } from './state.js';
 import { AlertStatus, type Alert, type AlertRule } from './types.js';
@@ -53,13 +53,12 @@ async function latestValues(em: EntityManager, metrics: string[], now: Date): Pr
 /** One evaluation of every rule; returns how many alerts changed. */
 export async function evaluateRules(app: AppServices, now = new Date()): Promise<number> {
   const em = app.orm.em.fork() as EntityManager;
-  const rules = (await em.execute('select * from alert_rules where enabled and deleted_at is null')).map(ruleFromRow);
+  const rules = await rows.enabledRules(em);
   const latest = await latestValues(em, [...new Set(rules.map((r) => r.metric))], now);
   return mutate({ em, app }, async (tx, record) => {
     let changes = 0;
     const open = new Map<string, Alert>();
-    for (const row of await tx.execute(`select * from alerts where status <> 'RESOLVED' for update`)) {
-      const alert = alertFromRow(row);
+    for (const alert of await rows.lockOpenAlerts(tx)) {
       open.set(`${alert.ruleId}\n${alert.service}`, alert);
     }
     const breached = new Set<string>();
@@ -83,8 +82,8 @@ export async function evaluateRules(app: AppServices, now = new Date()): Promise
     }
     const cleared = [...open].filter(([key]) => !breached.has(key)).map(([, alert]) => alert);
     if (cleared.length) {
-      const ruleRows = await tx.execute('select * from alert_rules where id = any(?::uuid[])', [`{${cleared.map((a) => a.ruleId).join(',')}}`]);
-      const ruleById = new Map(ruleRows.map((row: Record<string, unknown>) => [row.id as string, ruleFromRow(row)]));
+      const ruleIds = [...new Set(cleared.map((a) => a.ruleId))];
+      const ruleById = new Map((await rows.rulesByIds(tx, ruleIds)).map((rule, i) => [ruleIds[i], rule]));
       for (const alert of cleared) await resolveAlert(tx, app.config, record, alert, ruleById.get(alert.ruleId)!, now);
       changes += cleared.length;
     }

@@ -1,8 +1,9 @@
 /** Per-request batch loaders for rules, alerts and notifications (shared data: no scoping). */
 import DataLoader from 'dataloader';
 import type { Queryable } from '../db/read-routing.js';
-import { groupBy, indexBy, toDate, uuidArray } from '../db/sql.js';
-import { Alert, AlertRule, AlertStatus, type Severity } from './types.js';
+import { groupBy, indexBy, uuidArray } from '../db/sql.js';
+import { alertsByIds, rulesByIds } from './rows.js';
+import { Alert, AlertStatus, type AlertRule } from './types.js';
 import { contactPointFromRow, notificationFromRow, shownContactPoint } from './notifications/rows.js';
 import type { ContactPoint, Notification } from './notifications/types.js';
 import { inhibitionFromRow, routeFromRow, silenceFromRow, windowFromRow } from './routing/rows.js';
@@ -18,41 +19,6 @@ function byId<T extends { id: string }>(em: Queryable, table: string, fromRow: (
   });
 }
 
-export function ruleFromRow(row: Record<string, any>): AlertRule {
-  return Object.assign(new AlertRule(), {
-    id: row.id,
-    name: row.name,
-    metric: row.metric,
-    service: row.service,
-    comparator: row.comparator,
-    threshold: Number(row.threshold),
-    forSeconds: row.for_seconds,
-    severity: row.severity as Severity,
-    enabled: row.enabled,
-    labels: row.labels ?? {},
-    summary: row.summary ?? null,
-    runbookUrl: row.runbook_url ?? null,
-    deletedAt: toDate(row.deleted_at),
-  });
-}
-
-export function alertFromRow(row: Record<string, any>): Alert {
-  return Object.assign(new Alert(), {
-    id: row.id,
-    ruleId: row.rule_id,
-    service: row.service,
-    status: row.status as AlertStatus,
-    severity: row.severity as Severity,
-    value: Number(row.value),
-    startedAt: toDate(row.started_at),
-    firedAt: toDate(row.fired_at),
-    acknowledgedAt: toDate(row.acknowledged_at),
-    acknowledgedById: row.acknowledged_by,
-    resolvedAt: toDate(row.resolved_at),
-    labels: row.labels ?? {},
-  });
-}
-
 /** An alert's newest messages shown (repeats of a long-firing group add up). */
 export const MAX_ALERT_NOTIFICATIONS = 200;
 
@@ -63,16 +29,10 @@ export interface AlertMuting {
 }
 
 export function createAlertLoaders(em: Queryable, open: (sealed: string) => string) {
-  const alertById = new DataLoader<string, Alert | null>(async (ids) => {
-    const rows = await em.execute('select * from alerts where id = any(?::uuid[])', [uuidArray(ids)]);
-    return indexBy(ids, rows.map(alertFromRow), (a) => a.id);
-  });
+  const alertById = new DataLoader<string, Alert | null>((ids) => alertsByIds(em, ids));
   return {
     /** Deleted rules too: past alerts still name theirs. */
-    alertRuleById: new DataLoader<string, AlertRule | null>(async (ids) => {
-      const rows = await em.execute('select * from alert_rules where id = any(?::uuid[])', [uuidArray(ids)]);
-      return indexBy(ids, rows.map(ruleFromRow), (r) => r.id);
-    }),
+    alertRuleById: new DataLoader<string, AlertRule | null>((ids) => rulesByIds(em, ids)),
 
     alertById,
 

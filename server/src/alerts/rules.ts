@@ -5,8 +5,8 @@ import { isUniqueViolation, type EntityManager } from '../db/orm.js';
 import { badInput, conflict, notFound } from '../core/errors.js';
 import { mutate } from '../live/mutate.js';
 import { codePoints } from '../core/text.js';
-import { ruleFromRow } from './loaders.js';
 import { validateRuleLabels, type Labels } from './labels.js';
+import * as rows from './rows.js';
 import { relabelOpenAlerts, resolveOpenAlerts } from './state.js';
 import { Severity, type AlertRule, type AlertRuleInput } from './types.js';
 
@@ -102,8 +102,7 @@ export const MAX_ALERT_RULES = 1_000;
 
 export async function listRules(ctx: Context): Promise<AlertRule[]> {
   requireViewer(ctx.viewer);
-  const rows = await ctx.em.execute('select * from alert_rules where deleted_at is null order by created_at, name limit ?', [MAX_ALERT_RULES]);
-  return rows.map(ruleFromRow);
+  return rows.liveRules(ctx.em, MAX_ALERT_RULES);
 }
 
 export async function createRule(ctx: Context, input: AlertRuleInput): Promise<AlertRule> {
@@ -111,24 +110,17 @@ export async function createRule(ctx: Context, input: AlertRuleInput): Promise<A
   const rule = validateRule(input);
   return uniqueName(
     mutate(ctx, async (tx) => {
-      const [{ rules }] = await tx.execute('select count(*)::int as rules from alert_rules where deleted_at is null');
-      if (rules >= MAX_ALERT_RULES) throw conflict(`At most ${MAX_ALERT_RULES} alert rules; delete one first`);
-      const [row] = await tx.execute(
-        `insert into alert_rules (name, metric, service, comparator, threshold, for_seconds, severity, enabled, labels, summary, runbook_url)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?) returning *`,
-        [rule.name, rule.metric, rule.service, rule.comparator, rule.threshold, rule.forSeconds, rule.severity, rule.enabled,
-          JSON.stringify(rule.labels ?? {}), rule.summary ?? null, rule.runbookUrl ?? null],
-      );
-      return ruleFromRow(row);
+      if ((await rows.liveRuleCount(tx)) >= MAX_ALERT_RULES) throw conflict(`At most ${MAX_ALERT_RULES} alert rules; delete one first`);
+      return rows.insertRule(tx, { ...rule, labels: rule.labels ?? {}, summary: rule.summary ?? null, runbookUrl: rule.runbookUrl ?? null });
     }),
     rule.name,
   );
 }
 
 async function lockRule(tx: EntityManager, id: string): Promise<AlertRule> {
-  const [row] = await tx.execute('select * from alert_rules where id = ? and deleted_at is null for update', [id]);
-  if (!row) throw notFound('Alert rule');
-  return ruleFromRow(row);
+  const rule = await rows.lockLiveRule(tx, id);
+  if (!rule) throw notFound('Alert rule');
+  return rule;
 }
 
 export async function updateRule(ctx: Context, id: string, input: AlertRuleInput): Promise<AlertRule> {
@@ -137,20 +129,17 @@ export async function updateRule(ctx: Context, id: string, input: AlertRuleInput
   return uniqueName(
     mutate(ctx, async (tx, record) => {
       const before = await lockRule(tx, id);
-      const [row] = await tx.execute(
-        `update alert_rules set name = ?, metric = ?, service = ?, comparator = ?, threshold = ?, for_seconds = ?,
-                severity = ?, enabled = ?, labels = ?::jsonb, summary = ?, runbook_url = ?, updated_at = now() where id = ? returning *`,
-        [rule.name, rule.metric, rule.service, rule.comparator, rule.threshold, rule.forSeconds, rule.severity, rule.enabled,
-          JSON.stringify(rule.labels ?? before.labels), rule.summary === undefined ? before.summary : rule.summary,
-          rule.runbookUrl === undefined ? before.runbookUrl : rule.runbookUrl, id],
-      );
+      const updated = await rows.updateRuleRow(tx, id, {
+        ...rule, labels: rule.labels ?? before.labels, summary: rule.summary === undefined ? before.summary : rule.summary,
+        runbookUrl: rule.runbookUrl === undefined ? before.runbookUrl : rule.runbookUrl,
+      });
       const conditionChanged = (['metric', 'service', 'comparator', 'threshold', 'forSeconds', 'severity', 'enabled'] as const)
         .some((key) => before[key] !== rule[key]);
       // Open alerts follow a renamed or relabelled rule (routes and silences match the new labels).
-      if (!conditionChanged) await relabelOpenAlerts(tx, ruleFromRow(row));
+      if (!conditionChanged) await relabelOpenAlerts(tx, updated);
       // Alerts raised under the old condition end; the next evaluation reopens them if the new one holds.
       if (conditionChanged) await resolveOpenAlerts(tx, ctx.app.config, record, id);
-      return ruleFromRow(row);
+      return updated;
     }),
     rule.name,
   );
@@ -160,7 +149,7 @@ export async function deleteRule(ctx: Context, id: string): Promise<void> {
   requireRole(ctx.viewer, Role.ADMIN);
   await mutate(ctx, async (tx, record) => {
     await lockRule(tx, id);
-    await tx.execute('update alert_rules set deleted_at = now(), enabled = false, updated_at = now() where id = ?', [id]);
+    await rows.markRuleDeleted(tx, id);
     await resolveOpenAlerts(tx, ctx.app.config, record, id);
   });
 }

@@ -4,10 +4,9 @@ import { requireViewer, requireWriter } from '../core/viewer.js';
 import type { EntityManager } from '../db/orm.js';
 import { conflict, notFound } from '../core/errors.js';
 import { mutate } from '../live/mutate.js';
-import { connectionOf, decodeCursor, keysetPage, pageSize } from '../db/pagination.js';
+import { connectionOf, decodeCursor, pageSize } from '../db/pagination.js';
 import { mayRead } from '../graphql/selection.js';
-import { enumArray } from '../db/sql.js';
-import { alertFromRow, ruleFromRow } from './loaders.js';
+import * as rows from './rows.js';
 import { acknowledgeAlert as acknowledge, resolveAlert as resolve } from './state.js';
 import { AlertStatus, type Alert, type AlertConnection, type AlertsArgs } from './types.js';
 
@@ -16,23 +15,17 @@ export async function listAlerts(ctx: Context, args: AlertsArgs): Promise<AlertC
   requireViewer(ctx.viewer);
   const first = pageSize(args.first);
   const after = args.after ? decodeCursor('alerts', args.after) : null;
-  const filters: string[] = [];
-  const params: unknown[] = [];
-  if (args.status?.length) {
-    filters.push('status = any(?::text[])');
-    params.push(enumArray(args.status));
-  }
   const count = mayRead(ctx.operation.selected, 'AlertConnection', 'totalCount');
-  const page = await keysetPage(ctx.read, { table: 'alerts', timeColumn: 'started_at', filters, params, first, after, count });
-  const alerts = page.rows.map(alertFromRow);
+  const page = await rows.alertsPage(ctx.read, args.status, { first, after, count });
+  const alerts = page.rows;
   for (const alert of alerts) ctx.loaders.alertById.prime(alert.id, alert);
   return connectionOf('alerts', alerts, (alert) => alert.startedAt, page, after);
 }
 
 async function lockAlert(tx: EntityManager, id: string): Promise<Alert> {
-  const [row] = await tx.execute('select * from alerts where id = ? for update', [id]);
-  if (!row) throw notFound('Alert');
-  return alertFromRow(row);
+  const alert = await rows.lockAlertRow(tx, id);
+  if (!alert) throw notFound('Alert');
+  return alert;
 }
 
 /** A person takes a FIRING alert on; it stays open until the condition clears or they resolve it. */
@@ -51,7 +44,7 @@ export async function resolveAlert(ctx: Context, id: string): Promise<Alert> {
   return mutate(ctx, async (tx, record) => {
     const alert = await lockAlert(tx, id);
     if (alert.status === AlertStatus.RESOLVED) throw conflict('The alert is already RESOLVED');
-    const [ruleRow] = await tx.execute('select * from alert_rules where id = ?', [alert.ruleId]);
-    return resolve(tx, ctx.app.config, record, alert, ruleFromRow(ruleRow), new Date());
+    const [rule] = await rows.rulesByIds(tx, [alert.ruleId]);
+    return resolve(tx, ctx.app.config, record, alert, rule!, new Date());
   });
 }

@@ -25,7 +25,7 @@ import type { EntityManager } from '../../db/orm.js';
 import { uuidArray } from '../../db/sql.js';
 import { mutate } from '../../live/mutate.js';
 import { alertEvent } from '../events.js';
-import { alertFromRow } from '../loaders.js';
+import { alertFromRow } from '../rows.js';
 import { DeliveryError } from '../notifications/channels.js';
 import { groupMessage, messageAlert, type AlertMessage } from '../notifications/message.js';
 import { backoffMs, enqueueGroupMessage } from '../notifications/outbox.js';

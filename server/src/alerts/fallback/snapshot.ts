@@ -10,7 +10,7 @@
 import type { AppServices } from '../../app/context.js';
 import type { EntityManager } from '../../db/orm.js';
 import { alertLabels, type Labels } from '../labels.js';
-import { ruleFromRow } from '../loaders.js';
+import { ruleFromRow } from '../rows.js';
 import { contactPointFromRow, type StoredContactPoint } from '../notifications/rows.js';
 import { breaches } from '../rules.js';
 import { matcherOf } from '../routing/matchers.js';

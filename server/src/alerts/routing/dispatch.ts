@@ -24,7 +24,7 @@ import { ADVISORY_LOCKS } from '../../db/advisory-locks.js';
 import type { EntityManager } from '../../db/orm.js';
 import { toDate, uuidArray } from '../../db/sql.js';
 import { mutate } from '../../live/mutate.js';
-import { alertFromRow, ruleFromRow } from '../loaders.js';
+import { alertFromRow, ruleFromRow } from '../rows.js';
 import type { Labels } from '../labels.js';
 import { groupMessage, messageAlert, type MessageAlert, type NotificationReason } from '../notifications/message.js';
 import { enqueueGroupMessage } from '../notifications/outbox.js';
