@@ -9,7 +9,7 @@ import { toGlobalId } from '../core/ids.js';
 import { requireViewer } from '../core/viewer.js';
 import { MAX_PAGE_SIZE } from '../db/pagination.js';
 import { connectionExport, newestChildren, parentId, type ExportList } from '../http/export.js';
-import { scheduleRunFromRow } from './loaders.js';
+import { scheduleRunFromRow } from './rows.js';
 import { listSchedules } from './service.js';
 
 export const scheduleExport = (ctx: Context): ExportList => connectionExport(

@@ -9,7 +9,7 @@ import { toGlobalId } from '../core/ids.js';
 import { requireViewer } from '../core/viewer.js';
 import { MAX_PAGE_SIZE } from '../db/pagination.js';
 import { connectionExport, newestChildren, parentId, type ExportList } from '../http/export.js';
-import { versionFromRow } from './loaders.js';
+import { versionFromRow } from './rows.js';
 import { listTemplates } from './service.js';
 
 export const templateExport = (ctx: Context): ExportList => connectionExport(
