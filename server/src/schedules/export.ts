@@ -8,8 +8,8 @@ import { notFound } from '../core/errors.js';
 import { toGlobalId } from '../core/ids.js';
 import { requireViewer } from '../core/viewer.js';
 import { MAX_PAGE_SIZE } from '../db/pagination.js';
-import { connectionExport, newestChildren, parentId, type ExportList } from '../http/export.js';
-import { scheduleRunFromRow } from './rows.js';
+import { connectionExport, parentId, type ExportList } from '../http/export.js';
+import { runPages } from './rows.js';
 import { listSchedules } from './service.js';
 
 export const scheduleExport = (ctx: Context): ExportList => connectionExport(
@@ -26,7 +26,7 @@ export function scheduleRunExport(ctx: Context): ExportList {
       requireViewer(ctx.viewer);
       const schedule = await ctx.loaders.scheduleById.load(parentId(params, 'scheduleId', 'Schedule'));
       if (!schedule) throw notFound('Schedule');
-      const pages = newestChildren(ctx.read, { table: 'schedule_runs', parentColumn: 'schedule_id', key: 'scheduled_for', keyOf: (run) => run.scheduledFor, fromRow: scheduleRunFromRow }, schedule.id, MAX_PAGE_SIZE);
+      const pages = runPages(ctx.read, schedule.id, MAX_PAGE_SIZE);
       for await (const runs of pages) yield runs.map((run) => ({ ...run, workflowId: run.workflowId && toGlobalId('Workflow', run.workflowId) }));
     },
   };

@@ -3,6 +3,7 @@ import { newestPerParent } from '../db/newest-per-parent.js';
 import { ownedByIds, ownedPage } from '../db/owned.js';
 import type { CursorPosition } from '../db/pagination.js';
 import type { Queryable } from '../db/read-routing.js';
+import { newestChildren } from '../http/export.js';
 import { asInstance, toDate } from '../db/sql.js';
 import { Schedule, ScheduleRun, type OverlapPolicy, type ScheduleRunOutcome } from './types.js';
 
@@ -110,3 +111,7 @@ export async function settleSlot(tx: Queryable, scheduleId: string, scheduledFor
 export async function insertFailedSlot(tx: Queryable, scheduleId: string, scheduledFor: Date, error: string): Promise<void> {
   await tx.execute(`insert into schedule_runs (schedule_id, scheduled_for, outcome, error) values (?, ?, 'FAILED', ?) on conflict do nothing`, [scheduleId, scheduledFor, error]);
 }
+
+/** Every slot of the schedule, newest first, `size` at a time (the exports). */
+export const runPages = (db: Queryable, scheduleId: string, size: number): AsyncIterable<ScheduleRun[]> =>
+  newestChildren(db, { table: 'schedule_runs', parentColumn: 'schedule_id', key: 'scheduled_for', keyOf: (run) => run.scheduledFor, fromRow: scheduleRunFromRow }, scheduleId, size);

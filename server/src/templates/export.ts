@@ -8,8 +8,8 @@ import { notFound } from '../core/errors.js';
 import { toGlobalId } from '../core/ids.js';
 import { requireViewer } from '../core/viewer.js';
 import { MAX_PAGE_SIZE } from '../db/pagination.js';
-import { connectionExport, newestChildren, parentId, type ExportList } from '../http/export.js';
-import { versionFromRow } from './rows.js';
+import { connectionExport, parentId, type ExportList } from '../http/export.js';
+import { versionPages } from './rows.js';
 import { listTemplates } from './service.js';
 
 export const templateExport = (ctx: Context): ExportList => connectionExport(
@@ -29,7 +29,7 @@ export function templateVersionExport(ctx: Context): ExportList {
       requireViewer(ctx.viewer);
       const template = await ctx.loaders.templateById.load(parentId(params, 'templateId', 'WorkflowTemplate'));
       if (!template) throw notFound('Template');
-      const pages = newestChildren(ctx.read, { table: 'template_versions', parentColumn: 'template_id', key: 'version', keyOf: (v) => v.version, fromRow: versionFromRow }, template.id, MAX_PAGE_SIZE);
+      const pages = versionPages(ctx.read, template.id, MAX_PAGE_SIZE);
       for await (const versions of pages) {
         yield versions.map((v) => ({
           ...v,

@@ -3,6 +3,7 @@ import { newestPerParent } from '../db/newest-per-parent.js';
 import { ownedByIds, ownedPage } from '../db/owned.js';
 import type { CursorPosition } from '../db/pagination.js';
 import type { Queryable } from '../db/read-routing.js';
+import { newestChildren } from '../http/export.js';
 import { asInstance, toDate } from '../db/sql.js';
 import type { ValidWorkflow } from '../workflows/validation.js';
 import { TemplateVersion, WorkflowTemplate } from './types.js';
@@ -66,3 +67,7 @@ export async function versionOf(db: Queryable, templateId: string, version: numb
   const [row] = await db.execute('select * from template_versions where template_id = ? and version = ?', [templateId, version]);
   return row ? versionFromRow(row) : null;
 }
+
+/** Every version of the template, newest first, `size` at a time (the exports). */
+export const versionPages = (db: Queryable, templateId: string, size: number): AsyncIterable<TemplateVersion[]> =>
+  newestChildren(db, { table: 'template_versions', parentColumn: 'template_id', key: 'version', keyOf: (v) => v.version, fromRow: versionFromRow }, templateId, size);

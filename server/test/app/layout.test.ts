@@ -121,7 +121,7 @@ const roomOf = (file: string): string => (file.includes(path.sep) ? file.split(p
 /** Methods of the ORM's entity manager and connection that send SQL (or queue it for a flush). */
 const SQL_METHODS = new Set(['execute', 'findOne', 'findOneOrFail', 'findAll', 'persist', 'persistAndFlush', 'flush', 'nativeInsert', 'nativeUpdate', 'nativeDelete', 'upsert', 'createQueryBuilder', 'getKnex']);
 /** db/ helpers that run a statement of their own. */
-const SQL_HELPERS = new Set(['keysetPage', 'newestPerParent', 'ownedPage', 'ownedByIds']);
+const SQL_HELPERS = new Set(['keysetPage', 'newestPerParent', 'ownedPage', 'ownedByIds', 'newestChildren']);
 
 /** Lines of `text` that issue SQL: a call of an entity manager method that sends it, `em.find(Entity, …)`/`em.count(Entity, …)`, or a db/ helper that runs one. */
 function sqlCalls(file: string, text: string): number[] {
