@@ -118,7 +118,8 @@ export function planQuery(schema: GraphQLSchema, document: DocumentNode, operati
     const keys = new Set<string>();
     const fields = nodes.map((node): FieldPlan => {
       const key = node.alias?.value ?? node.name.value;
-      if (keys.has(key)) throw NOT_PLANNED;
+      // `__proto__` in an object literal sets the prototype, not a key.
+      if (keys.has(key) || key === '__proto__') throw NOT_PLANNED;
       keys.add(key);
       const name = node.name.value;
       if (name === '__typename') {
@@ -256,7 +257,8 @@ async function level(run: Run, shape: ShapePlan, sources: unknown[], outputs: Ar
       const { name } = field;
       for (let i = 0; i < n; i++) {
         const value = (sources[i] as Record<string, unknown>)[name];
-        if (typeof value === 'function') fail(run);
+        // A method (graphql-js would call it) or a promise (it would wait for it): left to graphql-jit.
+        if (typeof value === 'function' || isThenable(value)) fail(run);
         values[i] = value;
       }
     }
@@ -282,12 +284,12 @@ function complete(run: Run, composite: Array<{ field: FieldPlan; values: unknown
     if (leaf) {
       for (let i = 0; i < n; i++) {
         const value = values[i];
-        if (!list) outputs[i][key] = serialize(run, leaf, value, nonNull);
+        if (!list) outputs[i][key] = isThenable(value) ? fail(run) : serialize(run, leaf, value, nonNull);
         else if (value === null || value === undefined) outputs[i][key] = nonNull ? fail(run) : null;
         else if (!Array.isArray(value)) fail(run);
         else {
           const items = new Array(value.length);
-          for (let j = 0; j < value.length; j++) items[j] = serialize(run, leaf, value[j], itemNonNull);
+          for (let j = 0; j < value.length; j++) items[j] = isThenable(value[j]) ? fail(run) : serialize(run, leaf, value[j], itemNonNull);
           outputs[i][key] = items;
         }
       }
@@ -300,7 +302,7 @@ function complete(run: Run, composite: Array<{ field: FieldPlan; values: unknown
       if (value === null || value === undefined) {
         outputs[i][key] = nonNull ? fail(run) : null;
       } else if (!list) {
-        if (value instanceof Error) fail(run);
+        if (value instanceof Error || isThenable(value)) fail(run);
         const out = child!.make();
         childSources.push(value);
         childOutputs.push(out);
@@ -314,7 +316,8 @@ function complete(run: Run, composite: Array<{ field: FieldPlan; values: unknown
             if (itemNonNull) fail(run);
             items[j] = null;
           } else {
-            if (item instanceof Error) fail(run);
+            // An item graphql-js would wait for (a list of promises): left to graphql-jit.
+            if (item instanceof Error || isThenable(item)) fail(run);
             const out = child!.make();
             childSources.push(item);
             childOutputs.push(out);
