@@ -2,6 +2,8 @@
  * Claim throughput (issue 14): WORKERS workers claiming and completing TASKS one-step tasks,
  *   - through the worker SDK (createWorker, concurrency 1 each) against the real server
  *     (compiled, as `npm start` runs it, rate limit off) on a fresh database;
+ *   - the same with SDK_CONCURRENCY tasks held by each worker (default 16): its claims and
+ *     completions go in batches (claimTasks, completeAndClaimTasks);
  *   - the same loops calling claimTask/completeTask over HTTP without the SDK (what the SDK adds);
  *   - the same number of loops issuing the bare SQL on a `pg` pool of that size — one
  *     `UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING` to claim, one UPDATE
@@ -11,8 +13,8 @@
  * last one is completed. Rounds are interleaved (the order rotates each run), RUNS runs, each
  * with its own ratios against the SQL limit.
  *
- *   npm run bench:claims        (TASKS=10000 WORKERS=4 RUNS=3; REDIS_URL, DATABASE_URL)
- * SYSTEMS (which rounds, e.g. "api,sdk"; default all four), BENCH_CPU_PROF (a folder: the real
+ *   npm run bench:claims        (TASKS=10000 WORKERS=4 RUNS=3 SDK_CONCURRENCY=16; REDIS_URL, DATABASE_URL)
+ * SYSTEMS (which rounds, e.g. "api,sdk,sdkc"; default all five), BENCH_CPU_PROF (a folder: the real
  * server writes a --cpu-prof profile there).
  */
 import { randomBytes } from 'node:crypto';
@@ -26,12 +28,13 @@ import { databaseOnServer, dropDatabase, recreateDatabase } from './seed.js';
 const TASKS = Number(process.env.TASKS ?? 10_000);
 const WORKERS = Number(process.env.WORKERS ?? 4);
 const RUNS = Number(process.env.RUNS ?? 3);
+const SDK_CONCURRENCY = Number(process.env.SDK_CONCURRENCY ?? 16);
 /** tasks per workflow for the SDK rounds (independent tasks, one step each) */
 const PER_WORKFLOW = 100;
 const REDIS = new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 
-type System = 'sql' | 'api' | 'sdk' | 'bullmq';
-const ORDER = (process.env.SYSTEMS?.split(',') ?? ['sql', 'api', 'sdk', 'bullmq']) as System[];
+type System = 'sql' | 'api' | 'sdk' | 'sdkc' | 'bullmq';
+const ORDER = (process.env.SYSTEMS?.split(',') ?? ['sql', 'api', 'sdk', 'sdkc', 'bullmq']) as System[];
 
 /** Runs `count` jobs, `parallel` at a time. */
 async function inParallel(count: number, parallel: number, job: (i: number) => Promise<void>): Promise<void> {
@@ -73,8 +76,8 @@ async function apiRound(target: Target, queue: string): Promise<number> {
   return TASKS / ((performance.now() - started) / 1000);
 }
 
-/** Tasks per second through the SDK: TASKS READY tasks, then the workers. */
-async function sdkRound(target: Target, queue: string): Promise<number> {
+/** Tasks per second through the SDK: TASKS READY tasks, then the workers, each holding up to `concurrency`. */
+async function sdkRound(target: Target, queue: string, concurrency: number): Promise<number> {
   await readyTasks(target, queue);
   const token = target.headers.authorization.replace(/^Bearer /, '');
   let completed = 0;
@@ -87,6 +90,7 @@ async function sdkRound(target: Target, queue: string): Promise<number> {
       token,
       queues: [queue],
       workerId: `bench-${i}`,
+      concurrency,
       handleSignals: false,
       handler: () => null,
       on: { completed: () => ++completed === TASKS && finish(), error: (error) => console.error('sdk worker:', error) },
@@ -174,23 +178,29 @@ async function main(): Promise<void> {
   const results: Array<Partial<Record<System, number>>> = [];
   try {
     console.log(machine());
-    console.log(`${TASKS} one-step tasks, ${WORKERS} workers, ${RUNS} runs, rounds interleaved`);
+    console.log(`${TASKS} one-step tasks, ${WORKERS} workers, ${RUNS} runs, rounds interleaved; SDK concurrency 1 and ${SDK_CONCURRENCY}`);
     for (let run = 0; run < RUNS; run++) {
       const figures: Partial<Record<System, number>> = {};
       const order = ORDER.map((_, i) => ORDER[(i + run) % ORDER.length]);
       for (const system of order) {
         const queue = `claims-${run}-${system}`;
-        const round = { sql: () => sqlRound(databaseUrl, queue), api: () => apiRound(target, queue), sdk: () => sdkRound(target, queue), bullmq: () => bullmqRound(queue) }[system];
+        const round = {
+          sql: () => sqlRound(databaseUrl, queue),
+          api: () => apiRound(target, queue),
+          sdk: () => sdkRound(target, queue, 1),
+          sdkc: () => sdkRound(target, queue, SDK_CONCURRENCY),
+          bullmq: () => bullmqRound(queue),
+        }[system];
         figures[system] = await round();
         console.log(`  run ${run + 1} ${system.padEnd(6)} ${rate(figures[system]).padStart(6)} tasks/s`);
       }
       results.push(figures);
     }
-    console.log('\n| run | bare SQL (tasks/s) | API without SDK | SDK | BullMQ | SDK / SQL | SDK / API | BullMQ / SQL |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    console.log(`\n| run | bare SQL (tasks/s) | API without SDK | SDK (concurrency 1) | SDK (concurrency ${SDK_CONCURRENCY}) | BullMQ | SDK / SQL | SDK c${SDK_CONCURRENCY} / SQL | BullMQ / SQL |`);
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '–' : `${fixed(a / b, 2)}×`);
     results.forEach((f, i) => {
-      console.log(`| ${i + 1} | ${rate(f.sql)} | ${rate(f.api)} | ${rate(f.sdk)} | ${rate(f.bullmq)} | ${ratio(f.sdk, f.sql)} | ${ratio(f.sdk, f.api)} | ${ratio(f.bullmq, f.sql)} |`);
+      console.log(`| ${i + 1} | ${rate(f.sql)} | ${rate(f.api)} | ${rate(f.sdk)} | ${rate(f.sdkc)} | ${rate(f.bullmq)} | ${ratio(f.sdk, f.sql)} | ${ratio(f.sdkc, f.sql)} | ${ratio(f.bullmq, f.sql)} |`);
     });
   } finally {
     await target.stop();

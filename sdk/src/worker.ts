@@ -8,10 +8,8 @@
 import { hostname } from 'node:os';
 import type { Client } from 'graphql-ws';
 import {
-  WorkerClaimTaskDocument,
-  WorkerCompleteAndClaimTaskDocument,
-  WorkerCompleteTaskDocument,
-  WorkerFailTaskDocument,
+  WorkerClaimTasksDocument,
+  WorkerCompleteAndClaimTasksDocument,
   WorkerHeartbeatTaskDocument,
   WorkerTaskCancelledDocument,
   WorkerTaskQueueChangedDocument,
@@ -123,6 +121,9 @@ interface Held {
 
 let workers = 0;
 
+/** Tasks one request claims, and completions one request reports, at most (the server's limit). */
+const MAX_BATCH = 100;
+
 export function createWorker(options: WorkerOptions): Worker {
   const { url, token, handler, pollIntervalMs = 30_000, reconnectMinMs = 500, reconnectMaxMs = 30_000, handleSignals = true, on = {} } = options;
   const queues = [...options.queues];
@@ -198,11 +199,17 @@ export function createWorker(options: WorkerOptions): Worker {
     })().finally(() => (filling = null));
   };
 
+  /** Slots asked for by claims in flight (fill's, or a completion batch's): not held yet, not free either. */
+  let reserved = 0;
+  const room = () => concurrency - held.size - reserved;
+
   const claimWhileRoom = async () => {
-    while (!stopping && held.size < concurrency) {
-      let claimed: ClaimedTaskFragment | null;
+    while (!stopping && room() > 0) {
+      const limit = Math.min(room(), MAX_BATCH);
+      let claimed: ClaimedTaskFragment[];
+      reserved += limit;
       try {
-        claimed = (await request(connection, WorkerClaimTaskDocument, claimArgs, halt.signal)).claimTask;
+        claimed = (await request(connection, WorkerClaimTasksDocument, { limit, ...claimArgs }, halt.signal)).claimTasks;
         claimFailures = 0;
       } catch (error) {
         if (stopping) return;
@@ -214,9 +221,11 @@ export function createWorker(options: WorkerOptions): Worker {
         clearTimeout(retryTimer);
         retryTimer = setTimeout(fill, backoff(++claimFailures, retryAfterMs));
         return;
+      } finally {
+        reserved -= limit;
       }
-      if (!claimed) return;
-      begin(toTask(claimed));
+      for (const task of claimed) begin(toTask(task));
+      if (claimed.length < limit) return;
     }
   };
 
@@ -261,10 +270,10 @@ export function createWorker(options: WorkerOptions): Worker {
         (output) => report(entry, { output }),
         (error) => report(entry, { error: (failure = error instanceof Error ? error : new Error(String(error))) }),
       )
-      .catch((error) => (emit('error', error), null))
-      .then((next) => {
+      .catch((error) => emit('error', error))
+      .then(() => {
         span.end(failure ?? (controller.signal.aborted ? (controller.signal.reason as Error) : undefined));
-        release(entry, next);
+        release(entry);
       });
   };
 
@@ -299,12 +308,12 @@ export function createWorker(options: WorkerOptions): Worker {
   };
 
   /**
-   * completeTask or failTask for the attempt, tried again while the server is unreachable. A
-   * completion claims the next task in the same request (completeAndClaimTask) unless the worker
-   * is stopping: that task, if any, takes the slot this one leaves.
+   * Reports the handler's outcome in the next report batch (completeAndClaimTasks): every
+   * attempt that finished, completed or failed, while the previous batch was on its way goes in
+   * one request, which also claims tasks for the slots they free (none once stopping). Tried
+   * again while the server is unreachable.
    */
-  const report = async (entry: Held, outcome: { output?: unknown; error?: Error }): Promise<ClaimedTaskFragment | null> => {
-    const { task } = entry;
+  const report = async (entry: Held, outcome: { output?: unknown; error?: Error }): Promise<void> => {
     let { output, error } = outcome;
     if (!error) {
       try {
@@ -313,47 +322,89 @@ export function createWorker(options: WorkerOptions): Worker {
         error = Object.assign(new Error(`the handler's output is not JSON: ${(cause as Error).message}`), { name: 'InvalidOutput' });
       }
     }
+    let refusal = await send(entry, error ? { error } : { output });
+    // The server refused the output (too large): the attempt fails saying why.
+    if (refusal && !error) refusal = await send(entry, { error: Object.assign(new Error(`output refused: ${refusal.message}`), { name: 'InvalidOutput' }) });
+    if (refusal) emit('error', refusal);
+  };
+
+  /** Queues one report for the next batch; resolves once it was sent, with the server's BAD_USER_INPUT refusal of it, if any. */
+  const send = (entry: Held, outcome: { output?: unknown; error?: Error }) =>
+    new Promise<WorkflowFactoryError | null>((settle) => {
+      reporting.push({ entry, ...outcome, settle });
+      flush();
+    });
+
+  const leaseLost = (entry: Held, refused: { message: string }) =>
+    abort(entry, new TaskAbortedError('lease lost', `task "${entry.task.name}" attempt ${entry.task.attempt} could not be reported: ${refused.message}`));
+
+  /** Reports waiting for the next batch. */
+  const reporting: Array<{ entry: Held; output?: unknown; error?: Error; settle(refusal: WorkflowFactoryError | null): void }> = [];
+  let flushing: Promise<void> | null = null;
+
+  const flush = () => {
+    if (flushing) return;
+    flushing = (async () => {
+      while (reporting.length) await sendReports(reporting.splice(0, MAX_BATCH));
+    })().finally(() => (flushing = null));
+  };
+
+  const sendReports = async (batch: typeof reporting): Promise<void> => {
     for (let failures = 0; ; failures++) {
-      if (entry.controller.signal.aborted || halt.signal.aborted) return null;
+      // An attempt aborted meanwhile (cancelled, lease lost) is not reported.
+      batch = batch.filter(({ entry, settle }) => !entry.controller.signal.aborted || (settle(null), false));
+      if (!batch.length) return;
+      if (halt.signal.aborted) return batch.forEach(({ settle }) => settle(null));
+      // The slots these reports free, less what other claims in flight asked for.
+      const claim = stopping ? 0 : Math.max(0, Math.min(MAX_BATCH, concurrency - (held.size - batch.length) - reserved));
+      const attempt = ({ entry }: (typeof batch)[number]) => ({ id: entry.task.id, attempt: entry.task.attempt });
+      reserved += claim;
+      let answer;
       try {
-        let next: ClaimedTaskFragment | null = null;
-        if (error) {
-          const message = error.message || error.name || 'failed';
-          await request(connection, WorkerFailTaskDocument, { id: task.id, attempt: task.attempt, error: message, errorType: error.name }, halt.signal, traceHeaders(entry));
-          emit('failed', task, error);
-        } else if (stopping) {
-          await request(connection, WorkerCompleteTaskDocument, { id: task.id, attempt: task.attempt, output }, halt.signal, traceHeaders(entry));
-          emit('completed', task, output);
-        } else {
-          const handoff = await request(connection, WorkerCompleteAndClaimTaskDocument, { id: task.id, attempt: task.attempt, output, ...claimArgs }, halt.signal, traceHeaders(entry));
-          emit('completed', task, output);
-          next = handoff.completeAndClaimTask.next ?? null;
-        }
-        return next;
-      } catch (refused) {
-        if (halt.signal.aborted) return null;
-        if (!(refused instanceof WorkflowFactoryError)) throw refused;
-        if (refused.code === 'CONFLICT' || refused.code === 'NOT_FOUND') {
-          abort(entry, new TaskAbortedError('lease lost', `task "${task.name}" attempt ${task.attempt} could not be reported: ${refused.message}`));
-          return null;
-        }
-        if (!error && refused.code === 'BAD_USER_INPUT') {
-          // The server refused the output (too large): the attempt fails saying why.
-          error = Object.assign(new Error(`output refused: ${refused.message}`), { name: 'InvalidOutput' });
-          continue;
-        }
-        if (!refused.transient) throw refused;
-        emit('error', refused);
-        await sleep(backoff(failures, (refused.retryAfterSeconds ?? 0) * 1000));
+        answer = (await request(connection, WorkerCompleteAndClaimTasksDocument, {
+          completions: batch.filter((report) => !report.error).map((report) => ({ ...attempt(report), output: report.output })),
+          failures: batch.filter((report) => report.error).map((report) => ({
+            ...attempt(report),
+            error: report.error!.message || report.error!.name || 'failed',
+            errorType: report.error!.name,
+          })),
+          claim,
+          ...claimArgs,
+          // One request for several attempts continues the trace of the first.
+        }, halt.signal, traceHeaders(batch[0].entry))).completeAndClaimTasks;
+      } catch (error) {
+        if (halt.signal.aborted) return batch.forEach(({ settle }) => settle(null));
+        emit('error', error);
+        if (!(error instanceof WorkflowFactoryError) || !error.transient) return batch.forEach(({ settle }) => settle(null));
+        await sleep(backoff(failures, (error.retryAfterSeconds ?? 0) * 1000));
+        continue;
+      } finally {
+        reserved -= claim;
       }
+      const refused = new Map(answer.refused.map((refusal) => [refusal.taskId, refusal]));
+      for (const { entry, output, error, settle } of batch) {
+        const refusal = refused.get(entry.task.id);
+        if (refusal?.code === 'BAD_USER_INPUT') settle(new WorkflowFactoryError(refusal.message, refusal.code));
+        else {
+          if (refusal) leaseLost(entry, refusal);
+          else if (error) emit('failed', entry.task, error);
+          else emit('completed', entry.task, output);
+          settle(null);
+        }
+      }
+      handedOver.push(...answer.next.map(toTask));
+      return;
     }
   };
 
-  /** The slot of a finished task: to the task its completion claimed, if any, else to the next claim. */
-  const release = (entry: Held, next: ClaimedTaskFragment | null) => {
+  /** Tasks a completion batch claimed: each takes a slot its batch freed. */
+  const handedOver: Task[] = [];
+
+  /** The slot of a finished task goes to a task a completion batch claimed, if any, else to the next claim. */
+  const release = (entry: Held) => {
     clearInterval(entry.timer);
     held.delete(entry.task.id);
-    if (next) begin(toTask(next));
+    while (handedOver.length && held.size < concurrency) begin(handedOver.shift()!);
     fill();
   };
 
@@ -392,7 +443,9 @@ export function createWorker(options: WorkerOptions): Worker {
     const unsubscribeCancelled = subscribe(client, WorkerTaskCancelledDocument, { workerId }, {
       next: ({ taskCancelled }) => {
         const entry = held.get(taskCancelled.taskId);
-        if (entry && entry.task.attempt === taskCancelled.attempt) abort(entry, new TaskAbortedError('cancelled', `task "${entry.task.name}" was cancelled`));
+        if (!entry || entry.task.attempt !== taskCancelled.attempt) return;
+        if (taskCancelled.reason === 'CANCELLED') abort(entry, new TaskAbortedError('cancelled', `task "${entry.task.name}" was cancelled`));
+        else abort(entry, new TaskAbortedError('lease lost', `the server ended attempt ${entry.task.attempt} of task "${entry.task.name}" as ${taskCancelled.reason}`));
       },
       error: (error) => {
         if (!stopping) emit('error', error);

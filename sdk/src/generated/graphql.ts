@@ -30,6 +30,26 @@ export type Role =
   | 'MEMBER'
   | 'VIEWER';
 
+/** one completion of completeAndClaimTasks: as completeTask(id, attempt, output) */
+export type TaskCompletionInput = {
+  /** the attempt being completed */
+  attempt: number;
+  id: string | number;
+  /** kept as Task.output (at most 256 KiB as JSON) */
+  output?: unknown;
+};
+
+/** one failure of completeAndClaimTasks: as failTask(id, error, errorType, attempt) */
+export type TaskFailureInput = {
+  /** the attempt that failed */
+  attempt: number;
+  /** kept as Task.error (the first 10,000 characters) */
+  error: string;
+  /** kept as Task.errorType; a retry policy's nonRetryableErrors name these */
+  errorType?: string | null | undefined;
+  id: string | number;
+};
+
 /** A task of a new workflow */
 export type TaskInput = {
   /** names of sibling tasks in the same input */
@@ -136,35 +156,25 @@ export type WorkerHeartbeatTaskMutationVariables = Exact<{
 
 export type WorkerHeartbeatTaskMutation = { heartbeatTask: { id: string, status: TaskStatus, leaseExpiresAt: string | null } };
 
-export type WorkerCompleteTaskMutationVariables = Exact<{
-  id: string | number;
-  attempt: number;
-  output?: unknown;
-}>;
-
-
-export type WorkerCompleteTaskMutation = { completeTask: { id: string, status: TaskStatus } };
-
-export type WorkerCompleteAndClaimTaskMutationVariables = Exact<{
-  id: string | number;
-  attempt: number;
-  output?: unknown;
+export type WorkerClaimTasksMutationVariables = Exact<{
+  limit: number;
   queues?: Array<string> | string | null | undefined;
   workerId?: string | null | undefined;
 }>;
 
 
-export type WorkerCompleteAndClaimTaskMutation = { completeAndClaimTask: { completed: { id: string, status: TaskStatus }, next: { id: string, name: string, queue: string, attempts: number, maxAttempts: number, priority: number, timeoutSeconds: number | null, heartbeatTimeoutSeconds: number, leaseExpiresAt: string | null, traceparent: string | null, workflow: { id: string, name: string }, dependsOn: Array<{ name: string, output: unknown }> } | null } };
+export type WorkerClaimTasksMutation = { claimTasks: Array<{ id: string, name: string, queue: string, attempts: number, maxAttempts: number, priority: number, timeoutSeconds: number | null, heartbeatTimeoutSeconds: number, leaseExpiresAt: string | null, traceparent: string | null, workflow: { id: string, name: string }, dependsOn: Array<{ name: string, output: unknown }> }> };
 
-export type WorkerFailTaskMutationVariables = Exact<{
-  id: string | number;
-  attempt: number;
-  error: string;
-  errorType?: string | null | undefined;
+export type WorkerCompleteAndClaimTasksMutationVariables = Exact<{
+  completions: Array<TaskCompletionInput> | TaskCompletionInput;
+  failures?: Array<TaskFailureInput> | TaskFailureInput | null | undefined;
+  claim: number;
+  queues?: Array<string> | string | null | undefined;
+  workerId?: string | null | undefined;
 }>;
 
 
-export type WorkerFailTaskMutation = { failTask: { id: string, status: TaskStatus, nextAttemptAt: string | null } };
+export type WorkerCompleteAndClaimTasksMutation = { completeAndClaimTasks: { completed: Array<{ id: string }>, failed: Array<{ id: string, status: TaskStatus, nextAttemptAt: string | null }>, refused: Array<{ taskId: string, attempt: number, code: string, message: string }>, next: Array<{ id: string, name: string, queue: string, attempts: number, maxAttempts: number, priority: number, timeoutSeconds: number | null, heartbeatTimeoutSeconds: number, leaseExpiresAt: string | null, traceparent: string | null, workflow: { id: string, name: string }, dependsOn: Array<{ name: string, output: unknown }> }> } };
 
 export type WorkerTaskQueueChangedSubscriptionVariables = Exact<{
   queues?: Array<string> | string | null | undefined;
@@ -178,7 +188,7 @@ export type WorkerTaskCancelledSubscriptionVariables = Exact<{
 }>;
 
 
-export type WorkerTaskCancelledSubscription = { taskCancelled: { taskId: string, attempt: number } };
+export type WorkerTaskCancelledSubscription = { taskCancelled: { taskId: string, attempt: number, reason: string } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -348,26 +358,54 @@ export const WorkerHeartbeatTaskDocument = new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:14231fc380abbce61a0834cee4ca46e39de9e828c5d3d28535029fecf47f9858"}) as unknown as TypedDocumentString<WorkerHeartbeatTaskMutation, WorkerHeartbeatTaskMutationVariables>;
-export const WorkerCompleteTaskDocument = new TypedDocumentString(`
-    mutation WorkerCompleteTask($id: ID!, $attempt: Int!, $output: JSON) {
-  completeTask(id: $id, attempt: $attempt, output: $output) {
-    id
-    status
+export const WorkerClaimTasksDocument = new TypedDocumentString(`
+    mutation WorkerClaimTasks($limit: Int!, $queues: [String!], $workerId: String) {
+  claimTasks(limit: $limit, queues: $queues, workerId: $workerId) {
+    ...ClaimedTask
   }
 }
-    `, {"hash":"sha256:b24acb12db13a794d84f2b4b9be85720573f7c15b885f2be22e0fadebfcc8d78"}) as unknown as TypedDocumentString<WorkerCompleteTaskMutation, WorkerCompleteTaskMutationVariables>;
-export const WorkerCompleteAndClaimTaskDocument = new TypedDocumentString(`
-    mutation WorkerCompleteAndClaimTask($id: ID!, $attempt: Int!, $output: JSON, $queues: [String!], $workerId: String) {
-  completeAndClaimTask(
-    id: $id
-    attempt: $attempt
-    output: $output
+    fragment ClaimedTask on Task {
+  id
+  name
+  queue
+  attempts
+  maxAttempts
+  priority
+  timeoutSeconds
+  heartbeatTimeoutSeconds
+  leaseExpiresAt
+  workflow {
+    id
+    name
+  }
+  dependsOn {
+    name
+    output
+  }
+  traceparent
+}`, {"hash":"sha256:44ba383018bdf5061aca3e9fb059513f577c2b983e76e48ea2578fb14e4f32a3"}) as unknown as TypedDocumentString<WorkerClaimTasksMutation, WorkerClaimTasksMutationVariables>;
+export const WorkerCompleteAndClaimTasksDocument = new TypedDocumentString(`
+    mutation WorkerCompleteAndClaimTasks($completions: [TaskCompletionInput!]!, $failures: [TaskFailureInput!], $claim: Int!, $queues: [String!], $workerId: String) {
+  completeAndClaimTasks(
+    completions: $completions
+    failures: $failures
+    claim: $claim
     queues: $queues
     workerId: $workerId
   ) {
     completed {
       id
+    }
+    failed {
+      id
       status
+      nextAttemptAt
+    }
+    refused {
+      taskId
+      attempt
+      code
+      message
     }
     next {
       ...ClaimedTask
@@ -393,16 +431,7 @@ export const WorkerCompleteAndClaimTaskDocument = new TypedDocumentString(`
     output
   }
   traceparent
-}`, {"hash":"sha256:37a12092ae371b61ff6cb3a11983dc16d07dbbe1eacf85549758eddff81ca1ef"}) as unknown as TypedDocumentString<WorkerCompleteAndClaimTaskMutation, WorkerCompleteAndClaimTaskMutationVariables>;
-export const WorkerFailTaskDocument = new TypedDocumentString(`
-    mutation WorkerFailTask($id: ID!, $attempt: Int!, $error: String!, $errorType: String) {
-  failTask(id: $id, attempt: $attempt, error: $error, errorType: $errorType) {
-    id
-    status
-    nextAttemptAt
-  }
-}
-    `, {"hash":"sha256:12962bb5f34adcaa3fea755a2144a1757abe8aeabaae1271b02462a00cde987a"}) as unknown as TypedDocumentString<WorkerFailTaskMutation, WorkerFailTaskMutationVariables>;
+}`, {"hash":"sha256:80933ca877e9373f0f07ad8cde6bf500ce64b07e87bd6360f43dbd78a4210f4e"}) as unknown as TypedDocumentString<WorkerCompleteAndClaimTasksMutation, WorkerCompleteAndClaimTasksMutationVariables>;
 export const WorkerTaskQueueChangedDocument = new TypedDocumentString(`
     subscription WorkerTaskQueueChanged($queues: [String!]) {
   taskQueueChanged(queues: $queues) {
@@ -416,6 +445,7 @@ export const WorkerTaskCancelledDocument = new TypedDocumentString(`
   taskCancelled(workerId: $workerId) {
     taskId
     attempt
+    reason
   }
 }
-    `, {"hash":"sha256:32df687cf3b35bc3ab6ffa7c85d9de29f7b3317fc33eec5914c59796e2f5a8bf"}) as unknown as TypedDocumentString<WorkerTaskCancelledSubscription, WorkerTaskCancelledSubscriptionVariables>;
+    `, {"hash":"sha256:377c2aa690ce5741cf9ba36c8717dc634c2f27f69a23944a4a8041c05a5d019b"}) as unknown as TypedDocumentString<WorkerTaskCancelledSubscription, WorkerTaskCancelledSubscriptionVariables>;

@@ -27,7 +27,7 @@ import { idempotentMutations } from '../graphql/idempotency.js';
 import { listBounds } from '../graphql/query-limits.js';
 import { createLogger } from '../core/logger.js';
 import { createEventBus, type EventBus } from '../live/bus/bus.js';
-import { TaskCancellationResolver, TaskResolver } from '../workflows/task-resolver.js';
+import { TaskCancellationResolver, TaskRefusalResolver, TaskResolver } from '../workflows/task-resolver.js';
 import { TaskQueueResolver } from '../workflows/queue-resolver.js';
 import { ApiTokenResolver } from '../users/api-token-resolver.js';
 import { UserResolver } from '../users/resolver.js';
@@ -83,7 +83,7 @@ class NodeResolver {
 }
 
 export const RESOLVERS = [
-  NodeResolver, UserResolver, WorkflowResolver, WorkflowEventResolver, TaskResolver, TaskCancellationResolver, TaskQueueResolver, HealthResolver,
+  NodeResolver, UserResolver, WorkflowResolver, WorkflowEventResolver, TaskResolver, TaskCancellationResolver, TaskRefusalResolver, TaskQueueResolver, HealthResolver,
   MetricResolver, AlertRuleResolver, AlertResolver, AlertEventResolver, ContactPointResolver, NotificationResolver, NotificationRouteResolver,
   SilenceResolver, MaintenanceWindowResolver, InhibitionRuleResolver, DiagnosticsResolver, ApiTokenResolver, AuditResolver,
   IncidentResolver, IncidentUpdateResolver, ComponentStatusResolver, ReportResolver,

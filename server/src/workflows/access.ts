@@ -6,6 +6,8 @@ import { Workflow } from './entity.js';
 import { workflowFromRow } from './loaders.js';
 import type { Task } from './task-entity.js';
 import { taskFromRow } from './task-loaders.js';
+import type { CompletionTarget } from './lifecycle.js';
+import { uuidArray } from '../db/sql.js';
 
 const mayChange = (viewer: Viewer, ownerId: string): boolean => viewer.role === Role.ADMIN || ownerId === viewer.id;
 
@@ -38,13 +40,21 @@ export async function lockTask(tx: EntityManager, viewer: Viewer, taskId: string
 }
 
 /**
- * Locks a task, not its workflow, for its completion (lifecycle.completeAttempt locks the
- * workflow later, once the task is done); hidden as its workflow is.
+ * Locks tasks, not their workflows, for their completion (lifecycle.completeAttempts locks a
+ * workflow later, and only when a task waits for the completed one), in id order; a task the
+ * viewer may not change is left out, as hidden as its workflow.
  */
-export async function lockTaskAlone(tx: EntityManager, viewer: Viewer, taskId: string): Promise<Task> {
-  const [row] = await tx.execute('select t.*, w.owner_id from tasks t join workflows w on w.id = t.workflow_id where t.id = ? for update of t', [taskId]);
-  if (!row || !mayChange(viewer, row.owner_id)) throw notFound('Task');
-  return taskFromRow(row);
+export async function lockForCompletion(tx: EntityManager, viewer: Viewer, taskIds: readonly string[]): Promise<Map<string, CompletionTarget>> {
+  const rows = await tx.execute(
+    `select t.*, w.owner_id, exists (select 1 from task_dependencies d where d.depends_on_id = t.id) as has_dependants
+       from tasks t join workflows w on w.id = t.workflow_id where t.id = any(?::uuid[]) order by t.id for update of t`,
+    [uuidArray(taskIds)],
+  );
+  const targets = new Map<string, CompletionTarget>();
+  for (const row of rows) {
+    if (mayChange(viewer, row.owner_id)) targets.set(row.id, { task: taskFromRow(row), ownerId: row.owner_id, hasDependants: row.has_dependants });
+  }
+  return targets;
 }
 
 /** A task the viewer may change, read without a lock (heartbeats), or NOT_FOUND. */

@@ -1,8 +1,9 @@
 /**
- * `taskCancelled(workerId:)`: a worker hears at once that a task it runs was cancelled, instead
- * of at its next heartbeat. It follows the workflow events (the event log, so a cancellation on
- * any replica reaches a worker connected to any other) for the TASK_UPDATED events that
- * lifecycle.ts writes when a RUNNING task is cancelled: they name the worker and the attempt.
+ * `taskCancelled(workerId:)`: a worker hears at once that the server stopped a task it runs —
+ * cancelled, or its attempt ended LOST or TIMED_OUT by the expiry leader — instead of at its
+ * next heartbeat. It follows the workflow events (the event log, so a change on any replica
+ * reaches a worker connected to any other) for the TASK_UPDATED events that lifecycle.ts writes
+ * when it stops a RUNNING attempt: they name the worker, the attempt and why.
  */
 import type { Context } from '../app/context.js';
 import { AsyncQueue } from '../core/async-queue.js';
@@ -25,9 +26,11 @@ export async function followCancelledTasks(ctx: Context, workerId: string): Prom
   void (async () => {
     try {
       for await (const event of stream) {
-        const payload = event.payload as { taskStatus?: string; stoppedWorkerId?: string | null; stoppedAttempt?: number };
-        if (event.kind !== WorkflowEventKind.TASK_UPDATED || payload.taskStatus !== 'CANCELLED' || payload.stoppedWorkerId !== worker) continue;
-        queue.push(Object.assign(new TaskCancellation(), { taskId: event.taskId!, workflowId: event.workflowId!, attempt: payload.stoppedAttempt! }));
+        const payload = event.payload as { taskStatus?: string; stoppedWorkerId?: string | null; stoppedAttempt?: number; stoppedReason?: string };
+        if (event.kind !== WorkflowEventKind.TASK_UPDATED || payload.stoppedAttempt === undefined || payload.stoppedWorkerId !== worker) continue;
+        // Events written before stops had reasons were cancellations.
+        const reason = payload.stoppedReason ?? 'CANCELLED';
+        queue.push(Object.assign(new TaskCancellation(), { taskId: event.taskId!, workflowId: event.workflowId!, attempt: payload.stoppedAttempt, reason }));
       }
     } catch (error) {
       ctx.app.logger.warn({ err: error }, 'taskCancelled lost its event stream');

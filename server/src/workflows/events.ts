@@ -27,14 +27,15 @@ export enum WorkflowEventKind {
 
 /**
  * A task's event names its queue, so queue watches (queues.ts) know which backlog changed; a
- * task cancelled while it ran also names the worker and attempt that held it (`stopped`), so
- * that worker hears of it at once (cancellations.ts).
+ * task the server stopped while it ran (cancelled with its workflow, or its attempt ended LOST or
+ * TIMED_OUT) also names the worker and attempt that held it and why (`stopped`), so that worker
+ * hears of it at once (cancellations.ts).
  */
 export function workflowEvent(
   kind: WorkflowEventKind,
   workflow: { id: string; ownerId: string; status?: string },
   task?: { id: string; status: string; queue: string },
-  stopped?: { workerId: string | null; attempt: number },
+  stopped?: { workerId: string | null; attempt: number; reason: 'CANCELLED' | 'LOST' | 'TIMED_OUT' },
 ): NewEvent {
   return {
     topic: WORKFLOW_TOPIC,
@@ -43,7 +44,7 @@ export function workflowEvent(
     ownerId: workflow.ownerId,
     taskId: task?.id ?? null,
     payload: task
-      ? { taskStatus: task.status, queue: task.queue, ...(stopped && { stoppedWorkerId: stopped.workerId, stoppedAttempt: stopped.attempt }) }
+      ? { taskStatus: task.status, queue: task.queue, ...(stopped && { stoppedWorkerId: stopped.workerId, stoppedAttempt: stopped.attempt, stoppedReason: stopped.reason }) }
       : workflow.status ? { status: workflow.status } : {},
   };
 }

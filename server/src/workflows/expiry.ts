@@ -4,6 +4,9 @@
  * past their timeoutSeconds (TIMED_OUT) and ends each as a failed attempt (lifecycle.ts): READY
  * again while attempts remain, else FAILED. Each in its own transaction, with its events, so
  * subscribers hear of it like any other change; nothing stays RUNNING forever.
+ * Every STRANDED_SWEEP_MS the leader also finishes workflows left active with no task to run:
+ * a completion finishes its workflow after its commit (lifecycle.finishDoneWorkflows), and a
+ * replica that died in between leaves it to this sweep.
  */
 import type { AppServices } from '../app/context.js';
 import { leadership } from '../db/leader.js';
@@ -11,12 +14,14 @@ import type { EntityManager } from '../db/orm.js';
 import { repeat } from '../core/repeat.js';
 import { mutate } from '../live/mutate.js';
 import { lockWorkflowRow } from './access.js';
-import { AttemptExpiry, expireAttempt } from './lifecycle.js';
+import { AttemptExpiry, expireAttempt, finishStrandedWorkflows } from './lifecycle.js';
 import { taskFromRow } from './task-loaders.js';
 import { ADVISORY_LOCKS } from '../db/advisory-locks.js';
 
 /** Attempts ended per look. */
 const BATCH = 200;
+/** How often the leader looks for workflows left unfinished with every task done. */
+export const STRANDED_SWEEP_MS = 10_000;
 
 const TIMED_OUT = `t.timeout_seconds is not null and t.started_at + t.timeout_seconds * interval '1 second' <= now()`;
 
@@ -52,10 +57,16 @@ export async function expireDueAttempts(app: Pick<AppServices, 'orm' | 'bus'>): 
 /** Starts trying to lead; while leading, ends due attempts at every look. */
 export function startAttemptExpiry(app: AppServices, directUrl: string) {
   const lock = leadership(directUrl, ADVISORY_LOCKS.taskExpiry, app.logger);
+  let sweptAt = 0;
   const job = repeat('task-expiry', app.config.taskExpiryIntervalMs, async () => {
     if (!(await lock.isLeader())) return;
     const ended = await expireDueAttempts(app);
     if (ended) app.logger.info({ attempts: ended }, 'ended lost or timed-out task attempts');
+    if (Date.now() - sweptAt >= STRANDED_SWEEP_MS) {
+      sweptAt = Date.now();
+      const finished = await finishStrandedWorkflows({ em: app.orm.em.fork() as EntityManager, app });
+      if (finished.length) app.logger.warn({ workflows: finished.length }, 'finished workflows left active with every task done');
+    }
   }, app);
   return {
     async stop() {

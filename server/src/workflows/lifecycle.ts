@@ -1,8 +1,9 @@
 /**
  * Every status transition of a workflow and its tasks, and nothing else: callers (service.ts,
  * task-service.ts) check who asks, lock the workflow (access.ts; a completion locks its task,
- * and completeAttempt the workflow after) and run these inside their transaction; each
- * transition records the events of what it changed.
+ * and completeAttempts the workflow after only when a task waits for it, leaving the finish of
+ * the workflow to finishDoneWorkflows after the commit) and run these inside their
+ * transaction; each transition records the events of what it changed.
  *
  * Workflow: DRAFT → PENDING (started) → RUNNING (a task claimed) → SUCCEEDED | FAILED, or
  * CANCELLED from any unfinished status; a retried task reopens a finished workflow (RUNNING).
@@ -17,7 +18,8 @@
  */
 import type { EntityManager } from '../db/orm.js';
 import { conflict, notFound } from '../core/errors.js';
-import type { RecordEvent } from '../live/mutate.js';
+import { mutate, type MutationScope, type RecordEvent } from '../live/mutate.js';
+import { textArray, uuidArray } from '../db/sql.js';
 import { FINISHED_WORKFLOW_STATUSES, Workflow, WorkflowStatus } from './entity.js';
 import { workflowEvent, WorkflowEventKind } from './events.js';
 import { workflowFromRow } from './loaders.js';
@@ -149,7 +151,7 @@ async function cancelOpenTasks(tx: EntityManager, workflow: Workflow, includeRun
   );
   for (const row of cancelled) {
     const task = taskFromRow(row);
-    record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, task, row.was_running ? { workerId: task.workerId ?? null, attempt: task.attempts } : undefined));
+    record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, task, row.was_running ? { workerId: task.workerId ?? null, attempt: task.attempts, reason: 'CANCELLED' } : undefined));
   }
 }
 
@@ -173,33 +175,51 @@ export interface StartedAttempt {
   workflow: Workflow;
 }
 
+/** Claim order: what claimStatement's `order by` picks first. */
+const claimOrder = (a: Task, b: Task): number =>
+  b.priority - a.priority || a.readyAt!.getTime() - b.readyAt!.getTime() || a.workflowId.localeCompare(b.workflowId) || a.position - b.position;
+
 /**
- * READY → RUNNING for the task `pick` selects and locks (claimStatement's SKIP LOCKED pick), if
- * any: a new attempt starts, held by `workerId` for one lease, and a PENDING workflow is now
- * RUNNING. The task row carries its dependencies' ids (the task loaders' dependsOnIds).
+ * READY → RUNNING for the tasks `pick` selects and locks (claimStatement's SKIP LOCKED pick, up
+ * to its limit), if any: each a new attempt, held by `workerId` for one lease; a PENDING
+ * workflow among theirs is now RUNNING. Each task row carries its dependencies' ids (the task
+ * loaders' dependsOnIds). In claim order.
  */
-export async function startAttempt(tx: EntityManager, pick: { sql: string; params: unknown[] }, workerId: string | null, record: RecordEvent): Promise<StartedAttempt | null> {
-  const [row] = await tx.execute(
+export async function startAttempts(tx: EntityManager, pick: { sql: string; params: unknown[] }, workerId: string | null, record: RecordEvent): Promise<StartedAttempt[]> {
+  const rows = await tx.execute(
     `with started as (
        update tasks set status = 'RUNNING', attempts = attempts + 1, started_at = now(), finished_at = null, updated_at = now(),
               worker_id = ?, lease_expires_at = ${LEASE}, last_heartbeat_at = null, heartbeat_details = null, next_attempt_at = null
-        where id = (${pick.sql}) returning *),
+        where id = any(array(${pick.sql})) returning *),
      run as (insert into task_runs (task_id, attempt, worker_id, ready_at) select id, attempts, worker_id, ready_at from started)
      select t.*, ${DEPENDS_ON_IDS} as depends_on_ids from started t`,
     [workerId, ...pick.params],
   );
-  if (!row) return null;
-  const task = taskFromRow(row);
-  const [current] = await tx.execute(
-    `with started as (update workflows set status = 'RUNNING', updated_at = now() where id = ? and status = 'PENDING' returning *)
+  if (!rows.length) return [];
+  const tasks = rows.map(taskFromRow).sort(claimOrder);
+  const ids = uuidArray([...new Set(tasks.map((task) => task.workflowId))]);
+  const current = await tx.execute(
+    `with started as (update workflows set status = 'RUNNING', updated_at = now() where id = any(?::uuid[]) and status = 'PENDING' returning *)
      select true as just_started, * from started
-     union all select false, * from workflows where id = ? and not exists (select 1 from started)`,
-    [task.workflowId, task.workflowId],
+     union all select false, * from workflows where id = any(?::uuid[]) and id not in (select id from started)`,
+    [ids, ids],
   );
-  const workflow = workflowFromRow(current);
-  if (current.just_started) record(workflowEvent(WorkflowEventKind.UPDATED, workflow));
-  record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, task));
-  return { task, workflow };
+  const workflows = new Map<string, Workflow>();
+  for (const row of current) {
+    const workflow = workflowFromRow(row);
+    workflows.set(workflow.id, workflow);
+    if (row.just_started) record(workflowEvent(WorkflowEventKind.UPDATED, workflow));
+  }
+  return tasks.map((task) => {
+    const workflow = workflows.get(task.workflowId)!;
+    record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, task));
+    return { task, workflow };
+  });
+}
+
+/** startAttempts for one task (a pick of limit 1): the claimed attempt, or null. */
+export async function startAttempt(tx: EntityManager, pick: { sql: string; params: unknown[] }, workerId: string | null, record: RecordEvent): Promise<StartedAttempt | null> {
+  return (await startAttempts(tx, pick, workerId, record))[0] ?? null;
 }
 
 /**
@@ -230,31 +250,111 @@ export async function heartbeatAttempt(tx: EntityManager, task: Task, attempt: n
   return stopOrRefuse(current) ?? Promise.reject(conflict(`Lease lost: attempt ${attempt} of task "${task.name}" is no longer running`));
 }
 
+/** A task locked for its completion (its workflow is not): whose workflow it is, and whether any task waits for it. */
+export interface CompletionTarget {
+  task: Task;
+  ownerId: string;
+  hasDependants: boolean;
+}
+
+/** One completion as the worker reported it: the attempt it names, and the output (JSON text) to keep. */
+export interface Done {
+  attempt?: number | null;
+  output: string | null;
+}
+
+/** CONFLICT ("lease lost" or the task's status) when `attempt` of the task may not be completed now. */
+export function requireCompletable(task: Task, attempt: number | null | undefined): void {
+  requireAttempt(task, attempt, 'complete');
+}
+
 /**
- * RUNNING → SUCCEEDED for a task the caller has locked (not its workflow), readying its
- * dependants and finishing the workflow when it was the last. The workflow is locked only after
- * the task's update, for the rest of the transaction: completions of one workflow's tasks run
- * side by side and queue only for its readying and finishing (`advanceWorkflow`), where each
- * reads the tasks after taking the lock, so whichever takes it last sees every other task
- * done — they committed to release it. (Cancelling takes the workflow first, then its running
- * tasks: should it come in between, PostgreSQL breaks the deadlock and the transaction retries.)
+ * RUNNING → SUCCEEDED for tasks the caller has locked (not their workflows), in one statement
+ * that also closes their runs; CONFLICT unless each attempt may be completed.
+ *
+ * Only a task that others wait for needs its workflow: that workflow is locked after the
+ * update, for the rest of the transaction, to ready its dependants (`advanceWorkflow` reads the
+ * tasks after taking the lock, so of two completions readying one task, the later sees the
+ * other done). A task nobody waits for takes no workflow lock, so completions of one
+ * workflow's tasks never queue for each other. It can change nothing in its workflow but
+ * finish it, and cannot tell inside its transaction whether it does (the last ones may be
+ * committing beside it, each seeing the other RUNNING): the caller runs `finishDoneWorkflows`
+ * on `mayFinish` (every completed task's workflow) once it has committed. Of the last
+ * completions, whichever commits last then sees every task done.
+ * (Cancelling takes the workflow first, then its running tasks: should it come between a
+ * completion's task and workflow locks, PostgreSQL breaks the deadlock and the transaction
+ * retries.)
  */
-export async function completeAttempt(tx: EntityManager, task: Task, done: { attempt?: number | null; output: string | null }, record: RecordEvent): Promise<Task> {
-  requireAttempt(task, done.attempt, 'complete');
-  const succeeded = await updateClosingRun(
-    tx,
-    `update tasks set status = 'SUCCEEDED', error = null, error_type = null, output = ?::jsonb, lease_expires_at = null,
-            finished_at = now(), updated_at = now()
-      where id = ? returning *`,
-    [done.output, task.id],
-    task.id,
-    'SUCCEEDED',
+export async function completeAttempts(tx: EntityManager, items: ReadonlyArray<{ target: CompletionTarget; done: Done }>, record: RecordEvent): Promise<{ completed: Task[]; mayFinish: string[] }> {
+  if (!items.length) return { completed: [], mayFinish: [] };
+  for (const { target, done } of items) requireAttempt(target.task, done.attempt, 'complete');
+  const ids = items.map(({ target }) => target.task.id);
+  const rows = await tx.execute(
+    `with c as (select * from unnest(?::uuid[], ?::text[]) as c(id, output)),
+     changed as (
+       update tasks t set status = 'SUCCEEDED', error = null, error_type = null, output = c.output::jsonb, lease_expires_at = null,
+              finished_at = now(), updated_at = now()
+         from c where t.id = c.id returning t.*),
+     closed as (update task_runs set finished_at = now(), outcome = 'SUCCEEDED', error = null, error_type = null
+                 where task_id = any(?::uuid[]) and finished_at is null)
+     select * from changed`,
+    [uuidArray(ids), textArray(items.map(({ done }) => done.output)), uuidArray(ids)],
   );
-  const workflow = await lockWorkflowRow(tx, task.workflowId);
-  if (!workflow) throw notFound('Task');
-  record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, succeeded));
-  await advanceWorkflow(tx, workflow, record);
-  return succeeded;
+  const succeeded = new Map(rows.map((row: Record<string, unknown>) => [row.id as string, taskFromRow(row)]));
+  const completed = ids.map((id) => succeeded.get(id)!);
+  const mayFinish = new Set<string>();
+  const readying = new Map<string, Task[]>();
+  for (const [i, { target }] of items.entries()) {
+    const task = completed[i];
+    mayFinish.add(task.workflowId);
+    if (target.hasDependants) readying.set(task.workflowId, [...(readying.get(task.workflowId) ?? []), task]);
+    else record(workflowEvent(WorkflowEventKind.TASK_UPDATED, { id: task.workflowId, ownerId: target.ownerId }, task));
+  }
+  // In id order, as every transaction locking several workflows does.
+  for (const workflowId of [...readying.keys()].sort()) {
+    const workflow = await lockWorkflowRow(tx, workflowId);
+    if (!workflow) throw notFound('Task');
+    recordTaskChanges(record, workflow, readying.get(workflowId)!);
+    await advanceWorkflow(tx, workflow, record);
+  }
+  return { completed, mayFinish: [...mayFinish] };
+}
+
+/**
+ * After completions that took no workflow lock have committed: finishes each of `workflowIds`
+ * that is still active with no task left to run, one transaction each, under its lock. One
+ * statement when none is (the usual case). Returns the ids it finished.
+ */
+export async function finishDoneWorkflows(scope: MutationScope, workflowIds: readonly string[]): Promise<string[]> {
+  if (!workflowIds.length) return [];
+  const done: Array<{ id: string }> = await scope.em.execute(
+    `select w.id from workflows w where w.id = any(?::uuid[]) and w.status in ('PENDING', 'RUNNING')
+        and not exists (select 1 from tasks t where t.workflow_id = w.id and t.status in ('PENDING', 'READY', 'RUNNING'))`,
+    [uuidArray(workflowIds)],
+  );
+  const finished: string[] = [];
+  for (const { id } of done) {
+    const changed = await mutate({ em: scope.em, app: scope.app }, async (tx, record) => {
+      const workflow = await lockWorkflowRow(tx, id);
+      return workflow ? (await advanceWorkflow(tx, workflow, record)).status !== workflow.status : false;
+    });
+    if (changed) finished.push(id);
+  }
+  return finished;
+}
+
+/**
+ * The leader's safety net for finishDoneWorkflows (a replica that died between a completion's
+ * commit and that step): finishes active workflows with no task left to run, up to `limit`.
+ */
+export async function finishStrandedWorkflows(scope: MutationScope, limit = 100): Promise<string[]> {
+  const stranded: Array<{ id: string }> = await scope.em.execute(
+    `select w.id from workflows w where w.status in ('PENDING', 'RUNNING')
+        and not exists (select 1 from tasks t where t.workflow_id = w.id and t.status in ('PENDING', 'READY', 'RUNNING'))
+      limit ?`,
+    [limit],
+  );
+  return finishDoneWorkflows(scope, stranded.map((row) => row.id));
 }
 
 /** How an attempt failed: the worker's error (and its type), or the server's expiry. */
@@ -293,7 +393,9 @@ export async function failAttempt(tx: EntityManager, workflow: Workflow, task: T
     failure.error,
     failure.errorType,
   );
-  record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, failed));
+  // An attempt the server ended names the worker that held it, which may still be running it (taskCancelled).
+  const expiry = failure.outcome === AttemptExpiry.LOST || failure.outcome === AttemptExpiry.TIMED_OUT ? failure.outcome : null;
+  record(workflowEvent(WorkflowEventKind.TASK_UPDATED, workflow, failed, expiry ? { workerId: task.workerId ?? null, attempt: task.attempts, reason: expiry } : undefined));
   if (!retry && isActive(workflow)) {
     await cancelOpenTasks(tx, workflow, false, record);
     await setWorkflowStatus(tx, workflow, WorkflowStatus.FAILED, record);

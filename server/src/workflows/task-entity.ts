@@ -1,9 +1,12 @@
 /** A task: one step of a workflow, claimed and run by workers, possibly after other tasks. */
 import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
-import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { JSONResolver } from 'graphql-scalars';
 import { Node } from '../graphql/node.js';
 import { MaxItems } from '../graphql/query-limits.js';
+
+/** Tasks claimTasks and completeAndClaimTasks hand out, and completions completeAndClaimTasks takes, at most per request. */
+export const MAX_TASK_BATCH = 100;
 
 /** How many error types a retry policy may name as non-retryable. */
 export const MAX_NON_RETRYABLE_ERRORS = 50;
@@ -166,10 +169,54 @@ export class TaskHandoff {
   @Field(() => Task, { nullable: true, description: 'null when no task of the queues was READY' }) next!: Task | null;
 }
 
-@ObjectType({ description: 'A RUNNING attempt that was cancelled (its workflow was): the worker holding it must stop' })
+@InputType({ description: 'one completion of completeAndClaimTasks: as completeTask(id, attempt, output)' })
+export class TaskCompletionInput {
+  @Field(() => ID) id!: string;
+  @Field(() => Int, { description: 'the attempt being completed' }) attempt!: number;
+  @Field(() => JSONResolver, { nullable: true, description: 'kept as Task.output (at most 256 KiB as JSON)' }) output?: unknown;
+}
+
+@InputType({ description: 'one failure of completeAndClaimTasks: as failTask(id, error, errorType, attempt)' })
+export class TaskFailureInput {
+  @Field(() => ID) id!: string;
+  @Field(() => Int, { description: 'the attempt that failed' }) attempt!: number;
+  @Field({ description: 'kept as Task.error (the first 10,000 characters)' }) error!: string;
+  @Field(() => String, { nullable: true, description: 'kept as Task.errorType; a retry policy\'s nonRetryableErrors name these' }) errorType?: string | null;
+}
+
+@ObjectType({ description: 'a completion or failure completeAndClaimTasks did not take, with the error completeTask or failTask would have answered for it' })
+export class TaskRefusal {
+  /** the database id; the resolver gives the global one */
+  taskId!: string;
+  @Field(() => Int) attempt!: number;
+  @Field({ description: 'CONFLICT (lease lost, or the task is not running), NOT_FOUND, or BAD_USER_INPUT (the output, an empty error, a too long errorType)' }) code!: string;
+  @Field() message!: string;
+}
+
+@ObjectType({ description: 'completeAndClaimTasks\' answer: the attempts it completed and failed, the reports it refused, and the tasks it claimed next', simpleResolvers: true })
+export class TaskBatchHandoff {
+  @Field(() => [Task], { description: 'in the order the completions were given, refused ones left out' })
+  @MaxItems(MAX_TASK_BATCH)
+  completed!: Task[];
+
+  @Field(() => [Task], { description: 'the failures it took, in the order given: READY again (maybe after a backoff) or FAILED' })
+  @MaxItems(MAX_TASK_BATCH)
+  failed!: Task[];
+
+  @Field(() => [TaskRefusal])
+  @MaxItems(2 * MAX_TASK_BATCH)
+  refused!: TaskRefusal[];
+
+  @Field(() => [Task], { description: 'at most `claim`, in claim order; fewer (or none) when fewer were READY' })
+  @MaxItems(MAX_TASK_BATCH)
+  next!: Task[];
+}
+
+@ObjectType({ description: 'A RUNNING attempt the server stopped: its workflow was cancelled, or the server ended the attempt (its lease lapsed, or it ran past timeoutSeconds). The worker holding it must stop' })
 export class TaskCancellation {
   /** database ids; the resolver gives global ones */
   taskId!: string;
   workflowId!: string;
   @Field(() => Int, { description: 'the attempt that was running' }) attempt!: number;
+  @Field({ description: 'CANCELLED (the workflow was cancelled), LOST (the lease lapsed) or TIMED_OUT (the attempt ran past timeoutSeconds)' }) reason!: string;
 }

@@ -9,7 +9,7 @@ import { MaxItems } from '../graphql/query-limits.js';
 import { WORKFLOW_SCOPED_CACHE } from './cache.js';
 import { Workflow } from './entity.js';
 import { LIMITS } from './validation.js';
-import { Task, TaskCancellation, TaskHandoff, TaskRun } from './task-entity.js';
+import { MAX_TASK_BATCH, Task, TaskBatchHandoff, TaskCancellation, TaskCompletionInput, TaskFailureInput, TaskHandoff, TaskRefusal, TaskRun } from './task-entity.js';
 import { followCancelledTasks } from './cancellations.js';
 import { RUNS_SHOWN } from './task-loaders.js';
 import * as tasks from './task-service.js';
@@ -63,6 +63,17 @@ export class TaskResolver {
     return tasks.claimTask(ctx, { queue, queues, workerId });
   }
 
+  @Mutation(() => [Task], { description: `claimTask for up to \`limit\` (1–${MAX_TASK_BATCH}) tasks in one request, in claim order: what a worker with room for several asks; empty when none is READY` })
+  @MaxItems(MAX_TASK_BATCH)
+  claimTasks(
+    @Arg('limit', () => Int) limit: number,
+    @Arg('queues', () => [String], { nullable: true }) queues: string[] | null,
+    @Arg('workerId', () => String, { nullable: true }) workerId: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<Task[]> {
+    return tasks.claimTasks(ctx, { queues, workerId }, limit);
+  }
+
   @Mutation(() => Task, { description: 'extends the lease of the running attempt and records details; the task says CANCELLED when the worker must stop; another attempt is CONFLICT "lease lost"' })
   heartbeatTask(
     @Arg('id', () => ID) id: string,
@@ -95,6 +106,22 @@ export class TaskResolver {
     return tasks.completeAndClaimTask(ctx, idOf('Task', id), { attempt, output }, { queues, workerId });
   }
 
+  @Mutation(() => TaskBatchHandoff, {
+    description: `completes several attempts and fails others (at most ${MAX_TASK_BATCH} of each), and claims up to \`claim\` (0–${MAX_TASK_BATCH}) tasks of \`queues\`, in one transaction: a worker holding several tasks reports all that finished since its last request. Each report is taken or refused on its own (\`refused\`: what completeTask or failTask would answer for it)`,
+  })
+  completeAndClaimTasks(
+    @Arg('completions', () => [TaskCompletionInput]) completions: TaskCompletionInput[],
+    @Arg('claim', () => Int) claim: number,
+    @Arg('queues', () => [String], { nullable: true }) queues: string[] | null,
+    @Arg('workerId', () => String, { nullable: true }) workerId: string | null,
+    @Arg('failures', () => [TaskFailureInput], { nullable: true }) failures: TaskFailureInput[] | null,
+    @Ctx() ctx: Context,
+  ): Promise<TaskBatchHandoff> {
+    const done = completions.map((c) => ({ id: idOf('Task', c.id), attempt: c.attempt, output: c.output }));
+    const failed = (failures ?? []).map((f) => ({ id: idOf('Task', f.id), attempt: f.attempt, error: f.error, errorType: f.errorType }));
+    return tasks.completeAndClaimTasks(ctx, done, claim, { queues, workerId }, failed);
+  }
+
   @Mutation(() => Task, { description: 'retried while attempts < maxAttempts; with attempt: CONFLICT "lease lost" unless that attempt is still running' })
   failTask(
     @Arg('id', () => ID) id: string,
@@ -112,10 +139,18 @@ export class TaskResolver {
   }
 }
 
+@Resolver(() => TaskRefusal)
+export class TaskRefusalResolver {
+  @FieldResolver(() => ID)
+  taskId(@Root() refusal: TaskRefusal): string {
+    return toGlobalId('Task', refusal.taskId);
+  }
+}
+
 @Resolver(() => TaskCancellation)
 export class TaskCancellationResolver {
   @Subscription(() => TaskCancellation, {
-    description: 'each RUNNING attempt held by `workerId` (as claimTask was told) that is cancelled from now on, of the workflows the viewer may see: the worker stops it at once rather than at its next heartbeat',
+    description: 'each RUNNING attempt held by `workerId` (as claimTask was told) that the server stops from now on — its workflow cancelled, its lease lapsed (LOST) or its timeoutSeconds passed (TIMED_OUT) — of the workflows the viewer may see: the worker stops it at once rather than at its next heartbeat',
     subscribe: ({ args, context }) => followCancelledTasks(context as Context, args.workerId),
   })
   taskCancelled(@Root() cancellation: TaskCancellation, @Arg('workerId', () => String) _workerId: string): TaskCancellation {

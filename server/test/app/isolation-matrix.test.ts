@@ -292,6 +292,28 @@ const MATRIX: Record<string, Entry> = {
     operation: async () => ({ query: 'mutation ($q: String) { claimTask(queue: $q) { id workflow { name } } }', variables: { q: (await ownersWorkflow('started')).queue } }),
     check: (role, data) => (role === 'OTHER' ? expect(data.claimTask).toBeNull() : expect(data.claimTask.workflow.name).toBe(SECRET)),
   },
+  'Mutation.claimTasks': {
+    // As claimTask: another member's claim finds nothing of the owner's.
+    expect: { ADMIN: 'data', OWNER: 'data', OTHER: 'data', VIEWER: 'FORBIDDEN', ANON: 'UNAUTHENTICATED' },
+    operation: async () => ({ query: 'mutation ($q: [String!]) { claimTasks(limit: 5, queues: $q) { id workflow { name } } }', variables: { q: [(await ownersWorkflow('started')).queue] } }),
+    check: (role, data) => (role === 'OTHER' ? expect(data.claimTasks).toEqual([]) : expect(data.claimTasks.map((t: any) => t.workflow.name)).toEqual([SECRET])),
+  },
+  'Mutation.completeAndClaimTasks': {
+    // Another member's completion of the owner's task is refused as NOT_FOUND, and it claims nothing of the owner's.
+    expect: { ADMIN: 'data', OWNER: 'data', OTHER: 'data', VIEWER: 'FORBIDDEN', ANON: 'UNAUTHENTICATED' },
+    async operation() {
+      const { task, queue } = await ownersWorkflow('running');
+      return {
+        query: 'mutation ($c: [TaskCompletionInput!]!, $q: [String!]) { completeAndClaimTasks(completions: $c, claim: 2, queues: $q) { completed { id status } refused { taskId code message } next { id workflow { name } } } }',
+        variables: { c: [{ id: task!.id, attempt: 1 }], q: [queue] },
+      };
+    },
+    check: (role, data) => {
+      const answer = data.completeAndClaimTasks;
+      if (role === 'OTHER') expect(answer).toMatchObject({ completed: [], refused: [{ code: 'NOT_FOUND' }], next: [] });
+      else expect(answer.next.map((t: any) => t.workflow.name)).toEqual([SECRET]);
+    },
+  },
   'Mutation.completeTask': { expect: ownerWrite, operation: async () => ({ query: 'mutation ($id: ID!) { completeTask(id: $id) { id status } }', variables: { id: (await ownersWorkflow('running')).task!.id } }) },
   'Mutation.completeAndClaimTask': {
     expect: ownerWrite,
@@ -439,7 +461,7 @@ const MATRIX: Record<string, Entry> = {
       const workerId = `matrix-${role}-${randomBytes(4).toString('hex')}`;
       await server.gqlOk('mutation ($q: String!, $w: String!) { claimTask(queue: $q, workerId: $w) { id } }', { q: queue, w: workerId }, tokens.OWNER);
       cancelOnSubscribe = () => server.gqlOk('mutation ($id: ID!) { cancelWorkflow(id: $id) { id } }', { id: running.id }, tokens.OWNER);
-      return { query: 'subscription ($w: String!) { taskCancelled(workerId: $w) { taskId attempt } }', variables: { w: workerId } };
+      return { query: 'subscription ($w: String!) { taskCancelled(workerId: $w) { taskId attempt reason } }', variables: { w: workerId } };
     },
     check: (_role, data) => expect(data.taskCancelled.attempt).toBe(1),
   },

@@ -190,7 +190,7 @@ describe('OpenTelemetry traces over OTLP/HTTP', () => {
       const work = await waitFor('the handler\'s span', async () => receiver.spans.find((span) => span.name === 'handler work' && span.traceId === traceId));
       expect(work.parentSpanId).toBe(attempt.spanId);
       // The worker's report of the attempt goes on in the server, under the worker's span.
-      const completion = await waitFor('the completion\'s span', async () => receiver.spans.find((span) => span.traceId === traceId && span.name === 'mutation WorkerCompleteAndClaimTask'));
+      const completion = await waitFor('the completion\'s span', async () => receiver.spans.find((span) => span.traceId === traceId && span.name === 'mutation WorkerCompleteAndClaimTasks'));
       const trace = receiver.spans.filter((span) => span.traceId === traceId);
       expect(ancestors(completion, trace).map((span) => span.spanId)).toContain(attempt.spanId);
       expect(ancestors(completion, trace).find((span) => span.kind === SERVER)).toMatchObject({ name: 'POST /graphql', parentSpanId: attempt.spanId });

@@ -12,6 +12,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { createTestDatabase } from '../support/database.js';
 import { freePort } from '../support/ports.js';
 import { startedWorkflow, type TaskSpec } from '../support/workflows.js';
+import { expireDueAttempts } from '../../src/workflows/expiry.js';
 
 let server: TestServer;
 let token: string;
@@ -352,6 +353,41 @@ describe('a worker process told of a cancellation', () => {
       proc.child.kill('SIGKILL');
       other.child.kill('SIGKILL');
       await Promise.all([proc.exited, other.exited]);
+    }
+  });
+
+  it('should abort the handler within a second of the server ending its attempt, LOST or TIMED_OUT, long before its next heartbeat', async () => {
+    // Heartbeats every 100 s: only taskCancelled can tell the worker in time.
+    const workflow = await started([
+      { name: 'lease-lapses', queue: 'sdk-server-ended', heartbeatTimeoutSeconds: 300 },
+      { name: 'runs-too-long', queue: 'sdk-server-ended', heartbeatTimeoutSeconds: 300, timeoutSeconds: 1 },
+    ]);
+    const proc = spawnWorker({ QUEUE: 'sdk-server-ended', CONCURRENCY: '2', WORK_MS: '60000', GRACE_MS: '0' });
+    try {
+      await expect.poll(() => proc.count('claimed'), { timeout: 10_000 }).toBe(2);
+      const byName = Object.fromEntries((await tasksOf(workflow.id)).map((t) => [t.name, t]));
+      const dbId = (id: string) => Buffer.from(id, 'base64url').toString().split(':')[1];
+      // As if the worker had stopped heart-beating; the other one is past its 1 s timeout by now.
+      await server.app.orm.em.fork().execute(`update tasks set lease_expires_at = now() - interval '1 second' where id = ?`, [dbId(byName['lease-lapses'].id)]);
+      await sleep(1_100);
+      // The expiry leader's look, run here at a moment the test knows.
+      expect(await expireDueAttempts(server.app.services)).toBe(2);
+      const endedAt = Date.now();
+      await expect.poll(() => proc.count('aborted'), { timeout: 5_000, interval: 20 }).toBe(2);
+      const latencyMs = Date.now() - endedAt;
+      console.log(`the server's end of two attempts reached the worker process ${latencyMs} ms after the expiry committed`);
+      expect(latencyMs).toBeLessThan(1_000);
+      const aborted = proc.lines.filter((line) => 'aborted' in line);
+      expect(aborted.map((line) => line.reason)).toEqual(['lease lost', 'lease lost']);
+      expect(new Set(aborted.map((line) => line.aborted))).toEqual(new Set([byName['lease-lapses'].id, byName['runs-too-long'].id]));
+      await sleep(300);
+      expect(proc.count('completed')).toBe(0);
+      const after = Object.fromEntries((await tasksOf(workflow.id)).map((t) => [t.name, t]));
+      expect(after['lease-lapses'].runs).toMatchObject([{ outcome: 'LOST' }]);
+      expect(after['runs-too-long'].runs).toMatchObject([{ outcome: 'TIMED_OUT' }]);
+    } finally {
+      proc.child.kill('SIGKILL');
+      await proc.exited;
     }
   });
 });

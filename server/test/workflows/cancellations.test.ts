@@ -7,8 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientsForSuite, until } from '../support/live.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { startedWorkflow } from '../support/workflows.js';
+import type { EntityManager } from '../../src/db/orm.js';
+import { expireDueAttempts } from '../../src/workflows/expiry.js';
 
 const CANCELLED = 'subscription ($w: String!) { taskCancelled(workerId: $w) { taskId workflowId attempt } }';
+const STOPPED = 'subscription ($w: String!) { taskCancelled(workerId: $w) { taskId attempt reason } }';
 const CLAIM = 'mutation ($q: String!, $w: String) { claimTask(queue: $q, workerId: $w) { id attempts } }';
 const open = clientsForSuite();
 
@@ -52,6 +55,27 @@ describe('taskCancelled', () => {
     await until(() => otherWorker.values.length === 1, 'worker-b to hear of its own');
     expect(mine.values).toHaveLength(1);
     expect([mine, otherWorker, otherMember, admin].flatMap((s) => s.errors)).toEqual([]);
+  });
+
+  it('should tell the worker holding an attempt the server ended, LOST or TIMED_OUT, with the reason', async () => {
+    const mine = open(server, owner.token).subscribe(STOPPED, { w: 'worker-expiring' });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await startedWorkflow(server, owner.token, [
+      { name: 'lost', queue: 'stop-lost', maxAttempts: 2 },
+      { name: 'slow', queue: 'stop-slow', timeoutSeconds: 1 },
+    ]);
+    const lost = (await server.gqlOk(CLAIM, { q: 'stop-lost', w: 'worker-expiring' }, owner.token)).claimTask;
+    const slow = (await server.gqlOk(CLAIM, { q: 'stop-slow', w: 'worker-expiring' }, owner.token)).claimTask;
+    const em = server.app.orm.em.fork() as EntityManager;
+    // The lease of `lost` lapsed; `slow` runs past its timeoutSeconds; the leader's look ends both.
+    await em.execute(`update tasks set lease_expires_at = now() - interval '1 second' where id = ?`, [Buffer.from(lost.id, 'base64url').toString().split(':')[1]]);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await expireDueAttempts(server.app.services)).toBe(2);
+    await until(() => mine.values.length === 2, 'both stops to be heard');
+    const stops = Object.fromEntries(mine.values.map((v: any) => [v.taskCancelled.taskId, v.taskCancelled]));
+    expect(stops[lost.id]).toEqual({ taskId: lost.id, attempt: 1, reason: 'LOST' });
+    expect(stops[slow.id]).toEqual({ taskId: slow.id, attempt: 1, reason: 'TIMED_OUT' });
+    expect(mine.errors).toEqual([]);
   });
 
   it('should refuse an empty or too long workerId with BAD_USER_INPUT naming it', async () => {
