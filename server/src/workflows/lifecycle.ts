@@ -185,16 +185,22 @@ const claimOrder = (a: Task, b: Task): number =>
  * workflow among theirs is now RUNNING. Each task row carries its dependencies' ids (the task
  * loaders' dependsOnIds). In claim order.
  */
-export async function startAttempts(tx: EntityManager, pick: { sql: string; params: unknown[] }, workerId: string | null, record: RecordEvent): Promise<StartedAttempt[]> {
-  const rows = await tx.execute(
-    `with started as (
+/** The claim as one statement: `pick`'s tasks RUNNING with a lease, their runs opened, the rows returned with their dependencies' ids. */
+export function claimingStatement(pick: { sql: string; params: unknown[] }, workerId: string | null): { sql: string; params: unknown[] } {
+  return {
+    sql: `with started as (
        update tasks set status = 'RUNNING', attempts = attempts + 1, started_at = now(), finished_at = null, updated_at = now(),
               worker_id = ?, lease_expires_at = ${LEASE}, last_heartbeat_at = null, heartbeat_details = null, next_attempt_at = null
         where id = any(array(${pick.sql})) returning *),
      run as (insert into task_runs (task_id, attempt, worker_id, ready_at) select id, attempts, worker_id, ready_at from started)
      select t.*, ${DEPENDS_ON_IDS} as depends_on_ids from started t`,
-    [workerId, ...pick.params],
-  );
+    params: [workerId, ...pick.params],
+  };
+}
+
+export async function startAttempts(tx: EntityManager, pick: { sql: string; params: unknown[] }, workerId: string | null, record: RecordEvent): Promise<StartedAttempt[]> {
+  const claim = claimingStatement(pick, workerId);
+  const rows = await tx.execute(claim.sql, claim.params);
   if (!rows.length) return [];
   const tasks = rows.map(taskFromRow).sort(claimOrder);
   const ids = uuidArray([...new Set(tasks.map((task) => task.workflowId))]);

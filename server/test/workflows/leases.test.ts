@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expireDueAttempts } from '../../src/workflows/expiry.js';
+import { claimingStatement } from '../../src/workflows/lifecycle.js';
 import { claimStatement } from '../../src/workflows/task-service.js';
 import { uuidOf } from '../support/replica-pair.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -99,6 +100,12 @@ describe('claimTask leases', () => {
       expect(plan, plan).toContain(index);
       expect(plan, plan).not.toMatch(/Sort|Seq Scan on tasks/);
     }
+    // The whole claim as a worker sends it (claimTasks of 16): still one statement, the pick an index scan under LockRows.
+    const claim = claimingStatement(claimStatement(['bulk-3'], null, 16), 'w');
+    const plan = (await em.execute(`explain ${claim.sql}`, claim.params)).map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
+    console.log(`claiming statement plan, claimTasks(limit: 16, queues: ["bulk-3"]):\n${plan}`);
+    expect(plan, plan).toMatch(/LockRows[\s\S]*Index Scan using tasks_claim_queue_idx/);
+    expect(plan, plan).not.toMatch(/Sort|Seq Scan on tasks/);
     await em.execute('delete from workflows where id = ?', [workflowId]);
   });
 });
