@@ -6,7 +6,6 @@ import { Workflow } from './entity.js';
 import { workflowFromRow } from './loaders.js';
 import type { Task } from './task-entity.js';
 import { taskFromRow } from './task-loaders.js';
-import type { CompletionTarget } from './lifecycle.js';
 import { uuidArray } from '../db/sql.js';
 
 const mayChange = (viewer: Viewer, ownerId: string): boolean => viewer.role === Role.ADMIN || ownerId === viewer.id;
@@ -37,6 +36,13 @@ export async function lockTask(tx: EntityManager, viewer: Viewer, taskId: string
   const [row] = await tx.execute('select * from tasks where id = ? for update', [taskId]);
   if (!row) throw notFound('Task');
   return { task: taskFromRow(row), workflow: workflowFromRow(locked) };
+}
+
+/** A task locked for its completion (its workflow is not): whose workflow it is, and whether any task waits for it. */
+export interface CompletionTarget {
+  task: Task;
+  ownerId: string;
+  hasDependants: boolean;
 }
 
 /**

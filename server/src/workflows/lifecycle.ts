@@ -23,7 +23,7 @@ import { textArray, uuidArray } from '../db/sql.js';
 import { FINISHED_WORKFLOW_STATUSES, Workflow, WorkflowStatus } from './entity.js';
 import { workflowEvent, WorkflowEventKind } from './events.js';
 import { workflowFromRow } from './loaders.js';
-import { lockWorkflowRow } from './access.js';
+import { lockWorkflowRow, type CompletionTarget } from './access.js';
 import { Task, TaskStatus, type RetryPolicy } from './task-entity.js';
 import { DEPENDS_ON_IDS, taskFromRow } from './task-loaders.js';
 import { activeTraceparent } from '../core/tracing.js';
@@ -254,13 +254,6 @@ export async function heartbeatAttempt(tx: EntityManager, task: Task, attempt: n
   if (!latest) throw notFound('Task');
   const current = taskFromRow(latest);
   return stopOrRefuse(current) ?? Promise.reject(conflict(`Lease lost: attempt ${attempt} of task "${task.name}" is no longer running`));
-}
-
-/** A task locked for its completion (its workflow is not): whose workflow it is, and whether any task waits for it. */
-export interface CompletionTarget {
-  task: Task;
-  ownerId: string;
-  hasDependants: boolean;
 }
 
 /** One completion as the worker reported it: the attempt it names, and the output (JSON text) to keep. */

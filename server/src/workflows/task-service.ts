@@ -11,7 +11,7 @@ import type { EntityManager } from '../db/orm.js';
 import { mutate } from '../live/mutate.js';
 import { truncate } from '../core/text.js';
 import { textArray } from '../db/sql.js';
-import { changeableTask, lockForCompletion, lockTask } from './access.js';
+import { changeableTask, lockForCompletion, lockTask, type CompletionTarget } from './access.js';
 import * as lifecycle from './lifecycle.js';
 import { validAttempt, validJson, validLabel, validQueues, WORKER_LIMITS } from './validation.js';
 import { MAX_TASK_BATCH, type Task } from './task-entity.js';
@@ -46,8 +46,13 @@ export function claimStatement(queues: readonly string[] | null, ownerId: string
   }
   if (ownerId) params.push(ownerId);
   params.push(limit);
-  const sql = `select t.id from tasks t join workflows w on w.id = t.workflow_id
-    where t.status = 'READY' and t.ready_at <= now() and w.status in ('PENDING', 'RUNNING') ${queueFilter} ${ownerId ? 'and w.owner_id = ?' : ''}
+  // The workflow check is a per-row filter (`offset 0` keeps PostgreSQL from turning it into a
+  // join): as a join, the planner takes the share of active workflows among all workflows for
+  // the share of READY tasks that pass, and once that estimate is below the limit it sorts
+  // every READY task of the queue instead of reading the index in claim order.
+  const sql = `select t.id from tasks t
+    where t.status = 'READY' and t.ready_at <= now() ${queueFilter}
+      and exists (select 1 from workflows w where w.id = t.workflow_id and w.status in ('PENDING', 'RUNNING') ${ownerId ? 'and w.owner_id = ?' : ''} offset 0)
     order by t.priority desc, t.ready_at, t.position
     limit ?
     for update of t skip locked`;
@@ -125,7 +130,7 @@ async function finishAfterCompletion(ctx: Context, workflowIds: readonly string[
 }
 
 /** Locks one task for its completion, or NOT_FOUND. */
-async function completionTarget(tx: EntityManager, viewer: Viewer, taskId: string): Promise<lifecycle.CompletionTarget> {
+async function completionTarget(tx: EntityManager, viewer: Viewer, taskId: string): Promise<CompletionTarget> {
   const target = (await lockForCompletion(tx, viewer, [taskId])).get(taskId);
   if (!target) throw notFound('Task');
   return target;
@@ -242,8 +247,8 @@ export async function completeAndClaimTasks(
   const result = await mutate(ctx, async (tx, record) => {
     const refusedHere: Refusal[] = [];
     const refuse = (id: string, attempt: number | null | undefined, error: unknown) => refusedHere.push(refusalOf(id, attempt ?? 0, error));
-    const targets = done.length ? await lockForCompletion(tx, viewer, done.map((c) => c.id)) : new Map<string, lifecycle.CompletionTarget>();
-    const items: Array<{ target: lifecycle.CompletionTarget; done: lifecycle.Done }> = [];
+    const targets = done.length ? await lockForCompletion(tx, viewer, done.map((c) => c.id)) : new Map<string, CompletionTarget>();
+    const items: Array<{ target: CompletionTarget; done: lifecycle.Done }> = [];
     for (const { id, value } of done) {
       try {
         const target = targets.get(id);
