@@ -46,6 +46,21 @@ async function openAlert(ruleId: string, service?: string) {
   return alerts.edges.map((e: any) => e.node).find((a: any) => a.rule.id === ruleId && a.status !== 'RESOLVED' && (!service || a.service === service));
 }
 
+/**
+ * The same refusal through the update mutation: a standing item (made once per list) is left
+ * exactly as it was (item 9: nothing half-saved).
+ */
+const standing: Record<string, string> = {};
+async function refusedUpdate(list: string, fields: string, mutation: string, inputType: string, token: string, good: Record<string, unknown>, bad: Record<string, unknown>, field: string) {
+  const create = `create${mutation.slice('update'.length)}`;
+  standing[list] ??= (await server.gqlOk(`mutation ($input: ${inputType}!) { ${create}(input: $input) { id } }`, { input: good }, token))[create].id;
+  const read = async () => (await server.gqlOk(`{ ${list} { ${fields} } }`, {}, viewer))[list].find((item: { id: string }) => item.id === standing[list]);
+  const before = await read();
+  const result = await server.gql(`mutation ($id: ID!, $input: ${inputType}!) { ${mutation}(id: $id, input: $input) { id } }`, { id: standing[list], input: { ...good, ...bad } }, token);
+  expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  expect(await read()).toEqual(before);
+}
+
 describe('silences', () => {
   it('should mute a firing alert that still shows, and notify it once the silence expires while it fires', async () => {
     const rule = await newRule('silenced');
@@ -101,6 +116,8 @@ describe('silences', () => {
     }, member);
     expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect((await server.gqlOk('{ silences { id } }', {}, viewer)).silences).toEqual(before);
+    await refusedUpdate('silences', SILENCE, 'updateSilence', 'SilenceInput', member,
+      { matchers: [{ label: 'service', op: '=', value: 'standing' }], endsAt: new Date(Date.now() + 3_600_000).toISOString(), comment: 'c' }, input, field);
   });
 
   it('should let viewers read but not silence', async () => {
@@ -152,6 +169,8 @@ describe('maintenance windows', () => {
     }, server.adminToken);
     expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect((await server.gqlOk('{ maintenanceWindows { id } }', {}, viewer)).maintenanceWindows).toEqual(before);
+    await refusedUpdate('maintenanceWindows', WINDOW, 'updateMaintenanceWindow', 'MaintenanceWindowInput', server.adminToken,
+      { name: 'standing', matchers: [{ label: 'service', op: '=', value: 'x' }], cron: '0 2 * * 0', durationMinutes: 60 }, input, field);
     expect((await server.gql('mutation ($input: MaintenanceWindowInput!) { createMaintenanceWindow(input: $input) { id } }', {
       input: { name: 'w', matchers: [{ label: 'service', op: '=', value: 'x' }], cron: '0 2 * * 0', durationMinutes: 60 },
     }, member)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
@@ -164,6 +183,17 @@ describe('inhibition rules', () => {
     expect(inhibitionRules).toContainEqual(expect.objectContaining({
       source: [{ label: 'metric', op: '=', value: 'component_up' }], target: [{ label: 'metric', op: '!=', value: 'component_up' }], equal: ['service'],
     }));
+  });
+
+  it('should save the default rule back unchanged through an edit (its target matches an empty label)', async () => {
+    const { inhibitionRules } = await server.gqlOk(`{ inhibitionRules { ${INHIBITION} } }`, {}, viewer);
+    const builtIn = inhibitionRules.find((rule: { equal: string[]; source: Array<{ value: string }> }) => rule.equal.join() === 'service' && rule.source[0]?.value === 'component_up');
+    const input = { source: builtIn.source, target: builtIn.target, equal: builtIn.equal };
+    const { updateInhibitionRule } = await server.gqlOk(`mutation ($id: ID!, $input: InhibitionRuleInput!) { updateInhibitionRule(id: $id, input: $input) { ${INHIBITION} } }`, {
+      id: builtIn.id, input,
+    }, server.adminToken);
+    expect(updateInhibitionRule).toEqual(builtIn);
+    expect((await server.gqlOk(`{ inhibitionRules { ${INHIBITION} } }`, {}, viewer)).inhibitionRules).toContainEqual(builtIn);
   });
 
   it('should mute targets of the same service while a source fires, and notify them once it resolves', async () => {
@@ -195,7 +225,8 @@ describe('inhibition rules', () => {
 
   it.each([
     [{ source: [] }, 'source'],
-    [{ target: [{ label: 'x', op: '!=', value: 'y' }] }, 'target'],
+    [{ source: [{ label: 'x', op: '!=', value: 'y' }] }, 'source'],
+    [{ target: [] }, 'target'],
     [{ target: [{ label: 'x', op: '=~', value: '*' }] }, 'target.0.value'],
     [{ equal: ['service', 'bad label'] }, 'equal.1'],
   ])('should refuse %j as BAD_USER_INPUT naming %s, saving nothing', async (input, field) => {
@@ -205,5 +236,7 @@ describe('inhibition rules', () => {
     }, server.adminToken);
     expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect((await server.gqlOk('{ inhibitionRules { id } }', {}, viewer)).inhibitionRules).toEqual(before);
+    await refusedUpdate('inhibitionRules', INHIBITION, 'updateInhibitionRule', 'InhibitionRuleInput', server.adminToken,
+      { source: [{ label: 'a', op: '=', value: 'standing' }], target: [{ label: 'c', op: '=', value: 'd' }] }, input, field);
   });
 });

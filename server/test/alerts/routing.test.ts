@@ -189,6 +189,13 @@ describe('the route list', () => {
     const result = await server.gql(CREATE, { input: { matchers: [], contactPointIds: [], ...input } }, server.adminToken);
     expect(result.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect(await list()).toEqual(before);
+    // The same through an edit: the route stays as it was.
+    const route = await createRoute({ matchers: [{ label: 'service', op: '=', value: 'standing' }], contactPointIds: [points.team] });
+    const edited = await list();
+    const refused = await server.gql(UPDATE, { id: route.id, input: { matchers: [], contactPointIds: [], ...input } }, server.adminToken);
+    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(await list()).toEqual(edited);
+    await server.gqlOk(DELETE, { id: route.id }, server.adminToken);
   });
 
   it('should refuse positions out of range, members, and unknown routes', async () => {

@@ -197,10 +197,19 @@ export const deleteWindow = (ctx: Context, id: string) => deleteRow(ctx, 'mainte
 
 // ——— inhibition rules
 
+/**
+ * The source must pick out alerts (matchers an empty label fails), or every alert would inhibit.
+ * The target needs at least one matcher but may match alerts lacking a label, as Alertmanager's
+ * target matchers may: it mutes only while a firing source with the same `equal` labels exists,
+ * and the built-in rule's `metric != component_up` is such a target.
+ */
 function validateInhibition(input: InhibitionRuleInput) {
+  const source = validateMatchers('source', input.source, { nonEmpty: true });
+  const target = validateMatchers('target', input.target, { nonEmpty: false });
+  if (!target.length) throw badInput('target must have at least one matcher', { field: 'target' });
   return {
-    source: validateMatchers('source', input.source, { nonEmpty: true }),
-    target: validateMatchers('target', input.target, { nonEmpty: true }),
+    source,
+    target,
     equal: validateLabelNames('equal', input.equal ?? []),
   };
 }
