@@ -25,6 +25,7 @@ import { Migration20261203152000_metric_rollups_day } from './Migration202612031
 import { Migration20261203152500_report_mails } from './Migration20261203152500_report_mails.js';
 import { Migration20261203154000_run_ready_at } from './Migration20261203154000_run_ready_at.js';
 import { Migration20261203155000_task_traceparent } from './Migration20261203155000_task_traceparent.js';
+import { Migration20261204181000_contact_point_template } from './Migration20261204181000_contact_point_template.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_core', class: Migration20261127000000_core },
@@ -49,4 +50,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203152500_report_mails', class: Migration20261203152500_report_mails },
   { name: 'Migration20261203154000_run_ready_at', class: Migration20261203154000_run_ready_at },
   { name: 'Migration20261203155000_task_traceparent', class: Migration20261203155000_task_traceparent },
+  { name: 'Migration20261204181000_contact_point_template', class: Migration20261204181000_contact_point_template },
 ];

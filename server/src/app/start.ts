@@ -191,7 +191,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   if (secretKey.file && config.databaseUrl) logger.warn({ file: secretKey.file }, 'SECRETS_KEY is not set: contact point secrets are sealed with a key kept in DATA_DIR; set SECRETS_KEY, the same on every replica');
   const services: AppServices = {
     config, logger, orm, bus, feed, healthChecks, liveConnections, limiter, errors: reporter, outage, reads,
-    secrets: secretBox(secretKey.key), senders: createSenders(config),
+    secrets: secretBox(secretKey.key),
+    senders: createSenders(config, (error) => logger.warn({ err: error.message }, 'message template failed: sent the default text instead')),
   };
   await ensureContactPointsFromEnvironment(services);
   await ensureDefaultRoutes(services);

@@ -366,6 +366,10 @@ const MATRIX: Record<string, Entry> = {
     expect: adminOnly,
     operation: async () => ({ query: 'mutation ($id: ID!) { testContactPoint(id: $id) { status } }', variables: { id: await adminsContactPoint() } }),
   },
+  'Query.previewContactPointMessage': {
+    expect: adminOnly,
+    operation: () => ({ query: '{ previewContactPointMessage(kind: SLACK, template: "{{ summary }}") { text body } }' }),
+  },
   'Query.notificationRoutes': { expect: signedIn('data'), operation: () => ({ query: '{ notificationRoutes { id position matchers { label } contactPoints { id } } }' }) },
   'Mutation.createNotificationRoute': {
     expect: adminOnly,

@@ -156,7 +156,7 @@ export function startDatabaseDownPager(app: AppServices, onQueued: () => void) {
   const attempt = (outage: Outage, sent: Sent): void => {
     if (outage.over) return;
     sent.attempts++;
-    const run = app.senders.send(sent.point.kind, sent.point.settings, sent.message, sent.id).then((response) => {
+    const run = app.senders.send(sent.point.kind, sent.point.settings, sent.message, sent.id, sent.point.template).then((response) => {
       Object.assign(sent, { status: 'DELIVERED', sentAt: new Date(), error: null, response });
       app.logger.info({ contactPoint: sent.point.name, attempts: sent.attempts }, 'database down: paged from memory');
     }, (error) => {

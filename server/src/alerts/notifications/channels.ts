@@ -8,10 +8,11 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Config } from '../../app/config.js';
 import { truncate } from '../../core/text.js';
 import { messageText, worstSeverity, type AlertMessage } from './message.js';
+import type { ContactKind, ContactSettings } from './kinds.js';
+import { renderMessage } from './templates.js';
 
-export const CONTACT_KINDS = ['SLACK', 'WEBHOOK', 'EMAIL', 'PAGERDUTY'] as const;
-export type ContactKind = (typeof CONTACT_KINDS)[number];
-export type ContactSettings = Record<string, string>;
+export { CONTACT_KINDS, type ContactKind, type ContactSettings } from './kinds.js';
+
 const SEND_TIMEOUT_MS = 10_000;
 const MAX_ANSWER = 500;
 
@@ -64,8 +65,8 @@ export function dedupKey(groupKey: string): string {
   return groupKey.length <= 255 ? groupKey : createHash('sha256').update(groupKey).digest('hex');
 }
 
-/** An Events API v2 event; one incident per notification group (`dedup_key`). */
-export function pagerdutyEvent(routingKey: string, message: AlertMessage) {
+/** An Events API v2 event; one incident per notification group (`dedup_key`); `summary`: the rendered template. */
+export function pagerdutyEvent(routingKey: string, message: AlertMessage, summary = message.summary) {
   const event = {
     routing_key: routingKey,
     event_action: PAGERDUTY_ACTION[message.event],
@@ -77,7 +78,7 @@ export function pagerdutyEvent(routingKey: string, message: AlertMessage) {
   return {
     ...event,
     payload: {
-      summary: truncate(message.summary, 1024),
+      summary: truncate(summary, 1024),
       source: message.groupLabels.service ?? first.service,
       severity: PAGERDUTY_SEVERITY[worstSeverity(message.alerts.filter((a) => a.status !== 'RESOLVED'))] ?? 'error',
       component: message.groupLabels.metric ?? first.labels.metric,
@@ -90,30 +91,58 @@ export function pagerdutyEvent(routingKey: string, message: AlertMessage) {
   };
 }
 
+/** What goes to a receiver: an HTTP body (JSON), or an e-mail. */
+export type Payload =
+  | { kind: 'SLACK' | 'WEBHOOK' | 'PAGERDUTY'; url: string; body: string }
+  | { kind: 'EMAIL'; to: string; subject: string; text: string; html: string };
+
+/**
+ * The payload for one contact point, its text rendered from `template` (null: the channel's
+ * default; see templates.ts for the escaping). The JSON bodies are built by JSON.stringify, so
+ * a template can only ever fill a string in them.
+ */
+export function payloadFor(
+  config: Pick<Config, 'pagerdutyEventsUrl'>, kind: ContactKind, settings: ContactSettings, message: AlertMessage, template: string | null,
+  onTemplateFailure?: (error: Error) => void,
+): Payload {
+  const text = renderMessage(kind, template, message, onTemplateFailure);
+  switch (kind) {
+    case 'SLACK':
+      return { kind, url: settings.url, body: JSON.stringify({ text }) };
+    case 'WEBHOOK':
+      return { kind, url: settings.url, body: JSON.stringify({ ...message, text }) };
+    case 'PAGERDUTY':
+      return { kind, url: config.pagerdutyEventsUrl, body: JSON.stringify(pagerdutyEvent(settings.routingKey, message, text)) };
+    case 'EMAIL':
+      return { kind, to: settings.to, subject: message.summary, text: `${messageText(message)}\n\n${JSON.stringify(message, null, 2)}\n`, html: text };
+  }
+}
+
 export interface Senders {
-  /** resolves with the receiver's answer; `id`: the notification's, for receivers to drop a repeat */
-  send(kind: ContactKind, settings: ContactSettings, message: AlertMessage, id?: string): Promise<string>;
+  /**
+   * Resolves with the receiver's answer; `id`: the notification's, for receivers to drop a
+   * repeat; `template`: the contact point's (null: the default).
+   */
+  send(kind: ContactKind, settings: ContactSettings, message: AlertMessage, id?: string, template?: string | null): Promise<string>;
   close(): void;
 }
 
-export function createSenders(config: Config): Senders {
+export function createSenders(config: Config, onTemplateFailure?: (error: Error) => void): Senders {
   let mailer: Transporter | undefined;
   return {
-    async send(kind, settings, message, id) {
-      switch (kind) {
+    async send(kind, settings, message, id, template = null) {
+      const payload = payloadFor(config, kind, settings, message, template, onTemplateFailure);
+      switch (payload.kind) {
         case 'SLACK':
-          return post(settings.url, JSON.stringify({ text: messageText(message) }));
-        case 'WEBHOOK': {
-          const body = JSON.stringify(message);
+        case 'PAGERDUTY':
+          return post(payload.url, payload.body);
+        case 'WEBHOOK':
           // A replica that dies mid-request leaves the row to be sent again once its lease runs out:
           // the same X-Notification-Id tells the receiver it already has it.
-          return post(settings.url, body, {
+          return post(payload.url, payload.body, {
             ...(id ? { 'x-notification-id': id } : {}),
-            ...(settings.secret ? { 'x-signature-256': signature(body, settings.secret) } : {}),
+            ...(settings.secret ? { 'x-signature-256': signature(payload.body, settings.secret) } : {}),
           });
-        }
-        case 'PAGERDUTY':
-          return post(config.pagerdutyEventsUrl, JSON.stringify(pagerdutyEvent(settings.routingKey, message)));
         case 'EMAIL': {
           if (!config.smtpUrl) throw new DeliveryError('SMTP_URL is not set', true);
           mailer ??= nodemailer.createTransport({
@@ -123,10 +152,7 @@ export function createSenders(config: Config): Senders {
             socketTimeout: SEND_TIMEOUT_MS,
           });
           const info = await mailer.sendMail({
-            from: config.alertEmailFrom,
-            to: settings.to,
-            subject: message.summary,
-            text: `${messageText(message)}\n\n${JSON.stringify(message, null, 2)}\n`,
+            from: config.alertEmailFrom, to: payload.to, subject: payload.subject, text: payload.text, html: payload.html,
           }).catch((error: Error & { responseCode?: number }) => {
             // 5xx SMTP replies are permanent (RFC 5321); anything else may pass later.
             throw new DeliveryError(error.message, (error.responseCode ?? 0) >= 500, undefined, error.message);

@@ -49,6 +49,7 @@ interface Claimed {
   id: string;
   kind: ContactKind;
   settings_sealed: string;
+  template: string | null;
   attempts: number;
   payload: AlertMessage;
 }
@@ -68,7 +69,7 @@ async function claimDue(em: EntityManager): Promise<Claimed[]> {
                                            and e.contact_point_id = n.contact_point_id and e.created_at < n.created_at)
                       order by n.next_attempt_at limit ? for update skip locked)
         returning id, contact_point_id, attempts, payload)
-     select claimed.*, c.kind, c.settings_sealed from claimed join contact_points c on c.id = claimed.contact_point_id`,
+     select claimed.*, c.kind, c.settings_sealed, c.template from claimed join contact_points c on c.id = claimed.contact_point_id`,
     [LEASE_SECONDS, CLAIM_BATCH],
   );
 }
@@ -79,7 +80,7 @@ export async function deliverDue(app: AppServices, senders: Senders): Promise<nu
   const claimed = await claimDue(em);
   const results = await Promise.all(claimed.map(async (row) => {
     try {
-      const response = await senders.send(row.kind, JSON.parse(app.secrets.open(row.settings_sealed)), row.payload, row.id);
+      const response = await senders.send(row.kind, JSON.parse(app.secrets.open(row.settings_sealed)), row.payload, row.id, row.template);
       await em.execute(`update alert_notifications set status = 'DELIVERED', delivered_at = now(), last_error = null, response = ? where id = ?`, [response, row.id]);
       return true;
     } catch (error) {

@@ -4,7 +4,8 @@ import type { Context } from '../../app/context.js';
 import { idOf, toGlobalId } from '../../core/ids.js';
 import { MaxItems } from '../../graphql/query-limits.js';
 import * as contactPoints from './contact-points.js';
-import { ContactPoint, ContactPointInput, Notification } from './types.js';
+import { ContactKind, ContactPoint, ContactPointInput, MessagePreview, Notification } from './types.js';
+import type { ContactKind as Kind } from './channels.js';
 
 @Resolver(() => ContactPoint)
 export class ContactPointResolver {
@@ -17,6 +18,16 @@ export class ContactPointResolver {
   @MaxItems(contactPoints.MAX_CONTACT_POINTS)
   contactPoints(@Ctx() ctx: Context): Promise<ContactPoint[]> {
     return contactPoints.listContactPoints(ctx);
+  }
+
+  @Query(() => MessagePreview, { description: 'admin only; what a contact point of `kind` would send with `template` (omitted or null: the kind\'s default) for the alert `alertId`, or for a sample alert; a template that does not render is BAD_USER_INPUT naming template' })
+  previewContactPointMessage(
+    @Arg('kind', () => ContactKind) kind: Kind,
+    @Arg('template', () => String, { nullable: true }) template: string | null,
+    @Arg('alertId', () => ID, { nullable: true }) alertId: string | null,
+    @Ctx() ctx: Context,
+  ): Promise<MessagePreview> {
+    return contactPoints.previewMessage(ctx, kind, template, alertId ? idOf('Alert', alertId) : null);
   }
 
   @Mutation(() => ContactPoint, { description: 'admin only' })

@@ -19,6 +19,8 @@ export interface StoredContactPoint {
   kind: ContactKind;
   enabled: boolean;
   settings: ContactSettings;
+  /** the message template (templates.ts); null: the channel's default */
+  template: string | null;
   deletedAt: Date | null;
 }
 
@@ -41,6 +43,7 @@ export function contactPointFromRow(row: Record<string, any>, open: (sealed: str
     kind: row.kind,
     enabled: row.enabled,
     settings: JSON.parse(open(row.settings_sealed)) as ContactSettings,
+    template: row.template ?? null,
     deletedAt: toDate(row.deleted_at),
   };
 }

@@ -15,6 +15,8 @@ export class ContactPoint {
   @Field({ description: 'a disabled contact point gets no messages' }) enabled!: boolean;
   @Field(() => JSONResolver, { description: 'SLACK { url } WEBHOOK { url, secret } EMAIL { to } PAGERDUTY { routingKey }; secrets come back redacted' })
   settings!: ContactSettings;
+  @Field(() => String, { nullable: true, description: 'the message template (Liquid) its notifications are rendered from; null: the default for its kind (see previewContactPointMessage)' })
+  template!: string | null;
   deletedAt!: Date | null;
 }
 
@@ -25,6 +27,23 @@ export class ContactPointInput {
   @Field(() => JSONResolver, { description: 'by kind, see ContactPoint.settings; on update a secret left out or sent back redacted stays as it was' })
   settings!: unknown;
   @Field(() => Boolean, { nullable: true, description: 'defaults to true (on update: unchanged)' }) enabled?: boolean | null;
+  @Field(() => String, { nullable: true, description: 'a Liquid message template over the alert\'s fields, escaped for the kind; omitted: unchanged on update (default on create); null, empty or the default\'s text: the default' })
+  template?: string | null;
+}
+
+@ObjectType({ description: 'What a contact point would send for an alert, rendered from a template' })
+export class MessagePreview {
+  @Field(() => ContactKind) kind!: Kind;
+  @Field({ description: 'the template rendered (escaped for the kind): Slack\'s text, the e-mail\'s HTML body, the webhook\'s "text", PagerDuty\'s summary' })
+  text!: string;
+  @Field({ description: 'the whole payload as sent: the JSON body, or for e-mail the subject and the HTML body; secrets redacted' })
+  body!: string;
+  @Field({ description: 'the template used: the one given, or the kind\'s default' })
+  template!: string;
+  @Field({ description: 'whether the text was cut at the rendered size limit' })
+  truncated!: boolean;
+  @Field({ description: 'true when rendered for the sample alert, false for a real one' })
+  sample!: boolean;
 }
 
 @ObjectType({ description: 'One message to one contact point, and how its delivery went' })
