@@ -7,7 +7,7 @@ import {
   UpdateAlertRuleDocument,
   type AlertRuleInput,
 } from '$lib/graphql/generated/graphql';
-import { reported as report } from '$lib/mutations';
+import { refusalOf, reported as report } from '$lib/mutations';
 import { createIncident } from '$lib/status/actions';
 
 /** Status page components an alert can name (others, such as a service's name, stay off the public page). */
@@ -17,10 +17,12 @@ export const acknowledgeAlert = (id: string, name: string) =>
   report(client.mutation(AcknowledgeAlertDocument, { id }).toPromise(), `Acknowledged “${name}”.`);
 export const resolveAlert = (id: string, name: string) =>
   report(client.mutation(ResolveAlertDocument, { id }).toPromise(), `Resolved “${name}”.`);
-export const createAlertRule = (input: AlertRuleInput) =>
-  report(client.mutation(CreateAlertRuleDocument, { input }).toPromise(), `Rule “${input.name}” created.`);
 export const updateAlertRule = (id: string, input: AlertRuleInput, done = `Rule “${input.name}” saved.`) =>
   report(client.mutation(UpdateAlertRuleDocument, { id, input }).toPromise(), done);
+/** Creates (id null) or saves a rule from its form: null once done, else the server's reason for the form. */
+export const saveAlertRule = (input: AlertRuleInput, id: string | null) => (id
+  ? refusalOf(client.mutation(UpdateAlertRuleDocument, { id, input }).toPromise(), `Rule “${input.name}” saved.`)
+  : refusalOf(client.mutation(CreateAlertRuleDocument, { input }).toPromise(), `Rule “${input.name}” created.`));
 
 /**
  * One click from a CRITICAL alert to an incident: titled by its rule (a rule's name is what the
