@@ -31,7 +31,6 @@ beforeAll(async () => {
 }, 90_000);
 afterAll(async () => {
   await cluster?.start().catch(() => undefined);
-  await redis?.restart().catch(() => undefined);
   for (const replica of replicas) await replica.stop();
   await redis?.kill();
   await receiver?.close();
