@@ -12,7 +12,6 @@ import { CONTACT_KINDS, DeliveryError, payloadFor, type ContactKind, type Contac
 import { groupMessage, messageAlert, testMessage, type AlertMessage } from './message.js';
 import { DEFAULT_TEMPLATES, renderStrict, sampleMessage, validateTemplate } from './templates.js';
 import { MessagePreview, type ContactPoint, type ContactPointInput, type Notification } from './types.js';
-import { alertFromRow, ruleFromRow } from '../loaders.js';
 import { contactPointFromRow, FIELDS, notificationFromRow, redact, shownContactPoint, type StoredContactPoint } from './rows.js';
 
 export const MAX_CONTACT_POINTS = 50;
@@ -197,12 +196,11 @@ export async function ensureContactPointsFromEnvironment(app: AppServices): Prom
 
 /** The message a real alert would make alone (as the first message of its group under the default policy's grouping). */
 async function alertMessageOf(ctx: Context, alertId: string): Promise<AlertMessage> {
-  const [row] = await ctx.em.execute('select * from alerts where id = ?', [alertId]);
-  if (!row) throw notFound('Alert');
-  const alert = alertFromRow(row);
-  const [ruleRow] = await ctx.em.execute('select * from alert_rules where id = ?', [alert.ruleId]);
-  if (!ruleRow) throw notFound('Alert rule');
-  const shown = messageAlert(alert, ruleFromRow(ruleRow));
+  const alert = await ctx.loaders.alertById.load(alertId);
+  if (!alert) throw notFound('Alert');
+  const rule = await ctx.loaders.alertRuleById.load(alert.ruleId);
+  if (!rule) throw notFound('Alert rule');
+  const shown = messageAlert(alert, rule);
   const groupLabels = { rule: alert.labels.rule ?? '', service: alert.labels.service ?? '' };
   const resolved = alert.status === 'RESOLVED';
   return groupMessage(resolved ? 'RESOLVED' : 'FIRING', resolved ? 'resolved' : 'first', `preview:${alert.id}`, groupLabels, resolved ? [] : [shown], resolved ? [shown] : []);
