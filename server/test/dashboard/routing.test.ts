@@ -4,6 +4,7 @@
  * forms, and sees why a form is refused (the browser's check, then the server's), at 1,440 and
  * 390 px.
  */
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { evaluateRules } from '../../src/alerts/evaluator.js';
 import { dashboardSuite } from '../support/browser.js';
@@ -88,6 +89,9 @@ describe('dashboard Alert routing page', () => {
     expect(data.silences).toEqual([{ active: false, comment: 'Card provider outage, tracked upstream' }]);
     expect(data.maintenanceWindows).toEqual([{ name: 'Sunday backups', cron: '0 2 * * 0', timezone: 'Europe/Berlin' }]);
     expect(data.inhibitionRules.at(-1)).toEqual({ equal: ['service'], target: [{ op: '=~', value: 'HIGH|MEDIUM' }] });
+    // the list downloads from the server as the page shows it (GET /api/export/maintenance-windows.json)
+    const [windows] = await Promise.all([page.waitForEvent('download'), page.getByRole('group', { name: 'Export the maintenance windows' }).getByRole('link', { name: 'JSON' }).click()]);
+    expect(JSON.parse(await readFile((await windows.path())!, 'utf8')).map((w: any) => [w.name, w.cron, w.timezone])).toEqual([['Sunday backups', '0 2 * * 0', 'Europe/Berlin']]);
     await page.getByRole('button', { name: 'Delete window Sunday backups' }).click();
     await page.getByText('No maintenance windows').waitFor();
   });

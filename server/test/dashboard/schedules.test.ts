@@ -4,6 +4,7 @@
  * resume, trigger now (and the overlap policy's refusal), a bounded backfill and the slot
  * history it leaves; at 1,440 and 390 px.
  */
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { fireDueSchedules } from '../../src/schedules/firing.js';
 import { dashboardSuite } from '../support/browser.js';
@@ -99,6 +100,12 @@ describe('dashboard Schedules pages', () => {
     await page.locator(`tr[data-schedule="${scheduleId}"] [data-status="SKIPPED"]`).waitFor();
     await page.getByRole('link', { name: 'Hourly report' }).click();
     await page.locator(`tr[data-slot="${next.toISOString()}"] [data-status="SKIPPED"]`).waitFor();
+    // the whole slot history downloads from the server (GET /api/export/schedule-runs.csv?scheduleId=…)
+    const link = page.getByRole('group', { name: 'Export the slot history' }).getByRole('link', { name: 'CSV' });
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const lines = (await readFile((await download.path())!, 'utf8')).trim().split('\r\n');
+    expect(lines[0]).toBe('scheduledFor,outcome,error,workflowId,createdAt');
+    expect(lines[1]).toMatch(new RegExp(`^${next.toISOString()},SKIPPED,,,`));
   });
 
   it.each([1440, 390])('should keep the schedule pages within a %i px window', async (width) => {
