@@ -1,5 +1,6 @@
 /** Rows of contact points and notifications as the API shows them: secrets redacted. */
-import { toDate } from '../../db/sql.js';
+import type { Queryable } from '../../db/read-routing.js';
+import { toDate, uuidArray } from '../../db/sql.js';
 import type { ContactKind, ContactSettings } from './channels.js';
 import { ContactPoint, Notification } from './types.js';
 
@@ -68,4 +69,10 @@ export function notificationFromRow(row: Record<string, any>): Notification & { 
     nextAttemptAt: row.status === 'PENDING' ? toDate(row.next_attempt_at) : null,
     sentAt: toDate(row.delivered_at),
   });
+}
+
+/** Which of these contact points exist and are not deleted, share-locked for this transaction (a route names them). */
+export async function liveContactPointIds(tx: Queryable, ids: readonly string[]): Promise<Set<string>> {
+  const rows = await tx.execute('select id from contact_points where id = any(?::uuid[]) and deleted_at is null for share', [uuidArray(ids)]);
+  return new Set(rows.map((row) => row.id as string));
 }

@@ -8,27 +8,17 @@ import { badInput, conflict, notFound } from '../../core/errors.js';
 import { idOf } from '../../core/ids.js';
 import { requireRole, requireViewer, Role } from '../../core/viewer.js';
 import type { EntityManager } from '../../db/orm.js';
-import { textArray, uuidArray } from '../../db/sql.js';
 import { mutate } from '../../live/mutate.js';
-import { validateLabelNames, validateMatchers, type MatcherSpec } from './matchers.js';
-import { routeFromRow } from './rows.js';
+import { validateLabelNames, validateMatchers } from './matchers.js';
+import { liveContactPointIds } from '../notifications/rows.js';
+import * as rows from './rows.js';
 import type { NotificationRoute, NotificationRouteInput } from './types.js';
 
 export const MAX_ROUTES = 100;
 export const ROUTE_DEFAULTS = { groupBy: ['rule', 'service'], groupWaitSeconds: 30, groupIntervalSeconds: 300, repeatIntervalSeconds: 14_400 };
 const DAY = 86_400;
 
-interface ValidRoute {
-  matchers: MatcherSpec[];
-  contactPointIds: string[];
-  continue: boolean;
-  groupBy: string[];
-  groupWaitSeconds: number;
-  groupIntervalSeconds: number;
-  repeatIntervalSeconds: number;
-  escalateAfterSeconds: number | null;
-  escalateToIds: string[];
-}
+type ValidRoute = rows.RouteFields;
 
 /** An integer number of seconds within bounds, or the default when left out. */
 export function seconds(field: string, value: number | null | undefined, fallback: number, min: number, max: number): number {
@@ -73,17 +63,9 @@ function validateRoute(input: NotificationRouteInput): ValidRoute {
 /** Every id must name a contact point that exists (and is not deleted). */
 async function checkContactPoints(tx: EntityManager, field: string, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  const rows = await tx.execute('select id from contact_points where id = any(?::uuid[]) and deleted_at is null for share', [uuidArray(ids)]);
-  const known = new Set(rows.map((row) => row.id as string));
+  const known = await liveContactPointIds(tx, ids);
   const missing = ids.findIndex((id) => !known.has(id));
   if (missing >= 0) throw badInput(`${field}.${missing}: no such contact point (deleted?)`, { field: `${field}.${missing}` });
-}
-
-async function lockRoutes(tx: EntityManager): Promise<number> {
-  // Self-conflicting, and readers are not blocked: the evaluator keeps reading routes meanwhile.
-  await tx.execute('lock table notification_routes in share row exclusive mode');
-  const [{ n }] = await tx.execute('select count(*)::int as n from notification_routes');
-  return n;
 }
 
 function position(field: string, value: number, max: number): number {
@@ -93,16 +75,8 @@ function position(field: string, value: number, max: number): number {
 
 export async function listRoutes(ctx: Context): Promise<NotificationRoute[]> {
   requireViewer(ctx.viewer);
-  const rows = await ctx.em.execute('select * from notification_routes order by position limit ?', [MAX_ROUTES]);
-  return rows.map(routeFromRow);
+  return rows.routesInOrder(ctx.em, MAX_ROUTES);
 }
-
-const COLUMNS = `matchers = ?::jsonb, contact_point_ids = ?::uuid[], continue = ?, group_by = ?::text[], group_wait_seconds = ?,
-  group_interval_seconds = ?, repeat_interval_seconds = ?, escalate_after_seconds = ?, escalate_to_ids = ?::uuid[]`;
-const values = (route: ValidRoute) => [
-  JSON.stringify(route.matchers), uuidArray(route.contactPointIds), route.continue, textArray(route.groupBy), route.groupWaitSeconds,
-  route.groupIntervalSeconds, route.repeatIntervalSeconds, route.escalateAfterSeconds, uuidArray(route.escalateToIds),
-];
 
 async function checked(tx: EntityManager, route: ValidRoute): Promise<void> {
   await checkContactPoints(tx, 'contactPointIds', route.contactPointIds);
@@ -114,25 +88,18 @@ export async function createRoute(ctx: Context, input: NotificationRouteInput, a
   requireRole(ctx.viewer, Role.ADMIN);
   const route = validateRoute(input);
   return mutate(ctx, async (tx) => {
-    const count = await lockRoutes(tx);
+    const count = await rows.lockRouteList(tx);
     if (count >= MAX_ROUTES) throw conflict(`At most ${MAX_ROUTES} notification routes; delete one first`);
     const where = at == null ? count + 1 : position('position', at, count + 1);
     await checked(tx, route);
-    await tx.execute('update notification_routes set position = position + 1 where position >= ?', [where]);
-    const [row] = await tx.execute(
-      `insert into notification_routes (position, matchers, contact_point_ids, continue, group_by, group_wait_seconds, group_interval_seconds,
-         repeat_interval_seconds, escalate_after_seconds, escalate_to_ids)
-       values (?, ?::jsonb, ?::uuid[], ?, ?::text[], ?, ?, ?, ?, ?::uuid[]) returning *`,
-      [where, ...values(route)],
-    );
-    return routeFromRow(row);
+    return rows.insertRouteAt(tx, where, route);
   });
 }
 
 async function lockRoute(tx: EntityManager, id: string): Promise<NotificationRoute> {
-  const [row] = await tx.execute('select * from notification_routes where id = ? for update', [id]);
-  if (!row) throw notFound('Notification route');
-  return routeFromRow(row);
+  const route = await rows.lockRouteRow(tx, id);
+  if (!route) throw notFound('Notification route');
+  return route;
 }
 
 export async function updateRoute(ctx: Context, id: string, input: NotificationRouteInput): Promise<NotificationRoute> {
@@ -141,21 +108,16 @@ export async function updateRoute(ctx: Context, id: string, input: NotificationR
   return mutate(ctx, async (tx) => {
     await lockRoute(tx, id);
     await checked(tx, route);
-    const [row] = await tx.execute(`update notification_routes set ${COLUMNS}, updated_at = now() where id = ? returning *`, [...values(route), id]);
-    return routeFromRow(row);
+    return rows.updateRouteRow(tx, id, route);
   });
 }
 
 export async function moveRoute(ctx: Context, id: string, to: number): Promise<NotificationRoute> {
   requireRole(ctx.viewer, Role.ADMIN);
   return mutate(ctx, async (tx) => {
-    const count = await lockRoutes(tx);
+    const count = await rows.lockRouteList(tx);
     const { position: from } = await lockRoute(tx, id);
-    const where = position('position', to, count);
-    if (where < from) await tx.execute('update notification_routes set position = position + 1 where position >= ? and position < ?', [where, from]);
-    if (where > from) await tx.execute('update notification_routes set position = position - 1 where position > ? and position <= ?', [from, where]);
-    const [row] = await tx.execute('update notification_routes set position = ?, updated_at = now() where id = ? returning *', [where, id]);
-    return routeFromRow(row);
+    return rows.moveRouteRow(tx, id, from, position('position', to, count));
   });
 }
 
@@ -163,9 +125,8 @@ export async function moveRoute(ctx: Context, id: string, to: number): Promise<N
 export async function deleteRoute(ctx: Context, id: string): Promise<void> {
   requireRole(ctx.viewer, Role.ADMIN);
   await mutate(ctx, async (tx) => {
-    await lockRoutes(tx);
+    await rows.lockRouteList(tx);
     const { position: from } = await lockRoute(tx, id);
-    await tx.execute('delete from notification_routes where id = ?', [id]);
-    await tx.execute('update notification_routes set position = position - 1 where position > ?', [from]);
+    await rows.deleteRouteRow(tx, id, from);
   });
 }

@@ -1,8 +1,8 @@
 /** Rows of routes, silences, maintenance windows and inhibition rules as the API shows them. */
 import { Cron } from 'croner';
 import type { Queryable } from '../../db/read-routing.js';
-import { toDate } from '../../db/sql.js';
-import { matchersFromRow } from './matchers.js';
+import { textArray, toDate, uuidArray } from '../../db/sql.js';
+import { matchersFromRow, type MatcherSpec } from './matchers.js';
 import { InhibitionRule, MaintenanceWindow, NotificationRoute, Silence } from './types.js';
 
 export function routeFromRow(row: Record<string, any>): NotificationRoute {
@@ -81,4 +81,73 @@ export function inhibitionFromRow(row: Record<string, any>): InhibitionRule {
 export async function windowsAt(db: Queryable, now: Date): Promise<MaintenanceWindow[]> {
   const rows: Array<Record<string, any>> = await db.execute('select * from maintenance_windows order by created_at, id');
   return rows.map((row) => windowFromRow(row, now));
+}
+
+/** What a route stores besides its position. */
+export interface RouteFields {
+  matchers: MatcherSpec[];
+  contactPointIds: string[];
+  continue: boolean;
+  groupBy: string[];
+  groupWaitSeconds: number;
+  groupIntervalSeconds: number;
+  repeatIntervalSeconds: number;
+  escalateAfterSeconds: number | null;
+  escalateToIds: string[];
+}
+
+const ROUTE_COLUMNS = `matchers = ?::jsonb, contact_point_ids = ?::uuid[], continue = ?, group_by = ?::text[], group_wait_seconds = ?,
+  group_interval_seconds = ?, repeat_interval_seconds = ?, escalate_after_seconds = ?, escalate_to_ids = ?::uuid[]`;
+const routeValues = (route: RouteFields) => [
+  JSON.stringify(route.matchers), uuidArray(route.contactPointIds), route.continue, textArray(route.groupBy), route.groupWaitSeconds,
+  route.groupIntervalSeconds, route.repeatIntervalSeconds, route.escalateAfterSeconds, uuidArray(route.escalateToIds),
+];
+
+/** The routes in policy order, at most `limit`. */
+export async function routesInOrder(db: Queryable, limit: number): Promise<NotificationRoute[]> {
+  return (await db.execute('select * from notification_routes order by position limit ?', [limit])).map(routeFromRow);
+}
+
+/** Locks the route list against other changes (readers are not blocked) and counts it. */
+export async function lockRouteList(tx: Queryable): Promise<number> {
+  // Self-conflicting, and readers are not blocked: the evaluator keeps reading routes meanwhile.
+  await tx.execute('lock table notification_routes in share row exclusive mode');
+  const [{ n }] = await tx.execute('select count(*)::int as n from notification_routes');
+  return n;
+}
+
+export async function lockRouteRow(tx: Queryable, id: string): Promise<NotificationRoute | null> {
+  const [row] = await tx.execute('select * from notification_routes where id = ? for update', [id]);
+  return row ? routeFromRow(row) : null;
+}
+
+/** Inserts the route at `position`, moving the routes from there down by one. */
+export async function insertRouteAt(tx: Queryable, position: number, route: RouteFields): Promise<NotificationRoute> {
+  await tx.execute('update notification_routes set position = position + 1 where position >= ?', [position]);
+  const [row] = await tx.execute(
+    `insert into notification_routes (position, matchers, contact_point_ids, continue, group_by, group_wait_seconds, group_interval_seconds,
+       repeat_interval_seconds, escalate_after_seconds, escalate_to_ids)
+     values (?, ?::jsonb, ?::uuid[], ?, ?::text[], ?, ?, ?, ?, ?::uuid[]) returning *`,
+    [position, ...routeValues(route)],
+  );
+  return routeFromRow(row);
+}
+
+export async function updateRouteRow(tx: Queryable, id: string, route: RouteFields): Promise<NotificationRoute> {
+  const [row] = await tx.execute(`update notification_routes set ${ROUTE_COLUMNS}, updated_at = now() where id = ? returning *`, [...routeValues(route), id]);
+  return routeFromRow(row);
+}
+
+/** Moves the route from `from` to `to`, the ones between shifting by one. */
+export async function moveRouteRow(tx: Queryable, id: string, from: number, to: number): Promise<NotificationRoute> {
+  if (to < from) await tx.execute('update notification_routes set position = position + 1 where position >= ? and position < ?', [to, from]);
+  if (to > from) await tx.execute('update notification_routes set position = position - 1 where position > ? and position <= ?', [from, to]);
+  const [row] = await tx.execute('update notification_routes set position = ?, updated_at = now() where id = ? returning *', [to, id]);
+  return routeFromRow(row);
+}
+
+/** Deletes the route at `from`, the ones after it moving up by one. */
+export async function deleteRouteRow(tx: Queryable, id: string, from: number): Promise<void> {
+  await tx.execute('delete from notification_routes where id = ?', [id]);
+  await tx.execute('update notification_routes set position = position - 1 where position > ?', [from]);
 }
