@@ -1,5 +1,5 @@
 /** Who may change a workflow or its tasks: ADMIN any, MEMBER its own, VIEWER none. */
-import { Role, type Viewer } from '../core/viewer.js';
+import { mayChange, type Viewer } from '../core/viewer.js';
 import type { EntityManager } from '../db/orm.js';
 import { notFound } from '../core/errors.js';
 import { Workflow } from './entity.js';
@@ -7,8 +7,6 @@ import { workflowFromRow } from './loaders.js';
 import type { Task } from './task-entity.js';
 import { taskFromRow } from './task-loaders.js';
 import { uuidArray } from '../db/sql.js';
-
-const mayChange = (viewer: Viewer, ownerId: string): boolean => viewer.role === Role.ADMIN || ownerId === viewer.id;
 
 /** Locks the workflow row for the rest of the transaction, whoever asks (background jobs); null when it is gone. */
 export async function lockWorkflowRow(tx: EntityManager, workflowId: string): Promise<Workflow | null> {
