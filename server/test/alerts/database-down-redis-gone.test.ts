@@ -5,36 +5,34 @@
  * kills, then a private PostgreSQL that it stops; kept short (a 2 s group wait).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { postgresBinaries, startCluster, type Cluster } from '../support/cluster.js';
+import { postgresBinaries, type Cluster } from '../support/cluster.js';
 import { captureLogs } from '../support/logs.js';
-import { startHttpReceiver, type HttpReceiver } from '../support/receivers.js';
+import { startOutageReplicas, type OutageReplicas } from '../support/outage.js';
+import type { HttpReceiver } from '../support/receivers.js';
 import { describeRedis, redisUrl, ThrowawayRedis, uniqueRedisPrefix } from '../support/redis.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 import { waitFor } from '../support/wait.js';
 
 const bin = await postgresBinaries();
 if (!bin) console.warn('database-down (Redis gone) test skipped: no PostgreSQL binaries under /usr/lib/postgresql');
 
+let outage: OutageReplicas;
 let cluster: Cluster;
 let redis: ThrowawayRedis;
 let receiver: HttpReceiver;
-const replicas: TestServer[] = [];
+let replicas: TestServer[] = [];
 const logs = captureLogs('info');
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   if (!bin || !redisUrl) return;
-  [cluster, redis, receiver] = await Promise.all([startCluster(bin), ThrowawayRedis.start(), startHttpReceiver()]);
-  const env = { REDIS_URL: redis.url, REDIS_PREFIX: uniqueRedisPrefix(), ALERT_EVAL_INTERVAL_SECONDS: '1', SAMPLE_INTERVAL_SECONDS: '1', ALERT_DELIVERY_INTERVAL_MS: '500' };
-  const database = { url: cluster.url, drop: async () => undefined };
-  for (const instance of ['alone-a', 'alone-b']) replicas.push(await startTestServer({ ...env, INSTANCE_ID: instance }, database, logs.logger));
+  redis = await ThrowawayRedis.start();
+  outage = await startOutageReplicas(bin, { REDIS_URL: redis.url, REDIS_PREFIX: uniqueRedisPrefix() }, ['alone-a', 'alone-b'], logs.logger);
+  ({ cluster, receiver, replicas } = outage);
 }, 90_000);
 afterAll(async () => {
-  await cluster?.start().catch(() => undefined);
-  for (const replica of replicas) await replica.stop();
+  await outage?.stop();
   await redis?.kill();
-  await receiver?.close();
-  await cluster?.destroy();
 });
 
 describeRedis('a database outage with Redis unreachable too', () => {

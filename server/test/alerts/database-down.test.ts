@@ -7,36 +7,32 @@
  * every message) and the RESOLVED message goes out through the outbox.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { postgresBinaries, startCluster, type Cluster } from '../support/cluster.js';
+import { postgresBinaries, type Cluster } from '../support/cluster.js';
 import { captureLogs } from '../support/logs.js';
-import { startHttpReceiver, type HttpReceiver } from '../support/receivers.js';
+import { startOutageReplicas, type OutageReplicas } from '../support/outage.js';
+import type { HttpReceiver } from '../support/receivers.js';
 import { describeRedis, redisEnv, redisUrl } from '../support/redis.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import type { TestServer } from '../support/server.js';
 import { waitFor } from '../support/wait.js';
 
 const bin = await postgresBinaries();
 if (!bin) console.warn('database-down paging test skipped: no PostgreSQL binaries under /usr/lib/postgresql');
 
 const OUTAGE_MS = 60_000;
+let outage: OutageReplicas;
 let cluster: Cluster;
 let receiver: HttpReceiver;
-const replicas: TestServer[] = [];
+let replicas: TestServer[] = [];
 const logs = captureLogs('info');
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   if (!bin || !redisUrl) return;
-  cluster = await startCluster(bin);
-  receiver = await startHttpReceiver();
-  const env = { ...redisEnv(), ALERT_EVAL_INTERVAL_SECONDS: '1', SAMPLE_INTERVAL_SECONDS: '1', ALERT_DELIVERY_INTERVAL_MS: '500' };
-  const database = { url: cluster.url, drop: async () => undefined };
-  for (const instance of ['pager-a', 'pager-b']) replicas.push(await startTestServer({ ...env, INSTANCE_ID: instance }, database, logs.logger));
+  outage = await startOutageReplicas(bin, redisEnv(), ['pager-a', 'pager-b'], logs.logger);
+  ({ cluster, receiver, replicas } = outage);
 }, 90_000);
 afterAll(async () => {
-  await cluster?.start().catch(() => undefined);
-  for (const replica of replicas) await replica.stop();
-  await receiver?.close();
-  await cluster?.destroy();
+  await outage?.stop();
 });
 
 describeRedis('a database outage', () => {
